@@ -1,0 +1,68 @@
+"""`forecast`: a thin click shell over the pipelines. Heavy imports happen inside the commands."""
+import logging
+import os
+import sys
+import warnings
+
+import click
+
+from app.options import given, options_from
+from data.config import DataConfig
+from models.config import ModelConfig, OptimConfig
+from pipelines.config import TrainConfig
+from pipelines.errors import USER_ERRORS
+
+
+class _Group(click.Group):
+    """Turns the errors users can fix into one line and exit status 1; bugs keep their traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except USER_ERRORS as err:
+            raise click.ClickException(str(err)) from None
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="forecast")
+def main():
+    """Train, evaluate, register and run transformer forecasters from CSV files, tracked in MLflow."""
+    log = logging.getLogger("forecast")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("warning: %(message)s"))
+        log.addHandler(handler)
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # hardware banners and tips
+    warnings.filterwarnings("ignore", message=".*(treespec|LeafSpec).*")  # torch/lightning internals
+
+
+@main.command()
+@click.option("--data", "data_path", required=True, help="CSV (optionally .gz) or Parquet file, long format.")
+@options_from(DataConfig, ModelConfig, OptimConfig, TrainConfig, exclude=("data_path",))
+def train(data_path, **options):
+    """Train on a CSV, evaluate against naive baselines, log to MLflow and register the model."""
+    from app.summary import print_training
+    from pipelines.train import train as run_training
+
+    config = given(TrainConfig, options, data_path=data_path, data=given(DataConfig, options),
+                   model=given(ModelConfig, options), optim=given(OptimConfig, options))
+    print_training(run_training(config))
+
+
+@main.command()
+@click.option("--model", "model_uri", required=True, help="Any MLflow model URI: models:/forecaster/latest, runs:/<id>/model, ...")
+@click.option("--data", "data_path", required=True, help="History rows (CSV or Parquet), same columns as in training.")
+@click.option("--output", required=True, help="Where to write forecasts (.csv or .parquet).")
+@click.option("--batch-size", default=1024, show_default=True, help="Series per inference batch.")
+@click.option("--tracking-uri", default=None, help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db).")
+def predict(model_uri, data_path, output, batch_size, tracking_uri):
+    """Forecast the next horizon of every series in a file."""
+    from app.summary import print_forecasts
+    from pipelines.predict import predict_file
+
+    print_forecasts(predict_file(model_uri, data_path, output, batch_size, tracking_uri), output)
+
+
+if __name__ == "__main__":
+    main()

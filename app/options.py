@@ -1,0 +1,55 @@
+"""Click options generated from the config dataclasses, so names, help and defaults have one source.
+
+Every option defaults to None ("not given"); `given()` keeps only what the user set, and the dataclass
+supplies the rest. Tuple fields take comma-separated values; bool fields become --x/--no-x flags.
+"""
+import typing
+from dataclasses import MISSING, fields
+
+import click
+
+
+def _parse_tuple(item_type):
+    def parse(value):
+        if value is None:
+            return None
+        parts = [p.strip() for p in str(value).split(",") if p.strip()]
+        try:
+            return tuple(item_type(p) for p in parts)
+        except ValueError:
+            raise click.BadParameter(f"expected comma-separated {item_type.__name__} values, got {value!r}")
+    return parse
+
+
+def _click_option(field, hint):
+    name = field.name.replace("_", "-")
+    default = field.default if field.default is not MISSING else None
+    shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+    help_text = f"{field.metadata.get('help', '')} [default: {shown if shown not in (None, ()) else 'auto'}]"
+    base = typing.get_args(hint)[0] if typing.get_origin(hint) in (typing.Union, __import__("types").UnionType) else hint
+    if base is bool:
+        return click.option(f"--{name}/--no-{name}", field.name, default=None, help=help_text)
+    if typing.get_origin(base) is tuple:
+        item = typing.get_args(base)[0]
+        return click.option(f"--{name}", field.name, type=str, default=None, help=help_text,
+                            callback=lambda ctx, param, value: _parse_tuple(item)(value))
+    return click.option(f"--{name}", field.name, type=base, default=None, help=help_text)
+
+
+def options_from(*classes, exclude=()):
+    """Decorator adding one option per user-settable field of each dataclass (skips `derived` fields)."""
+    def decorator(f):
+        for cls in reversed(classes):
+            hints = typing.get_type_hints(cls)
+            for field in reversed(fields(cls)):
+                if field.metadata.get("derived") or field.name in exclude or "help" not in field.metadata:
+                    continue
+                f = _click_option(field, hints[field.name])(f)
+        return f
+    return decorator
+
+
+def given(cls, options: dict, **extra):
+    """An instance of `cls` from the options the user gave (None = not given) plus `extra`."""
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in options.items() if k in names and v is not None}, **extra)

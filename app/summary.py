@@ -1,0 +1,36 @@
+"""What the commands print when they finish."""
+import math
+
+import click
+
+
+def _fmt(value) -> str:
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.4g}"
+
+
+def print_training(result) -> None:
+    r, m = result.report, result.metrics
+    click.echo(f"\nData: {r['series']} series, {r['rows_regular']} points, frequency {r['frequency']}, "
+               f"season {r['season_length']}, seq_len {r['seq_len']}, horizon {r['horizon']} ({r['horizon_source']})")
+    feats = r["covariates"] + r["known_covariates"]
+    click.echo(f"Covariates used: {', '.join(feats) if feats else 'none'}; calendar: "
+               f"{', '.join(r['calendar_features']) or 'none'}")
+    click.echo(f"Trained {result.epochs} epoch(s) in {result.seconds:.0f}s; windows train/val/test "
+               f"{r['windows']['train']}/{r['windows']['val']}/{r['windows']['test']}\n")
+    click.echo(f"{'test':<16}{'MAE':>10}{'RMSE':>10}{'sMAPE %':>10}{'MASE':>10}")
+    for label, prefix in (("model", "test"), ("seasonal naive", "snaive"), ("naive", "naive")):
+        click.echo(f"{label:<16}" + "".join(f"{_fmt(m.get(f'{prefix}_{k}')):>10}" for k in ("mae", "rmse", "smape", "mase")))
+    coverage = next((k for k in m if k.startswith("test_coverage_")), None)
+    click.echo(f"pinball {_fmt(m['test_pinball'])}; coverage of {coverage[len('test_coverage_'):].replace('_', '-')} "
+               f"interval {_fmt(m[coverage])}" if coverage else "")
+    click.echo(f"\nRun {result.run_id}; registered {result.model_uri}")
+
+
+def print_forecasts(forecasts, output: str) -> None:
+    fallback = forecasts.loc[forecasts["method"] != "model", "series_id"].unique()
+    n = forecasts["series_id"].nunique()
+    click.echo(f"Wrote {len(forecasts)} rows ({n} series x {forecasts['step'].max()} steps) to {output}")
+    if len(fallback):
+        click.echo(f"warning: {len(fallback)} series too short for the model got a naive forecast "
+                   f"(see the `method` column): {', '.join(map(str, fallback[:10]))}", err=True)
+    click.echo(forecasts.head(min(len(forecasts), 12)).to_string(index=False))

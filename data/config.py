@@ -1,0 +1,35 @@
+"""DataConfig: how a table is read, regularised, split and windowed. The single source of these defaults."""
+from dataclasses import dataclass, field
+
+from data.errors import DataError
+
+FILLS = ("interpolate", "ffill", "zero", "error")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    id_col: str | None = field(default=None, metadata={"help": "Series id column (auto: series_id|unique_id|id|item_id; none = one series)."})
+    time_col: str | None = field(default=None, metadata={"help": "Time column (auto: timestamp|ds|date|time). Datetimes or integers."})
+    target: str | None = field(default=None, metadata={"help": "Target column (auto: value|y|target, or the only numeric column)."})
+    covariates: tuple[str, ...] | None = field(default=None, metadata={"help": "Comma-separated past-observed covariates (default: every other numeric column)."})
+    known_covariates: tuple[str, ...] = field(default=(), metadata={"help": "Comma-separated covariates known for the future (given in future rows at predict time)."})
+    fill: str = field(default="interpolate", metadata={"help": "How to fill inserted/missing timestamps: interpolate|ffill|zero|error."})
+    seq_len: int = field(default=20, metadata={"help": "Input window length (timesteps)."})
+    horizon: int | None = field(default=None, metadata={"help": "Forecast horizon (default from the frequency: 24 hourly, 48 half-hourly, 7 daily, 12 monthly, ...)."})
+    val_fraction: float = field(default=0.1, metadata={"help": "Share of each series (at least one horizon) held out for validation, before the test part."})
+    test_windows: int = field(default=1, metadata={"help": "Test forecast origins per series, one horizon apart at the end of each series."})
+
+    def __post_init__(self):
+        if self.fill not in FILLS:
+            raise DataError(f"--fill must be one of {', '.join(FILLS)}, got {self.fill!r}")
+        if self.seq_len < 1:
+            raise DataError(f"--seq-len must be a positive integer, got {self.seq_len}")
+        if self.horizon is not None and self.horizon < 1:
+            raise DataError(f"--horizon must be a positive integer, got {self.horizon}")
+        if not 0.0 < self.val_fraction < 0.5:
+            raise DataError(f"--val-fraction must be in (0, 0.5), got {self.val_fraction}")
+        if self.test_windows < 1:
+            raise DataError(f"--test-windows must be a positive integer, got {self.test_windows}")
+        if self.covariates is not None and set(self.covariates) & set(self.known_covariates):
+            both = sorted(set(self.covariates) & set(self.known_covariates))
+            raise DataError(f"column(s) {', '.join(both)} given both as --covariates and --known-covariates")

@@ -1,0 +1,143 @@
+"""The time axis: infer a series table's frequency, its season length and default horizon, and
+regularise every series onto that grid (insert missing timestamps, fill gaps)."""
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from data.errors import DataError
+from data.schema import ID, TIME
+
+DAY = pd.Timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Frequency:
+    """`alias` is a pandas offset alias ("h", "30min", "D", "MS", ...) or, for integer time, the step as text."""
+    alias: str
+    kind: str              # "datetime" | "int"
+    season_length: int     # 1 = no seasonality known (seasonal naive degrades to naive)
+    default_horizon: int
+    calendar: tuple[str, ...]  # calendar periods this frequency warrants, see data/calendar.py
+
+    @property
+    def step(self):
+        return int(self.alias) if self.kind == "int" else to_offset(self.alias)
+
+    def grid(self, start, periods: int):
+        """`periods` grid points from `start`."""
+        if self.kind == "int":
+            return start + self.step * np.arange(periods)
+        return pd.date_range(start, periods=periods, freq=self.step)
+
+    def following(self, last: np.ndarray, periods: int) -> np.ndarray:
+        """(S,) last timestamps -> (S, periods): the next grid points after each."""
+        k = np.arange(1, periods + 1)
+        if self.kind == "int":
+            return np.asarray(last, dtype=np.int64)[:, None] + self.step * k
+        if isinstance(self.step, pd.offsets.Tick):  # fixed length: vectorised
+            return np.asarray(last, dtype="datetime64[ns]")[:, None] + k * pd.Timedelta(self.step).to_timedelta64()
+        return np.stack([pd.date_range(t, periods=periods + 1, freq=self.step)[1:].to_numpy() for t in last])
+
+
+def _anchored(times: pd.Series, days: float) -> str | None:
+    """Calendar-anchored aliases (month/quarter/year start or end), decided from the timestamps themselves."""
+    t = pd.DatetimeIndex(times)
+    start, end = bool((t.day == 1).all()), bool(t.is_month_end.all())
+    unit = "M" if 27 <= days <= 32 else "Q" if 88 <= days <= 93 else "Y" if 364 <= days <= 367 else None
+    if unit is None or not (start or end):
+        return None
+    return f"{unit}S" if start else f"{unit}E"
+
+
+def _season_and_horizon(alias: str, kind: str) -> tuple[int, int, tuple[str, ...]]:
+    if kind == "int":
+        return 1, 10, ()
+    offset = to_offset(alias)
+    name = offset.name
+    if name in ("MS", "ME"):
+        return 12, 12, ("month",)
+    if name.startswith(("QS", "QE")):
+        return 4, 8, ("month",)
+    if name.startswith(("YS", "YE")):
+        return 1, 6, ()
+    step = pd.Timedelta(offset)
+    if step >= pd.Timedelta(days=7):
+        return 52, 13, ("dayofyear",)
+    if step >= DAY:
+        return 7, 7, ("dayofweek", "dayofyear")
+    per_day = DAY / step
+    season = int(per_day) if float(per_day).is_integer() else 1
+    return season, max(1, min(season, 96)), ("hour", "dayofweek")
+
+
+def infer_frequency(frame: pd.DataFrame, kind: str) -> Frequency:
+    """The most common positive step between consecutive timestamps of a series (robust to gaps)."""
+    steps = frame.groupby(ID, sort=False)[TIME].diff().dropna()
+    if steps.empty:
+        raise DataError("cannot infer a frequency: every series has a single timestamp")
+    mode = steps.mode().iloc[0]
+    if kind == "int":
+        alias = str(int(mode))
+    else:
+        alias = _anchored(frame[TIME], mode / DAY) or to_offset(pd.Timedelta(mode)).freqstr
+    season, horizon, calendar = _season_and_horizon(alias, kind)
+    return Frequency(alias, kind, season, horizon, calendar)
+
+
+def regularise(frame: pd.DataFrame, freq: Frequency, columns: list[str], fill: str) -> tuple[pd.DataFrame, dict]:
+    """Put every series on the grid from its first to its last timestamp and fill `columns` per `fill`.
+
+    Returns the regular frame and counts for the data report: inserted timestamps and filled values.
+    """
+    bounds = frame.groupby(ID, sort=False)[TIME].agg(["first", "last", "size"])
+    grids = [freq.grid(first, 1) if first == last else _range(first, last, freq)
+             for first, last in zip(bounds["first"], bounds["last"])]
+    lengths = np.array([len(g) for g in grids])
+    index = pd.MultiIndex.from_arrays([np.repeat(bounds.index.to_numpy(), lengths),
+                                       np.concatenate([np.asarray(g) for g in grids])], names=[ID, TIME])
+    indexed = frame.set_index([ID, TIME])
+    off_grid = ~indexed.index.isin(index)
+    if off_grid.any():
+        sid, ts = indexed.index[np.flatnonzero(off_grid)[0]]
+        raise DataError(f"series {sid!r}: timestamp {ts} is off the inferred {freq.alias!r} grid "
+                        f"({int(off_grid.sum())} such rows); the timestamps are irregular; resample the data first")
+    regular = indexed.reindex(index).reset_index()
+    report = {"inserted_timestamps": int(len(regular) - len(frame)),
+              "filled_values": {c: int(regular[c].isna().sum()) for c in columns if regular[c].isna().any()}}
+    for column in columns:
+        regular[column] = fill_gaps(regular, column, fill)
+    return regular, report
+
+
+def _range(first, last, freq: Frequency):
+    if freq.kind == "int":
+        return np.arange(first, last + 1, freq.step)
+    return pd.date_range(first, last, freq=freq.step)
+
+
+def fill_gaps(frame: pd.DataFrame, column: str, fill: str) -> pd.Series:
+    """Fill missing values of `column` within each series: linear interpolation by position (edges take the
+    nearest value), forward fill, zeros, or an error naming the series and first missing timestamp."""
+    values = frame[column]
+    missing = values.isna()
+    if not missing.any():
+        return values
+    if fill == "error":
+        first = np.flatnonzero(missing.to_numpy())[0]
+        raise DataError(f"column {column!r} has missing values or missing timestamps, e.g. series "
+                        f"{frame[ID].iloc[first]!r} at {frame[TIME].iloc[first]} ({int(missing.sum())} in all); "
+                        "choose another --fill")
+    if fill == "zero":
+        return values.fillna(0.0)
+    groups = frame[ID]
+    if fill == "ffill":
+        return values.groupby(groups).ffill().fillna(values.groupby(groups).bfill())
+    # interpolate: the previous and next observed positions of each gap, within the series
+    pos = pd.Series(np.arange(len(values), dtype="float64"), index=values.index).where(~missing)
+    prev_pos, next_pos = pos.groupby(groups).ffill(), pos.groupby(groups).bfill()
+    prev_val, next_val = values.groupby(groups).ffill(), values.groupby(groups).bfill()
+    share = (np.arange(len(values)) - prev_pos) / (next_pos - prev_pos)
+    interpolated = prev_val + (next_val - prev_val) * share
+    return values.fillna(interpolated).fillna(prev_val).fillna(next_val)

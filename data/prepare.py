@@ -1,0 +1,173 @@
+"""From a raw table to model inputs: the one path that training and prediction share.
+
+    raw table --detect/canonical--> canonical frame --regularise--> regular frame
+              --scale + calendar--> Panel (one contiguous array) --window_starts--> train/val/test windows
+
+`DataSpec` records every decision (columns, frequency, horizon, scalers, feature order) so prediction
+turns new rows into inputs exactly as training did; it is saved with the model as JSON.
+"""
+import logging
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from data.calendar import calendar_features, calendar_names
+from data.config import DataConfig
+from data.errors import DataError
+from data.frequency import Frequency, infer_frequency, regularise
+from data.scaling import SeriesScaler
+from data.schema import ID, TARGET, TIME, Schema, canonical, detect
+from data.windows import Panel, min_length, split_points, window_starts
+
+log = logging.getLogger("forecast")
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    schema: Schema
+    freq: Frequency
+    seq_len: int
+    horizon: int
+    fill: str
+    scaler: SeriesScaler
+
+    @property
+    def scaled_columns(self) -> list[str]:
+        return [TARGET, *self.schema.covariates, *self.schema.known_covariates]
+
+    @property
+    def feature_names(self) -> list[str]:
+        s = self.schema
+        return [s.target, *s.covariates, *s.known_covariates, *calendar_names(self.freq.calendar)]
+
+    @property
+    def n_known(self) -> int:
+        return len(self.schema.known_covariates) + 2 * len(self.freq.calendar)
+
+    def to_dict(self) -> dict:
+        return {"schema": asdict(self.schema), "freq": asdict(self.freq), "seq_len": self.seq_len,
+                "horizon": self.horizon, "fill": self.fill, "scaler": self.scaler.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DataSpec":
+        schema = {k: tuple(v) if isinstance(v, list) else v for k, v in d["schema"].items()}
+        freq = {k: tuple(v) if isinstance(v, list) else v for k, v in d["freq"].items()}
+        return cls(Schema(**schema), Frequency(**freq), d["seq_len"], d["horizon"], d["fill"],
+                   SeriesScaler.from_dict(d["scaler"]))
+
+
+@dataclass
+class Prepared:
+    spec: DataSpec
+    panel: Panel
+    starts: dict[str, np.ndarray]  # "train" | "val" | "test" -> window start rows
+    split_val_start: np.ndarray    # (S,) relative row where each series' validation part starts
+    example: pd.DataFrame          # the last seq_len raw rows of one series: a valid prediction request
+    report: dict = field(default_factory=dict)
+
+
+def build_panel(regular: pd.DataFrame, spec: DataSpec, scaler: SeriesScaler) -> Panel:
+    """Regular canonical frame (sorted by series, time; gaps filled) -> Panel of scaled features."""
+    ids, first_rows = np.unique(regular[ID].to_numpy(), return_index=True)
+    order = np.argsort(first_rows)
+    ids, first_rows = ids[order], first_rows[order]
+    offsets = np.append(first_rows, len(regular)).astype(np.int64)
+    rows = scaler.rows_for(regular[ID].to_numpy())
+    scaled = scaler.transform(regular[spec.scaled_columns].to_numpy(np.float64), rows)
+    parts = [scaled]
+    if spec.freq.calendar:
+        parts.append(calendar_features(regular[TIME], spec.freq.calendar))
+    values = np.nan_to_num(np.concatenate(parts, axis=1).astype(np.float32))
+    return Panel(ids, offsets, regular[TIME].to_numpy(), values, regular[TARGET].to_numpy(np.float64), spec.n_known)
+
+
+def _covariate_warnings(train: pd.DataFrame, raw: pd.DataFrame, columns: list[str]) -> list[str]:
+    """Covariates that will give a dead gradient column (GRADIENT_HEALTH.md), or carry little information."""
+    warnings = []
+    for c in columns:
+        missing = raw[c].isna().mean() if len(raw) else 0.0
+        values = train[c]
+        if (values.fillna(0.0) == 0.0).all():
+            warnings.append(f"covariate {c!r} is all zero in the training part: its projection weights never "
+                            "learn (a dead gradient column); drop it or check the export")
+        elif (values.groupby(train[ID]).nunique(dropna=True) <= 1).all():
+            warnings.append(f"covariate {c!r} is constant within every series in the training part: scaled per "
+                            "series it becomes all zero, a dead gradient column; drop it")
+        if missing > 0.5:
+            warnings.append(f"covariate {c!r} is {missing:.0%} missing in the training part (filled); "
+                            "it carries little information")
+    return warnings
+
+
+def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
+    """Validate, regularise, split by time, fit scalers on the training part and cut windows."""
+    schema = detect(raw, config)
+    frame = canonical(raw, schema)
+    freq = infer_frequency(frame, schema.time_kind)
+    horizon = config.horizon or freq.default_horizon
+    value_columns = [TARGET, *schema.covariates, *schema.known_covariates]
+    regular, gaps = regularise(frame, freq, value_columns, config.fill)
+
+    need = min_length(config.seq_len, horizon, config.val_fraction, config.test_windows)
+    lengths = regular.groupby(ID, sort=False).size()
+    short = lengths.index[lengths < need].tolist()
+    warnings = []
+    if short:
+        warnings.append(f"skipped {len(short)} series shorter than {need} points (seq_len {config.seq_len} + "
+                        f"horizon {horizon} + validation + {config.test_windows} test window(s)): "
+                        f"{', '.join(map(repr, short[:10]))}{' ...' if len(short) > 10 else ''}")
+        regular = regular[~regular[ID].isin(short)].reset_index(drop=True)
+    if regular.empty:
+        raise DataError(f"no series is long enough: each needs at least {need} points at seq_len "
+                        f"{config.seq_len} and horizon {horizon}; the longest has {int(lengths.max())}")
+
+    lengths = regular.groupby(ID, sort=False).size().to_numpy()
+    split = split_points(lengths, horizon, config.val_fraction, config.test_windows)
+    position = np.arange(len(regular)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    in_train = position < np.repeat(split.val_start, lengths)
+    train_part = regular[in_train]
+    scaler = SeriesScaler.fit(train_part, ID, value_columns)
+    spec = DataSpec(schema, freq, config.seq_len, horizon, config.fill, scaler)
+
+    raw_train = frame[frame[ID].isin(train_part[ID].unique())]
+    raw_train = raw_train[raw_train[TIME] <= raw_train[ID].map(train_part.groupby(ID)[TIME].max())]
+    warnings += _covariate_warnings(train_part, raw_train, [*schema.covariates, *schema.known_covariates])
+    for w in warnings:
+        log.warning(w)
+
+    panel = build_panel(regular, spec, scaler)
+    starts = window_starts(panel, split, config.seq_len, horizon)
+    report = {
+        "series": int(len(panel.ids)), "series_skipped": short, "rows": int(len(raw)),
+        "rows_regular": int(len(regular)), "frequency": freq.alias, "season_length": freq.season_length,
+        "seq_len": config.seq_len, "horizon": horizon, "horizon_source": "given" if config.horizon else "frequency",
+        "target": schema.target, "id_col": schema.id_col, "time_col": schema.time_col,
+        "covariates": list(schema.covariates), "known_covariates": list(schema.known_covariates),
+        "calendar_features": calendar_names(freq.calendar), "ignored_columns": list(schema.ignored),
+        "inserted_timestamps": gaps["inserted_timestamps"], "filled_values": gaps["filled_values"],
+        "fill": config.fill, "windows": {k: int(len(v)) for k, v in starts.items()}, "warnings": warnings,
+    }
+    example = _example(schema, frame[frame[ID] == panel.ids[0]], config.seq_len, horizon)
+    return Prepared(spec, panel, starts, split.val_start, example, report)
+
+
+def _example(schema: Schema, series: pd.DataFrame, seq_len: int, horizon: int) -> pd.DataFrame:
+    """A valid prediction request as a user would send it (original columns, ISO timestamps): seq_len
+    observed rows of one series, then, with known covariates, `horizon` future rows with the target empty."""
+    observed = series[series[TARGET].notna()]
+    if schema.known_covariates:
+        rows = observed.tail(seq_len + horizon).copy()
+        rows.loc[rows.index[-horizon:], TARGET] = np.nan
+    else:
+        rows = observed.tail(seq_len)
+    out = pd.DataFrame(index=range(len(rows)))
+    if schema.id_col:
+        out[schema.id_col] = rows[ID].to_numpy()
+    times = rows[TIME]
+    out[schema.time_col] = times.dt.strftime("%Y-%m-%dT%H:%M:%S").to_numpy() if schema.time_kind == "datetime" \
+        else times.to_numpy()
+    out[schema.target] = rows[TARGET].to_numpy()
+    for c in (*schema.covariates, *schema.known_covariates):
+        out[c] = rows[c].to_numpy()
+    return out

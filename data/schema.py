@@ -1,0 +1,154 @@
+"""Which column is what, and whether the table is usable: detection, validation, canonical form.
+
+The canonical frame has `series_id` (str), `timestamp` (datetime64 or int64), `target` (float64) and the
+covariates under their own names (float64), sorted by series then time.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from data.config import DataConfig
+from data.errors import DataError
+
+ID, TIME, TARGET = "series_id", "timestamp", "target"
+ID_NAMES = ("series_id", "unique_id", "id", "item_id")
+TIME_NAMES = ("timestamp", "ds", "date", "time")
+TARGET_NAMES = ("value", "y", "target")
+SINGLE_SERIES = "series_0"  # the id given to a file without an id column
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The resolved roles of a table's columns (original names) and the kind of its time axis."""
+    id_col: str | None
+    time_col: str
+    target: str
+    covariates: tuple[str, ...]        # past-observed
+    known_covariates: tuple[str, ...]  # known for the future too
+    time_kind: str                     # "datetime" | "int"
+    ignored: tuple[str, ...] = ()      # non-numeric columns nobody asked for
+
+
+def _rows(mask: pd.Series | np.ndarray, limit: int = 5) -> str:
+    """First offending data rows, 1-based (row 1 = first row under the header)."""
+    idx = np.flatnonzero(np.asarray(mask))[:limit] + 1
+    return ", ".join(str(i) for i in idx)
+
+
+def _find(columns: list[str], wanted: str | None, names: tuple[str, ...], role: str, flag: str) -> str | None:
+    if wanted is not None:
+        if wanted not in columns:
+            raise DataError(f"{flag} {wanted!r}: no such column (columns: {', '.join(columns)})")
+        return wanted
+    lower = {c.lower(): c for c in columns}
+    return next((lower[n] for n in names if n in lower), None)
+
+
+def detect(frame: pd.DataFrame, config: DataConfig) -> Schema:
+    """Resolve the id, time, target and covariate columns from names given or conventional names."""
+    columns = [str(c) for c in frame.columns]
+    if len(set(columns)) != len(columns):
+        dup = sorted({c for c in columns if columns.count(c) > 1})
+        raise DataError(f"duplicated column name(s): {', '.join(dup)}")
+    id_col = _find(columns, config.id_col, ID_NAMES, "id", "--id-col")
+    time_col = _find(columns, config.time_col, TIME_NAMES, "time", "--time-col")
+    if time_col is None:
+        raise DataError(f"no time column found: name one of {'|'.join(TIME_NAMES)} or pass --time-col "
+                        f"(columns: {', '.join(columns)})")
+    rest = [c for c in columns if c not in (id_col, time_col)]
+    numeric = [c for c in rest if _is_numeric(frame[c])]
+    target = _find(rest, config.target, TARGET_NAMES, "target", "--target")
+    if target is None:
+        if len(numeric) != 1:
+            raise DataError("no target column found: name it value|y|target or pass --target "
+                            f"(numeric columns: {', '.join(numeric) or 'none'})")
+        target = numeric[0]
+    for name in config.known_covariates:
+        if name not in columns or name in (id_col, time_col, target):
+            raise DataError(f"--known-covariates {name!r}: no such covariate column (columns: {', '.join(columns)})")
+    if config.covariates is not None:
+        for name in config.covariates:
+            if name not in columns or name in (id_col, time_col, target):
+                raise DataError(f"--covariates {name!r}: no such covariate column (columns: {', '.join(columns)})")
+        covariates = tuple(config.covariates)
+    else:
+        covariates = tuple(c for c in numeric if c != target and c not in config.known_covariates)
+    used = {id_col, time_col, target, *covariates, *config.known_covariates}
+    for name in (*covariates, *config.known_covariates):
+        if name in (ID, TIME, TARGET):
+            raise DataError(f"covariate column {name!r} has a reserved name; rename it")
+    time_kind = "int" if pd.api.types.is_integer_dtype(frame[time_col]) else "datetime"
+    ignored = tuple(c for c in columns if c not in used)
+    return Schema(id_col, time_col, target, covariates, tuple(config.known_covariates), time_kind, ignored)
+
+
+def _is_numeric(col: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+
+
+def _numeric(frame: pd.DataFrame, column: str, ids: pd.Series) -> pd.Series:
+    values = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    bad = values.isna() & frame[column].notna()
+    if bad.any():
+        first = np.flatnonzero(bad.to_numpy())[0]
+        raise DataError(f"column {column!r} has non-numeric values, e.g. {frame[column].iloc[first]!r} "
+                        f"in series {ids.iloc[first]!r} at data row(s) {_rows(bad)}")
+    infinite = np.isinf(values.to_numpy())
+    if infinite.any():
+        first = np.flatnonzero(infinite)[0]
+        raise DataError(f"column {column!r} has infinite values in series {ids.iloc[first]!r} "
+                        f"at data row(s) {_rows(infinite)}")
+    return values
+
+
+def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series) -> pd.Series:
+    if kind == "int":
+        return col.astype("int64")
+    if pd.api.types.is_datetime64_any_dtype(col):
+        parsed = col
+    else:
+        try:
+            parsed = pd.to_datetime(col)
+        except (ValueError, TypeError):
+            parsed = pd.to_datetime(col, errors="coerce", format="mixed")
+    if not pd.api.types.is_datetime64_any_dtype(parsed):  # mixed time zones stay objects
+        raise DataError(f"time column {name!r} mixes time zones; give all timestamps in one zone")
+    bad = parsed.isna()
+    if bad.any():
+        first = np.flatnonzero(bad.to_numpy())[0]
+        raise DataError(f"time column {name!r} has unparseable or missing values, e.g. {col.iloc[first]!r} "
+                        f"in series {ids.iloc[first]!r} at data row(s) {_rows(bad)}")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    return parsed.astype("datetime64[ns]")
+
+
+def canonical(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """Validated canonical frame (see module docstring). Errors name the column, series and data rows.
+
+    Missing targets are allowed (gaps are filled later; at prediction time, rows after a series' last
+    observed target carry known covariates for the future), but every series needs an observed target.
+    """
+    frame = frame.reset_index(drop=True)
+    if schema.id_col is None:
+        ids = pd.Series(SINGLE_SERIES, index=frame.index)
+    else:
+        if frame[schema.id_col].isna().any():
+            raise DataError(f"id column {schema.id_col!r} has missing values at data row(s) "
+                            f"{_rows(frame[schema.id_col].isna())}")
+        ids = frame[schema.id_col].astype(str)
+    out = pd.DataFrame({ID: ids, TIME: _parse_time(frame[schema.time_col], schema.time_kind, schema.time_col, ids)})
+    out[TARGET] = _numeric(frame, schema.target, ids)
+    for name in (*schema.covariates, *schema.known_covariates):
+        out[name] = _numeric(frame, name, ids)
+    dup = out.duplicated([ID, TIME], keep=False)
+    if dup.any():
+        first = np.flatnonzero(dup.to_numpy())[0]
+        raise DataError(f"duplicated (series, time) pairs: series {out[ID].iloc[first]!r} at "
+                        f"{out[TIME].iloc[first]} (data rows {_rows(dup)})")
+    observed = out[TARGET].notna().groupby(out[ID]).any()
+    if not observed.all():
+        empty = observed.index[~observed].tolist()
+        raise DataError(f"target column {schema.target!r} is all missing in series {', '.join(map(repr, empty[:5]))}")
+    return out.sort_values([ID, TIME], kind="stable").reset_index(drop=True)

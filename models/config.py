@@ -1,0 +1,69 @@
+"""ModelConfig and OptimConfig: the network's shape and how it is optimised. Invariants fail fast."""
+from dataclasses import dataclass, field
+
+AGGREGATOR_NAMES = ("mean", "learnable", "weighted", "attention")
+
+
+class ConfigError(ValueError):
+    """An impossible model or optimiser setting; the message names the option."""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    d_model: int = field(default=64, metadata={"help": "Width of the transformer."})
+    n_heads: int = field(default=4, metadata={"help": "Attention heads (must divide --d-model)."})
+    layers: int = field(default=8, metadata={"help": "Transformer encoder layers."})
+    ff_mult: int = field(default=2, metadata={"help": "Feed-forward width as a multiple of --d-model."})
+    dropout: float = field(default=0.1, metadata={"help": "Dropout in the encoder and head."})
+    aggregator: str = field(default="mean", metadata={"help": "Aggregation over time: mean|learnable|weighted|attention."})
+    quantiles: tuple[float, ...] = field(default=(0.1, 0.5, 0.9), metadata={"help": "Comma-separated quantiles to forecast (the median is the point forecast)."})
+    instance_norm: bool = field(default=True, metadata={"help": "Normalise each input window's target by its own mean/std (and undo it on the output)."})
+    norm_first: bool = field(default=True, metadata={"help": "Pre-LN encoder layers (post-LN when off)."})
+    activation: str = field(default="gelu", metadata={"help": "Feed-forward activation: gelu|relu."})
+    positional_encoding: bool = field(default=True, metadata={"help": "Add sinusoidal positions in temporal_projection (off makes mean/attention pooling blind to time order)."})
+    # set from the data, not by the user
+    seq_len: int = field(default=20, metadata={"derived": True})
+    horizon: int = field(default=24, metadata={"derived": True})
+    n_features: int = field(default=1, metadata={"derived": True})
+    n_known: int = field(default=0, metadata={"derived": True})
+
+    def __post_init__(self):
+        if self.d_model < 1 or self.n_heads < 1 or self.d_model % self.n_heads:
+            raise ConfigError(f"--d-model ({self.d_model}) must be a positive multiple of --n-heads ({self.n_heads})")
+        if self.layers < 1:
+            raise ConfigError(f"--layers must be at least 1, got {self.layers}")
+        if self.ff_mult < 1:
+            raise ConfigError(f"--ff-mult must be at least 1, got {self.ff_mult}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"--dropout must be in [0, 1), got {self.dropout}")
+        if self.aggregator not in AGGREGATOR_NAMES:
+            raise ConfigError(f"--aggregator must be one of {', '.join(AGGREGATOR_NAMES)}, got {self.aggregator!r}")
+        if self.activation not in ("gelu", "relu"):
+            raise ConfigError(f"--activation must be gelu or relu, got {self.activation!r}")
+        q = self.quantiles
+        if not q or any(not 0.0 < x < 1.0 for x in q) or list(q) != sorted(set(q)):
+            raise ConfigError(f"--quantiles must be increasing values in (0, 1), got {','.join(map(str, q))}")
+        if 0.5 not in q:
+            raise ConfigError("--quantiles must include 0.5: the median is the point forecast")
+        if min(self.seq_len, self.horizon, self.n_features) < 1 or self.n_known < 0:
+            raise ConfigError("seq_len, horizon and n_features must be positive")
+
+    @property
+    def median_index(self) -> int:
+        return self.quantiles.index(0.5)
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    lr: float = field(default=1e-3, metadata={"help": "Peak learning rate (AdamW)."})
+    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
+    warmup_frac: float = field(default=0.05, metadata={"help": "Share of the steps spent warming the learning rate up."})
+    grad_clip: float = field(default=1.0, metadata={"help": "Clip the global gradient norm to this (0 = off)."})
+
+    def __post_init__(self):
+        if self.lr <= 0:
+            raise ConfigError(f"--lr must be positive, got {self.lr}")
+        if not 0.0 <= self.warmup_frac < 1.0:
+            raise ConfigError(f"--warmup-frac must be in [0, 1), got {self.warmup_frac}")
+        if self.weight_decay < 0 or self.grad_clip < 0:
+            raise ConfigError("--weight-decay and --grad-clip must be non-negative")

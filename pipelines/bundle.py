@@ -1,0 +1,29 @@
+"""The model bundle: what a logged model carries besides code. Config + weights (model.pt), data spec with
+scalers (spec.json). Plain tensors and JSON: nothing pickled by class reference."""
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from data.prepare import DataSpec
+from models.config import ModelConfig
+from models.forecaster import Forecaster
+
+
+def save_bundle(directory: Path, model: Forecaster, spec: DataSpec) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    torch.save({"config": asdict(model.config), "state_dict": model.state_dict()}, directory / "model.pt")
+    (directory / "spec.json").write_text(json.dumps(spec.to_dict()))
+    return directory
+
+
+def load_bundle(directory: str | Path) -> tuple[Forecaster, DataSpec]:
+    directory = Path(directory)
+    checkpoint = torch.load(directory / "model.pt", map_location="cpu", weights_only=True)
+    config = {k: tuple(v) if isinstance(v, list) else v for k, v in checkpoint["config"].items()}
+    model = Forecaster(ModelConfig(**config))
+    model.load_state_dict(checkpoint["state_dict"])
+    model.eval()
+    spec = DataSpec.from_dict(json.loads((directory / "spec.json").read_text()))
+    return model, spec

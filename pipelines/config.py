@@ -1,0 +1,40 @@
+"""TrainConfig: one training run, owning the data, model and optimiser configs."""
+from dataclasses import asdict, dataclass, field
+
+from data.config import DataConfig
+from models.config import ConfigError, ModelConfig, OptimConfig
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    data_path: str
+    data: DataConfig = DataConfig()
+    model: ModelConfig = ModelConfig()
+    optim: OptimConfig = OptimConfig()
+    max_epochs: int = field(default=30, metadata={"help": "Upper bound on epochs (early stopping usually ends sooner)."})
+    max_steps: int = field(default=-1, metadata={"help": "Upper bound on optimiser steps (-1 = no bound)."})
+    batch_size: int = field(default=256, metadata={"help": "Windows per batch."})
+    patience: int = field(default=5, metadata={"help": "Epochs without validation improvement before stopping."})
+    seed: int = field(default=0, metadata={"help": "Seed for weights, shuffling and dropout."})
+    experiment: str = field(default="forecast", metadata={"help": "MLflow experiment name."})
+    model_name: str = field(default="forecaster", metadata={"help": "Registered model name (a new version per run)."})
+    tracking_uri: str | None = field(default=None, metadata={"help": "MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db)."})
+    progress: bool = field(default=True, metadata={"help": "Show a progress bar."})
+
+    def __post_init__(self):
+        if self.max_epochs < 1 and self.max_steps < 1:
+            raise ConfigError("give --max-epochs or --max-steps a positive value")
+        if self.batch_size < 1:
+            raise ConfigError(f"--batch-size must be positive, got {self.batch_size}")
+        if self.patience < 1:
+            raise ConfigError(f"--patience must be positive, got {self.patience}")
+
+    def flat(self) -> dict:
+        """Every setting as one flat dict, `section.field` for the nested configs: the run's params."""
+        out = {}
+        for key, value in asdict(self).items():
+            if isinstance(value, dict):
+                out.update({f"{key}.{k}": v for k, v in value.items()})
+            else:
+                out[key] = value
+        return out

@@ -1,0 +1,159 @@
+"""Forecasting from history rows with a trained bundle: the code behind `forecast predict`, the pyfunc
+model and the scoring server.
+
+Request: history rows (series id, timestamp, target[, covariates]); rows after a series' last observed
+target carry known covariates for the future. Response: one row per (series, step) with `series_id,
+timestamp, step, prediction, q<tau>..., method`, where `method` is `model`, or `seasonal_naive`/`naive`
+for a series shorter than seq_len.
+
+Everything this module needs from the project is imported at the top: the pyfunc loads it in isolation
+(pipelines/pyfunc_model.py), so a function-level import of `data`, `models` or `pipelines` would break there.
+"""
+import logging
+
+import numpy as np
+import pandas as pd
+import torch
+
+from data.calendar import calendar_features
+from data.errors import DataError
+from data.frequency import regularise
+from data.prepare import DataSpec, build_panel
+from data.scaling import SeriesScaler
+from data.schema import ID, TARGET, TIME, canonical
+from models.forecaster import Forecaster
+from pipelines.bundle import load_bundle
+
+log = logging.getLogger("forecast")
+
+
+class Predictor:
+    def __init__(self, model: Forecaster, spec: DataSpec):
+        self.model, self.spec = model, spec
+        self.quantiles = model.config.quantiles
+
+    @classmethod
+    def load(cls, directory) -> "Predictor":
+        return cls(*load_bundle(directory))
+
+    @property
+    def columns(self) -> list[str]:
+        return [ID, TIME, "step", "prediction", *[f"q{q}" for q in self.quantiles], "method"]
+
+    def _check_columns(self, frame: pd.DataFrame) -> None:
+        s = self.spec.schema
+        needed = [c for c in (s.id_col, s.time_col, s.target, *s.covariates, *s.known_covariates) if c]
+        missing = [c for c in needed if c not in frame.columns]
+        if missing:
+            raise DataError(f"input is missing column(s) {', '.join(map(repr, missing))} "
+                            f"(expected: {', '.join(needed)})")
+
+    def predict(self, raw: pd.DataFrame, batch_size: int = 1024) -> pd.DataFrame:
+        """History rows -> forecast rows (module docstring)."""
+        if raw is None or len(raw) == 0:
+            raise DataError("no input rows: send history rows (series id, timestamp, target)")
+        self._check_columns(raw)
+        spec, T = self.spec, self.spec.seq_len
+        frame = canonical(raw, spec.schema)
+        last_obs = frame[frame[TARGET].notna()].groupby(ID)[TIME].max()
+        is_history = frame[TIME] <= frame[ID].map(last_obs)
+        history, future = frame[is_history], frame[~is_history]
+        regular, _ = regularise(history.reset_index(drop=True), spec.freq, spec.scaled_columns, spec.fill)
+
+        lengths = regular.groupby(ID, sort=False).size()
+        short = lengths.index[lengths < T]
+        parts = []
+        if len(short):
+            log.warning(f"{len(short)} series shorter than seq_len {T} get a "
+                        f"{'seasonal-naive/' if spec.freq.season_length > 1 else ''}naive forecast: "
+                        f"{', '.join(map(repr, short[:10].tolist()))}{' ...' if len(short) > 10 else ''}")
+            parts.append(self._fallback(regular[regular[ID].isin(short)]))
+        modelled = regular[~regular[ID].isin(short)].reset_index(drop=True)
+        if len(modelled):
+            parts.append(self._forecast(modelled, future, batch_size))
+        out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        order = pd.Index(list(dict.fromkeys(frame[ID])))
+        out = out.iloc[np.lexsort((out["step"].to_numpy(), order.get_indexer(out[ID])))].reset_index(drop=True)
+        return out[self.columns]
+
+    def _scaler_for(self, regular: pd.DataFrame) -> SeriesScaler:
+        """The training scalers, plus scalers fitted on the given history for series never seen in training."""
+        scaler = self.spec.scaler
+        unseen = ~regular[ID].isin(scaler.ids)
+        if unseen.any():
+            scaler = scaler.extend(SeriesScaler.fit(regular[unseen], ID, self.spec.scaled_columns))
+        return scaler
+
+    def _future_known(self, ids: np.ndarray, grid: np.ndarray, future: pd.DataFrame, scaler: SeriesScaler,
+                      rows: np.ndarray) -> np.ndarray:
+        """(S, H, K) known features of the horizon: known covariates from future rows (scaled), calendar."""
+        spec = self.spec
+        S, H = grid.shape
+        parts = []
+        known = list(spec.schema.known_covariates)
+        if known:
+            wanted = pd.DataFrame({ID: np.repeat(ids, H), TIME: grid.ravel()})
+            merged = wanted.merge(future[[ID, TIME, *known]], on=[ID, TIME], how="left")
+            values = merged[known].to_numpy(np.float64)
+            if np.isnan(values).any():
+                r, c = np.argwhere(np.isnan(values))[0]
+                raise DataError(f"series {merged[ID].iloc[r]!r}: known covariate {known[c]!r} is missing for "
+                                f"{merged[TIME].iloc[r]}; give the next {H} rows of known covariates after the "
+                                "last observed target")
+            cols = [spec.scaled_columns.index(c) for c in known]
+            row_of = np.repeat(rows, H)
+            scaled = (values - scaler.mean[row_of][:, cols]) / scaler.scale[row_of][:, cols]
+            parts.append(scaled.reshape(S, H, len(known)))
+        if spec.freq.calendar:
+            parts.append(calendar_features(grid.ravel(), spec.freq.calendar).reshape(S, H, -1))
+        if not parts:
+            return np.zeros((S, H, 0), dtype=np.float32)
+        return np.concatenate(parts, axis=-1).astype(np.float32)
+
+    @torch.no_grad()
+    def _forecast(self, regular: pd.DataFrame, future: pd.DataFrame, batch_size: int) -> pd.DataFrame:
+        spec, T, H = self.spec, self.spec.seq_len, self.spec.horizon
+        scaler = self._scaler_for(regular)
+        panel = build_panel(regular, spec, scaler)
+        rows = scaler.rows_for(panel.ids)
+        ends = panel.offsets[1:]
+        grid = spec.freq.following(panel.timestamps[ends - 1], H)                      # (S, H)
+        x = panel.values[(ends - T)[:, None] + np.arange(T)]                           # (S, T, F)
+        fut = self._future_known(panel.ids, grid, future, scaler, rows)                # (S, H, K)
+        self.model.eval()
+        preds = [self.model(torch.from_numpy(x[i:i + batch_size]), torch.from_numpy(fut[i:i + batch_size])).numpy()
+                 for i in range(0, len(x), batch_size)]
+        q = scaler.inverse(np.sort(np.concatenate(preds), axis=-1).astype(np.float64), rows)   # (S, H, Q)
+        return self._rows(panel.ids, grid, q[:, :, self.model.config.median_index], q, "model")
+
+    def _fallback(self, regular: pd.DataFrame) -> pd.DataFrame:
+        """Seasonal naive (the value one season earlier) where a season of history exists, else naive."""
+        H, m = self.spec.horizon, self.spec.freq.season_length
+        ids, preds, grids, methods = [], [], [], []
+        for sid, g in regular.groupby(ID, sort=False):
+            y = g[TARGET].to_numpy(np.float64)
+            steps = np.arange(H)
+            if m > 1 and len(y) >= m:
+                preds.append(y[len(y) - m + steps % m])
+                methods.append("seasonal_naive")
+            else:
+                preds.append(np.repeat(y[-1], H))
+                methods.append("naive")
+            ids.append(sid)
+            grids.append(g[TIME].iloc[-1])
+        grid = self.spec.freq.following(np.asarray(grids), H)
+        p = np.stack(preds)
+        q = np.full(p.shape + (len(self.quantiles),), np.nan)
+        q[:, :, self.model.config.median_index] = p
+        out = self._rows(np.asarray(ids), grid, p, q, "naive")
+        out["method"] = np.repeat(methods, H)
+        return out
+
+    def _rows(self, ids, grid, point, q, method) -> pd.DataFrame:
+        S, H = grid.shape
+        out = pd.DataFrame({ID: np.repeat(ids, H), TIME: grid.ravel(), "step": np.tile(np.arange(1, H + 1), S),
+                            "prediction": point.ravel()})
+        for k, tau in enumerate(self.quantiles):
+            out[f"q{tau}"] = q[:, :, k].ravel()
+        out["method"] = method
+        return out

@@ -1,0 +1,46 @@
+"""Log the trained forecaster as an MLflow pyfunc (code + bundle + signature + example) and register it."""
+import shutil
+import warnings
+from importlib.metadata import version as installed
+from pathlib import Path
+
+import mlflow
+from mlflow.models import infer_signature
+
+import data
+import models
+import pipelines
+from data.prepare import DataSpec, Prepared
+from models.forecaster import Forecaster
+from pipelines import pyfunc_model
+from pipelines.bundle import save_bundle
+from pipelines.inference import Predictor
+
+REQUIREMENTS = ("torch", "numpy", "pandas", "mlflow", "pyarrow")
+
+
+def _stage_code(directory: Path) -> Path:
+    """Copy this project's packages (sources only) for the model's `code` artifact."""
+    for package in (data, models, pipelines):
+        source = Path(package.__file__).parent
+        shutil.copytree(source, directory / source.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return directory
+
+
+def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_name: str, tmp: Path) -> str:
+    """Log the pyfunc under the active run as `model`, register a new version of `model_name`, return it."""
+    bundle = save_bundle(tmp / "bundle", model, spec)
+    code = _stage_code(tmp / "code")
+    example = prepared.example
+    output = Predictor(model, spec).predict(example)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow\.")
+        signature = infer_signature(example, output, params={"batch_size": 1024})
+    requirements = [f"{name}=={installed(name).split('+')[0]}" for name in REQUIREMENTS]
+    with warnings.catch_warnings():  # MLflow's hints about integer columns and predict() type hints
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow\.")
+        info = mlflow.pyfunc.log_model(name="model", python_model=pyfunc_model.__file__,
+                                       artifacts={"bundle": str(bundle), "code": str(code)}, signature=signature,
+                                       input_example=example, pip_requirements=requirements,
+                                       registered_model_name=model_name)
+    return str(info.registered_model_version)

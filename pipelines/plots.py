@@ -1,0 +1,47 @@
+"""Figures logged with a run. Matplotlib with the Agg backend: no display needed."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from data.schema import ID, TIME  # noqa: E402
+from data.windows import Panel  # noqa: E402
+
+
+def forecast_figure(panel: Panel, table: pd.DataFrame, quantiles: tuple[float, ...], max_series: int = 4,
+                    context: int = 96):
+    """Actual vs forecast (median, outer quantile band, seasonal naive) on the last test window of a few series."""
+    shown = list(dict.fromkeys(table[ID]))[:max_series]
+    fig, axes = plt.subplots(len(shown), 1, figsize=(10, 2.6 * len(shown)), squeeze=False)
+    lo, hi = f"q{quantiles[0]}", f"q{quantiles[-1]}"
+    for ax, sid in zip(axes[:, 0], shown):
+        rows = table[(table[ID] == sid) & (table["origin"] == table.loc[table[ID] == sid, "origin"].max())]
+        i = int(np.flatnonzero(panel.ids == sid)[0])
+        a, b = panel.offsets[i], panel.offsets[i + 1]
+        first = pd.Index(panel.timestamps[a:b]).get_loc(rows[TIME].iloc[0])
+        hist = slice(a + max(0, first - context), a + first)
+        ax.plot(panel.timestamps[hist], panel.raw_target[hist], color="0.3", lw=1, label="history")
+        ax.plot(rows[TIME], rows["actual"], color="black", lw=1.5, label="actual")
+        ax.plot(rows[TIME], rows["prediction"], color="tab:blue", lw=1.5, label="forecast (median)")
+        ax.fill_between(rows[TIME], rows[lo], rows[hi], color="tab:blue", alpha=0.2, label=f"{lo}-{hi}")
+        ax.plot(rows[TIME], rows["seasonal_naive"], color="tab:orange", lw=1, ls="--", label="seasonal naive")
+        ax.set_title(str(sid), fontsize=9)
+        ax.tick_params(labelsize=8)
+    axes[0, 0].legend(fontsize=7, loc="upper left", ncol=5)
+    fig.tight_layout()
+    return fig
+
+
+def loss_figure(history: pd.DataFrame):
+    """Train and validation loss per epoch."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for column in ("train_loss", "val_loss"):
+        if column in history:
+            ax.plot(history["epoch"], history[column], marker="o", ms=3, label=column)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("pinball loss (scaled)")
+    ax.legend()
+    fig.tight_layout()
+    return fig

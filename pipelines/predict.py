@@ -1,0 +1,34 @@
+"""predict(model_uri, frame) -> forecast rows, through the logged pyfunc (the same code MLflow serves)."""
+import pandas as pd
+
+from data.io import read_table, write_table
+from pipelines.errors import ForecastError
+from pipelines.tracking import use_store
+
+
+def load(model_uri: str, tracking_uri: str | None = None):
+    import mlflow
+
+    use_store(tracking_uri)
+    try:
+        return mlflow.pyfunc.load_model(model_uri)
+    except mlflow.exceptions.MlflowException as err:
+        raise ForecastError(f"cannot load model {model_uri!r} from {mlflow.get_tracking_uri()}: "
+                            f"{err.message.splitlines()[0]}") from None
+
+
+def predict(model_uri: str, frame: pd.DataFrame, batch_size: int = 1024, tracking_uri: str | None = None) -> pd.DataFrame:
+    import mlflow
+
+    model = load(model_uri, tracking_uri)
+    try:
+        return model.predict(frame, params={"batch_size": batch_size})
+    except mlflow.exceptions.MlflowException as err:  # bad input, raised inside the model or by its schema
+        raise ForecastError(err.message.strip().splitlines()[-1] if "\n" in err.message else err.message) from None
+
+
+def predict_file(model_uri: str, data_path: str, output: str, batch_size: int = 1024,
+                 tracking_uri: str | None = None) -> pd.DataFrame:
+    forecasts = predict(model_uri, read_table(data_path), batch_size, tracking_uri)
+    write_table(forecasts, output)
+    return forecasts

@@ -1,0 +1,51 @@
+"""The MLflow pyfunc model, logged as code (MLflow's "models from code"): MLflow executes this file when it
+loads the model, in any process, with this repository nowhere in sight.
+
+The project's packages travel as the artifact `code`. They are imported in isolation: the names `data`,
+`models` and `pipelines` are common, and the loading process may already hold packages of the same names
+(its own, or this project's); MLflow's `code_paths` would only prepend to sys.path and collide. Here our
+modules are imported under their names, kept by reference, and every module of those names that was there
+before is put back, so neither side sees the other's.
+"""
+import importlib
+import sys
+
+import mlflow
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+from mlflow.pyfunc import PythonModel
+
+PACKAGES = ("data", "models", "pipelines")
+
+
+def import_isolated(code_dir: str, module: str):
+    """Import `module` from the packages under `code_dir` without disturbing sys.modules or sys.path."""
+    ours = lambda name: name.split(".")[0] in PACKAGES  # noqa: E731
+    saved = {name: sys.modules.pop(name) for name in list(sys.modules) if ours(name)}
+    sys.path.insert(0, code_dir)
+    try:
+        return importlib.import_module(module)
+    finally:
+        sys.path.remove(code_dir)
+        for name in [n for n in sys.modules if ours(n)]:
+            del sys.modules[name]
+        sys.modules.update(saved)
+
+
+class ForecastModel(PythonModel):
+    def load_context(self, context):
+        inference = import_isolated(context.artifacts["code"], "pipelines.inference")
+        self.predictor = inference.Predictor.load(context.artifacts["bundle"])
+        self.input_error = inference.DataError
+
+    def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
+        """Bad requests raise MlflowException(INVALID_PARAMETER_VALUE): one message, HTTP 400 when served."""
+        batch_size = int((params or {}).get("batch_size", 1024))
+        try:
+            return self.predictor.predict(model_input, batch_size=batch_size)
+        except self.input_error as err:
+            raise MlflowException(str(err), error_code=INVALID_PARAMETER_VALUE) from None
+
+
+mlflow.models.set_model(ForecastModel())

@@ -1,0 +1,128 @@
+"""train(config) -> TrainResult: data -> Lightning training -> test evaluation -> MLflow run + registered model.
+
+Bad data fails before any run exists. Once the run exists, any failure marks it FAILED and registers
+nothing: the model is registered last, after every metric and artifact is logged.
+"""
+import json
+import logging
+import math
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import lightning as L
+import mlflow
+import numpy as np
+import pandas as pd
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, TQDMProgressBar
+
+from data.io import read_table
+from data.prepare import Prepared, prepare_training
+from data.windows import WindowDataset
+from models.lightning import ForecastModule
+from pipelines.config import TrainConfig
+from pipelines.evaluate import Evaluation, evaluate
+from pipelines.logged_model import log_forecaster
+from pipelines.plots import forecast_figure, loss_figure
+from pipelines.tracking import RunLogger, use_store
+
+log = logging.getLogger("forecast")
+
+
+@dataclass
+class TrainResult:
+    run_id: str
+    model_uri: str            # models:/<name>/<version>
+    version: str
+    metrics: dict[str, float]
+    report: dict
+    epochs: int
+    seconds: float
+
+
+def _loaders(prepared: Prepared, config: TrainConfig):
+    p, d = prepared.panel, prepared.spec
+    train = WindowDataset(p.values, prepared.starts["train"], d.seq_len, d.horizon, p.n_known)
+    val = WindowDataset(p.values, prepared.starts["val"], d.seq_len, d.horizon, p.n_known)
+    return train.loader(config.batch_size, shuffle=True, seed=config.seed), val.loader(config.batch_size, shuffle=False)
+
+
+def _epoch_history(run_id: str) -> pd.DataFrame:
+    client = mlflow.tracking.MlflowClient()
+    frames = []
+    for key in ("train_loss_epoch", "val_loss", "epoch"):
+        hist = client.get_metric_history(run_id, key)
+        frames.append(pd.DataFrame({"step": [m.step for m in hist], key: [m.value for m in hist]}).set_index("step"))
+    joined = pd.concat(frames, axis=1).dropna(subset=["epoch"]).groupby("epoch").last().reset_index()
+    return joined.rename(columns={"train_loss_epoch": "train_loss"})
+
+
+def train(config: TrainConfig) -> TrainResult:
+    started = time.perf_counter()
+    prepared = prepare_training(read_table(config.data_path), config.data)
+    spec = prepared.spec
+    model_config = replace(config.model, seq_len=spec.seq_len, horizon=spec.horizon,
+                           n_features=prepared.panel.values.shape[1], n_known=spec.n_known)
+    use_store(config.tracking_uri, config.experiment)
+    L.seed_everything(config.seed, workers=True, verbose=False)
+    train_loader, val_loader = _loaders(prepared, config)
+    steps_per_epoch = len(train_loader)
+    total = config.max_steps if config.max_steps > 0 else config.max_epochs * steps_per_epoch
+    module = ForecastModule(model_config, config.optim, total)
+
+    with mlflow.start_run() as run, tempfile.TemporaryDirectory(prefix="forecast-") as tmp:
+        try:
+            mlflow.log_params({**config.flat(), "data.horizon_resolved": spec.horizon, "data.frequency": spec.freq.alias,
+                               "data.season_length": spec.freq.season_length, "model.n_features": model_config.n_features,
+                               "model.n_known": model_config.n_known, "n_parameters": sum(p.numel() for p in module.parameters())})
+            mlflow.log_dict(prepared.report, "data_report.json")
+            mlflow.set_tags({"forecast.data_path": str(config.data_path), "forecast.features": ",".join(spec.feature_names)})
+            checkpoint = ModelCheckpoint(dirpath=Path(tmp) / "checkpoints", monitor="val_loss", mode="min", save_top_k=1)
+            callbacks = [checkpoint, EarlyStopping(monitor="val_loss", mode="min", patience=config.patience)]
+            if config.progress:
+                callbacks.append(TQDMProgressBar(refresh_rate=max(1, steps_per_epoch // 20)))
+            trainer = L.Trainer(max_epochs=config.max_epochs, max_steps=config.max_steps, accelerator="cpu", devices=1,
+                                logger=RunLogger(run.info.run_id), callbacks=callbacks, default_root_dir=tmp,
+                                gradient_clip_val=config.optim.grad_clip or None, deterministic=True,
+                                enable_progress_bar=config.progress, enable_model_summary=False,
+                                log_every_n_steps=max(1, min(50, steps_per_epoch)), num_sanity_val_steps=0)
+            trainer.fit(module, train_loader, val_loader)
+            if not checkpoint.best_model_path:
+                raise RuntimeError("training produced no checkpoint (no validation epoch completed)")
+            best = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)["state_dict"]
+            module.load_state_dict(best)
+            mlflow.log_metrics({"best_val_loss": float(checkpoint.best_model_score), "epochs": trainer.current_epoch,
+                                "steps": trainer.global_step})
+
+            evaluation = evaluate(module.model, prepared, config.batch_size)
+            mlflow.log_metrics(evaluation.metrics)
+            _log_evaluation(evaluation, prepared, run.info.run_id, model_config.quantiles)
+
+            version = log_forecaster(module.model, spec, prepared, config.model_name, Path(tmp))
+        except BaseException:
+            mlflow.end_run(status="FAILED")
+            raise
+    seconds = time.perf_counter() - started
+    return TrainResult(run.info.run_id, f"models:/{config.model_name}/{version}", version, evaluation.metrics,
+                       prepared.report, trainer.current_epoch, seconds)
+
+
+def _log_evaluation(evaluation: Evaluation, prepared: Prepared, run_id: str, quantiles) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "test_forecasts.csv"
+        evaluation.table.to_csv(path, index=False)
+        mlflow.log_artifact(str(path), "evaluation")
+    mlflow.log_dict({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in evaluation.metrics.items()},
+                    "evaluation/metrics.json")
+    import matplotlib.pyplot as plt
+
+    fig = forecast_figure(prepared.panel, evaluation.table, quantiles)
+    mlflow.log_figure(fig, "plots/test_forecasts.png")
+    plt.close(fig)
+    history = _epoch_history(run_id)
+    if len(history):
+        fig = loss_figure(history)
+        mlflow.log_figure(fig, "plots/loss.png")
+        plt.close(fig)
