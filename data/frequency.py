@@ -36,9 +36,19 @@ class Frequency:
         k = np.arange(1, periods + 1)
         if self.kind == "int":
             return np.asarray(last, dtype=np.int64)[:, None] + self.step * k
-        if isinstance(self.step, pd.offsets.Tick):  # fixed length: vectorised
-            return np.asarray(last, dtype="datetime64[ns]")[:, None] + k * pd.Timedelta(self.step).to_timedelta64()
+        step = fixed_step(self.step)
+        if step is not None:  # fixed length: vectorised
+            return np.asarray(last, dtype="datetime64[ns]")[:, None] + k * step.to_timedelta64()
         return np.stack([pd.date_range(t, periods=periods + 1, freq=self.step)[1:].to_numpy() for t in last])
+
+
+def fixed_step(offset) -> pd.Timedelta | None:
+    """The constant length of a tick or day offset (pandas 3 no longer counts days as ticks); None otherwise."""
+    if isinstance(offset, pd.offsets.Tick):
+        return pd.Timedelta(offset)
+    if isinstance(offset, pd.offsets.Day):
+        return pd.Timedelta(days=offset.n)
+    return None
 
 
 def _anchored(times: pd.Series, days: float) -> str | None:
@@ -62,7 +72,9 @@ def _season_and_horizon(alias: str, kind: str) -> tuple[int, int, tuple[str, ...
         return 4, 8, ("month",)
     if name.startswith(("YS", "YE")):
         return 1, 6, ()
-    step = pd.Timedelta(offset)
+    step = fixed_step(offset)
+    if step is None:
+        return 1, 10, ()
     if step >= pd.Timedelta(days=7):
         return 52, 13, ("dayofyear",)
     if step >= DAY:
@@ -81,7 +93,9 @@ def infer_frequency(frame: pd.DataFrame, kind: str) -> Frequency:
     if kind == "int":
         alias = str(int(mode))
     else:
-        alias = _anchored(frame[TIME], mode / DAY) or to_offset(pd.Timedelta(mode)).freqstr
+        days = mode / DAY
+        alias = _anchored(frame[TIME], days) or (f"{int(days)}D" if float(days).is_integer()
+                                                 else to_offset(pd.Timedelta(mode)).freqstr)
     season, horizon, calendar = _season_and_horizon(alias, kind)
     return Frequency(alias, kind, season, horizon, calendar)
 

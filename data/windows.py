@@ -74,10 +74,9 @@ def window_starts(panel: Panel, split: Split, seq_len: int, horizon: int) -> dic
     first = np.full_like(n, seq_len)  # first target row with a full input window
     train = ranges(off + first - seq_len, off + split.val_start - horizon + 1 - seq_len)
     val = ranges(off + np.maximum(split.val_start, first) - seq_len, off + split.test_start - horizon + 1 - seq_len)
-    k = (n - split.test_start) // horizon
-    test = ranges(np.zeros_like(k), k)  # k-th origin of each series
+    k = np.where(split.test_start >= seq_len, (n - split.test_start) // horizon, 0)  # origins per series
     series = np.repeat(np.arange(len(n)), k)
-    test = off[series] + split.test_start[series] + test * horizon - seq_len
+    test = off[series] + split.test_start[series] + ranges(np.zeros_like(k), k) * horizon - seq_len
     return {"train": train, "val": val, "test": test}
 
 

@@ -1,0 +1,39 @@
+"""Shared fixtures: tiny seeded synthetic series and a temporary MLflow store per test session."""
+import numpy as np
+import pandas as pd
+import pytest
+
+TINY_MODEL = ["--layers", "1", "--d-model", "16", "--n-heads", "2", "--batch-size", "64", "--no-progress"]
+
+
+def synthetic_frame(n_series: int = 3, length: int = 120, freq: str = "h", covariates: int = 1, seed: int = 0,
+               start: str = "2024-01-01") -> pd.DataFrame:
+    """Long-format frame: series_id, timestamp, value (daily cycle + noise), cov0..covN."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for i in range(n_series):
+        t = pd.date_range(start, periods=length, freq=freq)
+        phase = np.arange(length) * 2 * np.pi / 24
+        frame = pd.DataFrame({"series_id": f"s{i}", "timestamp": t,
+                              "value": 10 * (i + 1) + 3 * np.sin(phase) + rng.normal(0, 0.3, length)})
+        for c in range(covariates):
+            frame[f"cov{c}"] = np.cos(phase + c) + rng.normal(0, 0.1, length)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.fixture
+def make_frame():
+    """The synthetic frame factory (a fixture, so test modules need no import path to it)."""
+    return synthetic_frame
+
+
+@pytest.fixture
+def tiny_model() -> list[str]:
+    return list(TINY_MODEL)
+
+
+@pytest.fixture(scope="session")
+def tracking_uri(tmp_path_factory) -> str:
+    """One sqlite store for the session (a fresh database costs 1-2 s); tests use distinct model names."""
+    return f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"

@@ -1,0 +1,84 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from data.config import DataConfig
+from data.errors import DataError
+from data.schema import ID, SINGLE_SERIES, TARGET, TIME, canonical, detect
+
+
+def _canonical(raw, **config):
+    schema = detect(raw, DataConfig(**config))
+    return schema, canonical(raw, schema)
+
+
+@pytest.mark.parametrize("names", [("series_id", "timestamp", "value"), ("unique_id", "ds", "y"),
+                                   ("item_id", "date", "target"), ("ID", "Time", "Value")])
+def test_conventional_names_are_detected(names):
+    raw = pd.DataFrame({names[0]: ["a", "a"], names[1]: ["2024-01-01", "2024-01-02"], names[2]: [1.0, 2.0],
+                        "price": [3.0, 4.0], "note": ["x", "y"]})
+    schema, frame = _canonical(raw)
+    assert (schema.id_col, schema.time_col, schema.target) == names
+    assert schema.covariates == ("price",) and schema.ignored == ("note",)
+    assert list(frame.columns) == [ID, TIME, TARGET, "price"]
+    assert pd.api.types.is_datetime64_any_dtype(frame[TIME])
+
+
+def test_single_series_with_integer_time_and_only_numeric_column():
+    raw = pd.DataFrame({"t": [3, 1, 2], "load": [1.0, 2.0, 3.0]})
+    schema, frame = _canonical(raw, time_col="t")
+    assert schema.id_col is None and schema.target == "load" and schema.time_kind == "int"
+    assert frame[ID].unique().tolist() == [SINGLE_SERIES]
+    assert frame[TIME].tolist() == [1, 2, 3]  # sorted by time
+
+
+def test_named_covariates_and_known_covariates():
+    raw = pd.DataFrame({"ds": ["2024-01-01"], "y": [1.0], "a": [1.0], "b": [2.0], "promo": [0.0]})
+    schema, _ = _canonical(raw, covariates=("a",), known_covariates=("promo",))
+    assert schema.covariates == ("a",) and schema.known_covariates == ("promo",) and schema.ignored == ("b",)
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"target": "sales"}, "--target 'sales': no such column"),
+    ({"id_col": "store"}, "--id-col 'store': no such column"),
+    ({"covariates": ("nope",)}, "--covariates 'nope': no such covariate column"),
+    ({"known_covariates": ("nope",)}, "--known-covariates 'nope'"),
+])
+def test_unknown_column_names_the_option_and_column(config, message):
+    raw = pd.DataFrame({"series_id": ["a"], "timestamp": ["2024-01-01"], "value": [1.0]})
+    with pytest.raises(DataError, match=message):
+        _canonical(raw, **config)
+
+
+def test_duplicated_pairs_name_the_series_and_rows():
+    raw = pd.DataFrame({"series_id": ["a", "b", "b"], "timestamp": ["2024-01-01", "2024-01-01", "2024-01-01"],
+                        "value": [1.0, 2.0, 3.0]})
+    with pytest.raises(DataError, match=r"duplicated .* series 'b' at 2024-01-01 .*\(data rows 2, 3\)"):
+        _canonical(raw)
+
+
+def test_non_numeric_target_names_column_series_and_row():
+    raw = pd.DataFrame({"series_id": ["a", "a", "b"], "timestamp": ["2024-01-01", "2024-01-02", "2024-01-01"],
+                        "value": ["1.0", "2.0", "n/a?"]})
+    with pytest.raises(DataError, match=r"column 'value' has non-numeric values, e.g. 'n/a\?' in series 'b' "
+                                        r"at data row\(s\) 3"):
+        _canonical(raw)
+
+
+def test_all_missing_target_names_the_series():
+    raw = pd.DataFrame({"series_id": ["a", "b"], "timestamp": ["2024-01-01", "2024-01-01"], "value": [1.0, np.nan]})
+    with pytest.raises(DataError, match="all missing in series 'b'"):
+        _canonical(raw)
+
+
+def test_no_time_column_and_ambiguous_target_are_explained():
+    with pytest.raises(DataError, match="no time column found"):
+        _canonical(pd.DataFrame({"a": [1.0], "b": [2.0]}))
+    with pytest.raises(DataError, match="no target column found.*numeric columns: a, b"):
+        _canonical(pd.DataFrame({"ds": ["2024-01-01"], "a": [1.0], "b": [2.0]}))
+
+
+def test_unparseable_time_names_the_row():
+    raw = pd.DataFrame({"ds": ["2024-01-01", "soon", "2024-01-03"], "y": [1.0, 2.0, 3.0]})
+    with pytest.raises(DataError, match=r"time column 'ds' has unparseable .* 'soon' .* data row\(s\) 2"):
+        _canonical(raw)

@@ -1,0 +1,102 @@
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from data.config import DataConfig
+from data.prepare import prepare_training
+from data.scaling import SeriesScaler
+from data.schema import ID, TARGET
+from data.windows import Panel, WindowDataset, min_length, ranges, split_points, window_starts
+
+
+@given(st.lists(st.tuples(st.integers(-5, 20), st.integers(-5, 20)), max_size=8))
+def test_ranges_equals_a_loop(pairs):
+    lo = np.array([a for a, _ in pairs], dtype=np.int64)
+    hi = np.array([b for _, b in pairs], dtype=np.int64)
+    expected = [i for a, b in pairs for i in range(a, b)]
+    assert ranges(lo, hi).tolist() == expected
+
+
+def _panel(lengths, n_features=4, n_known=2, seed=0):
+    rng = np.random.default_rng(seed)
+    n = int(sum(lengths))
+    offsets = np.append(0, np.cumsum(lengths)).astype(np.int64)
+    return Panel(np.array([f"s{i}" for i in range(len(lengths))]), offsets, np.arange(n),
+                 rng.normal(size=(n, n_features)).astype(np.float32), rng.normal(size=n), n_known)
+
+
+def test_windows_equal_a_naive_loop():
+    T, H = 5, 3
+    lengths = np.array([40, 31, 57])
+    panel = _panel(lengths)
+    split = split_points(lengths, H, 0.1, 2)
+    starts = window_starts(panel, split, T, H)
+    for part, s in starts.items():
+        expected = []
+        for i, n in enumerate(lengths):
+            off = panel.offsets[i]
+            if part == "train":
+                expected += [off + t0 - T for t0 in range(T, split.val_start[i] - H + 1)]
+            elif part == "val":
+                expected += [off + t0 - T for t0 in range(split.val_start[i], split.test_start[i] - H + 1)]
+            else:
+                expected += [off + t0 - T for t0 in range(split.test_start[i], n - H + 1, H)]
+        assert s.tolist() == expected, part
+    dataset = WindowDataset(panel.values, starts["train"], T, H, panel.n_known)
+    idx = [0, 7, len(dataset) - 1]
+    x, y, future = dataset.__getitems__(idx)
+    for b, i in enumerate(idx):
+        s = starts["train"][i]
+        np.testing.assert_array_equal(x[b].numpy(), panel.values[s:s + T])
+        np.testing.assert_array_equal(y[b].numpy(), panel.values[s + T:s + T + H, 0])
+        np.testing.assert_array_equal(future[b].numpy(), panel.values[s + T:s + T + H, -2:])
+    batches = list(dataset.loader(batch_size=16, shuffle=False))
+    assert sum(len(b[0]) for b in batches) == len(dataset)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(10, 80), min_size=1, max_size=5), st.integers(1, 8), st.integers(1, 6),
+       st.integers(1, 3))
+def test_no_window_sees_targets_of_a_later_part(lengths, T, H, test_windows):
+    lengths = np.array(lengths)
+    panel = _panel(lengths)
+    split = split_points(lengths, H, 0.1, test_windows)
+    starts = window_starts(panel, split, T, H)
+    series = {k: panel.series_of(v) for k, v in starts.items()}
+    rel = {k: v - panel.offsets[series[k]] for k, v in starts.items()}
+    # the last row a window reads (inputs and targets) lies before the next part begins
+    assert np.all(rel["train"] + T + H <= split.val_start[series["train"]])
+    assert np.all(rel["val"] + T >= split.val_start[series["val"]])
+    assert np.all(rel["val"] + T + H <= split.test_start[series["val"]])
+    assert np.all(rel["test"] + T >= split.test_start[series["test"]])
+    assert np.all(rel["test"] + T + H <= lengths[series["test"]])
+    assert np.all(rel[("train")] >= 0) and np.all(rel["val"] >= 0) and np.all(rel["test"] >= 0)
+    long_enough = lengths >= min_length(T, H, 0.1, test_windows)
+    assert set(series["train"].tolist()) >= set(np.flatnonzero(long_enough).tolist())
+
+
+def test_scalers_see_only_the_training_part(make_frame):
+    frame = make_frame(n_series=2, length=150)
+    config = DataConfig(seq_len=10, horizon=6)
+    before = prepare_training(frame, config)
+    changed = frame.copy()
+    for sid, n_train in zip(before.panel.ids, before.split_val_start):
+        rows = changed.index[changed[ID] == sid][n_train:]      # validation and test rows of that series
+        changed.loc[rows, "value"] *= 100.0
+        changed.loc[rows, "cov0"] += 50.0
+    after = prepare_training(changed, config)
+    np.testing.assert_allclose(after.spec.scaler.mean, before.spec.scaler.mean)
+    np.testing.assert_allclose(after.spec.scaler.scale, before.spec.scaler.scale)
+    # and the statistics are those of the training rows
+    first = frame[frame[ID] == "s0"].head(int(before.split_val_start[0]))
+    np.testing.assert_allclose(before.spec.scaler.mean[0, 0], first["value"].mean())
+    np.testing.assert_allclose(before.spec.scaler.scale[0, 0], first["value"].std(ddof=0))
+
+
+def test_constant_column_scales_to_zero_not_nan():
+    frame = pd.DataFrame({ID: ["a"] * 4 + ["b"] * 4, TARGET: [1.0, 2, 3, 4, 5, 5, 5, 5]})
+    scaler = SeriesScaler.fit(frame, ID, [TARGET])
+    out = scaler.transform(frame[[TARGET]].to_numpy(), scaler.rows_for(frame[ID].to_numpy()))
+    assert np.isfinite(out).all() and (out[4:] == 0).all()
+    assert scaler.rows_for(np.array(["b", "zz"])).tolist() == [1, -1]

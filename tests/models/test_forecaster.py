@@ -1,0 +1,67 @@
+import pytest
+import torch
+
+from models.config import ConfigError, ModelConfig, OptimConfig
+from models.forecaster import Forecaster
+from models.lightning import ForecastModule, warmup_cosine
+from models.losses import pinball_loss
+
+
+def test_overfits_one_batch():
+    torch.manual_seed(0)
+    config = ModelConfig(d_model=32, n_heads=4, layers=2, dropout=0.0, seq_len=16, horizon=4, n_features=2, n_known=1)
+    model = Forecaster(config)
+    x, future, y = torch.randn(32, 16, 2), torch.randn(32, 4, 1), torch.randn(32, 4)
+    q = torch.tensor(config.quantiles)
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    first = pinball_loss(model(x, future), y, q).item()
+    for _ in range(300):
+        optimizer.zero_grad()
+        loss = pinball_loss(model(x, future), y, q)
+        loss.backward()
+        optimizer.step()
+    assert loss.item() < 0.2 * first
+
+
+def test_instance_norm_makes_the_forecast_follow_the_level():
+    torch.manual_seed(0)
+    config = ModelConfig(d_model=16, n_heads=2, layers=1, dropout=0.0, seq_len=8, horizon=3, n_features=1)
+    model = Forecaster(config).eval()
+    x, future = torch.randn(4, 8, 1), torch.zeros(4, 3, 0)
+    torch.testing.assert_close(model(x + 100.0, future), model(x, future) + 100.0, atol=1e-3, rtol=1e-4)
+
+
+def test_pinball_loss_matches_pytorch_forecasting():
+    from pytorch_forecasting.metrics import QuantileLoss
+
+    quantiles = [0.1, 0.5, 0.9]
+    pred, target = torch.randn(6, 4, 3), torch.randn(6, 4)
+    ours = pinball_loss(pred, target, torch.tensor(quantiles))
+    theirs = QuantileLoss(quantiles).loss(pred, target).mean() / 2.0  # theirs is 2x the pinball loss
+    torch.testing.assert_close(ours, theirs)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"d_model": 30, "n_heads": 4}, "multiple of --n-heads"),
+    ({"aggregator": "max"}, "--aggregator must be one of"),
+    ({"quantiles": (0.1, 0.9)}, "must include 0.5"),
+    ({"quantiles": (0.5, 0.1)}, "increasing"),
+])
+def test_bad_config_fails_fast(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        ModelConfig(**kwargs)
+
+
+def test_warmup_then_cosine_schedule():
+    values = [warmup_cosine(s, total=100, warmup=10) for s in range(100)]
+    assert values[0] == pytest.approx(0.1) and values[9] == pytest.approx(1.0)
+    assert max(values) == pytest.approx(1.0) and values[-1] < 0.1
+    assert all(a >= b for a, b in zip(values[10:], values[11:]))
+
+
+def test_module_optimiser_excludes_biases_and_norms_from_decay():
+    config = ModelConfig(d_model=16, n_heads=2, layers=1, seq_len=8, horizon=2, n_features=1)
+    module = ForecastModule(config, OptimConfig(weight_decay=0.1), total_steps=10)
+    groups = module.configure_optimizers()["optimizer"].param_groups
+    assert groups[0]["weight_decay"] == 0.1 and all(p.ndim >= 2 for p in groups[0]["params"])
+    assert groups[1]["weight_decay"] == 0.0 and all(p.ndim < 2 for p in groups[1]["params"])
