@@ -1,7 +1,6 @@
 """`forecast`: a thin click shell over the pipelines. Heavy imports happen inside the commands."""
 import logging
 import os
-import sys
 import warnings
 
 import click
@@ -23,15 +22,20 @@ class _Group(click.Group):
             raise click.ClickException(str(err)) from None
 
 
+class _EchoHandler(logging.Handler):
+    """The pipelines' warnings on stderr, as `warning: ...` (resolved at each message, so tests capture it)."""
+
+    def emit(self, record):
+        click.echo(f"{record.levelname.lower()}: {record.getMessage()}", err=True)
+
+
 @click.group(cls=_Group)
 @click.version_option(package_name="forecast")
 def main():
     """Train, evaluate, register and run transformer forecasters from CSV files, tracked in MLflow."""
     log = logging.getLogger("forecast")
-    if not log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("warning: %(message)s"))
-        log.addHandler(handler)
+    if not any(isinstance(h, _EchoHandler) for h in log.handlers):
+        log.addHandler(_EchoHandler())
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # hardware banners and tips
     warnings.filterwarnings("ignore", message=".*(treespec|LeafSpec).*")  # torch/lightning internals

@@ -34,6 +34,15 @@ def tiny_model() -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def tracking_uri(tmp_path_factory) -> str:
-    """One sqlite store for the session (a fresh database costs 1-2 s); tests use distinct model names."""
-    return f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
+def store_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("mlflow")
+
+
+@pytest.fixture
+def tracking_uri(store_dir, monkeypatch) -> str:
+    """One sqlite store for the session (a fresh database costs 1-2 s); tests use distinct model names.
+
+    The test runs inside the store's folder: MLflow puts a sqlite store's artifacts in ./mlruns.
+    """
+    monkeypatch.chdir(store_dir)
+    return f"sqlite:///{store_dir / 'mlflow.db'}"

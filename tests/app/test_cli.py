@@ -1,0 +1,112 @@
+"""The real CLI end to end: train -> MLflow run + registered model -> predict, on tiny data."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from mlflow.tracking import MlflowClient
+
+from app.cli import main
+
+
+def _train(tmp_path, frame, tracking_uri, model_name, *extra):
+    path = tmp_path / "sales.csv"
+    frame.to_csv(path, index=False)
+    args = ["train", "--data", str(path), "--tracking-uri", tracking_uri, "--model-name", model_name,
+            "--experiment", model_name, "--max-epochs", "2", "--seq-len", "12", "--horizon", "6", *extra]
+    return CliRunner().invoke(main, args)
+
+
+def test_train_logs_everything_and_predict_writes_rows(tmp_path, make_frame, tracking_uri, tiny_model):
+    frame = make_frame(n_series=2, length=150)
+    result = _train(tmp_path, frame, tracking_uri, "e2e", *tiny_model)
+    assert result.exit_code == 0, result.output
+    assert "seasonal naive" in result.output and "registered models:/e2e/1" in result.output
+
+    client = MlflowClient(tracking_uri)
+    (version,) = client.search_model_versions("name='e2e'")
+    run = client.get_run(version.run_id)
+    assert run.info.status == "FINISHED"
+    params, metrics = run.data.params, run.data.metrics
+    assert params["data.seq_len"] == "12" and params["model.layers"] == "1" and params["data.frequency"] == "h"
+    for key in ("test_mae", "test_rmse", "test_smape", "test_mase", "test_pinball", "test_coverage_q0.1_q0.9",
+                "naive_mase", "snaive_mase", "snaive_mae", "best_val_loss"):
+        assert key in metrics, key
+    assert len(client.get_metric_history(run.info.run_id, "val_loss")) == 2
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"data_report.json", "plots", "evaluation"} <= artifacts
+    plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
+    assert {"plots/test_forecasts.png", "plots/loss.png"} <= plots
+    report = json.loads(open(client.download_artifacts(run.info.run_id, "data_report.json", str(tmp_path))).read())
+    assert report["series"] == 2 and report["covariates"] == ["cov0"]
+
+    history = frame.copy()
+    history.to_csv(tmp_path / "history.csv", index=False)
+    out = tmp_path / "next.csv"
+    result = CliRunner().invoke(main, ["predict", "--model", "models:/e2e/latest", "--data", str(tmp_path / "history.csv"),
+                                       "--output", str(out), "--tracking-uri", tracking_uri])
+    assert result.exit_code == 0, result.output
+    forecasts = pd.read_csv(out)
+    assert list(forecasts.columns) == ["series_id", "timestamp", "step", "prediction", "q0.1", "q0.5", "q0.9", "method"]
+    assert len(forecasts) == 2 * 6 and forecasts.groupby("series_id")["step"].apply(list).tolist() == [list(range(1, 7))] * 2
+    assert forecasts["timestamp"].iloc[0] == str(frame["timestamp"].max() + pd.Timedelta(hours=1))
+
+    # the logged model also loads and predicts in a fresh process, outside the repository, even when that
+    # process already imported other packages called `data` and `models`
+    fresh = tmp_path / "elsewhere"
+    for package in ("data", "models"):
+        (fresh / package).mkdir(parents=True)
+        (fresh / package / "__init__.py").write_text("WHO = 'someone else'\n")
+    script = textwrap.dedent(f"""
+        import data, models, mlflow, pandas as pd
+        model = mlflow.pyfunc.load_model("models:/e2e/1")
+        out = model.predict(pd.read_csv({str(tmp_path / 'history.csv')!r}))
+        assert data.WHO == models.WHO == 'someone else'
+        import json; print(json.dumps({{"rows": len(out), "cols": list(out.columns)}}))
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"MLFLOW_TRACKING_URI": tracking_uri}
+    proc = subprocess.run([sys.executable, "-c", script], cwd=fresh, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    answer = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert answer["rows"] == 12 and answer["cols"][-1] == "method"
+
+
+def test_a_failure_after_the_run_starts_marks_it_failed_and_registers_nothing(tmp_path, make_frame, tracking_uri,
+                                                                               tiny_model, monkeypatch):
+    import pipelines.train
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("evaluation exploded")
+
+    monkeypatch.setattr(pipelines.train, "evaluate", broken)
+    result = _train(tmp_path, make_frame(n_series=1, length=150), tracking_uri, "broken", *tiny_model)
+    assert result.exit_code != 0 and isinstance(result.exception, RuntimeError)
+    client = MlflowClient(tracking_uri)
+    (run,) = client.search_runs([client.get_experiment_by_name("broken").experiment_id])
+    assert run.info.status == "FAILED"
+    assert client.search_model_versions("name='broken'") == []
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda f: f.assign(value=["12.5"] * (len(f) - 1) + ["twelve"]), "column 'value' has non-numeric values, e.g. 'twelve'"),
+    (lambda f: f.drop(columns=["timestamp"]), "no time column found"),
+    (lambda f: pd.concat([f, f.head(1)]), "duplicated (series, time) pairs: series 's0'"),
+])
+def test_bad_data_gets_one_line_and_no_run(tmp_path, make_frame, tracking_uri, change, message):
+    result = _train(tmp_path, change(make_frame(n_series=1, length=150)), tracking_uri, "bad")
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [f"Error: {result.output.strip()[7:]}"]
+    assert message in result.output and "Traceback" not in result.output
+    experiment = MlflowClient(tracking_uri).get_experiment_by_name("bad")
+    assert experiment is None or MlflowClient(tracking_uri).search_runs([experiment.experiment_id]) == []
+
+
+def test_bad_options_fail_before_reading_data(tmp_path):
+    result = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "missing.csv"), "--seq-len", "0"])
+    assert result.exit_code == 1 and "--seq-len must be a positive integer" in result.output
+    result = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "missing.csv")])
+    assert result.exit_code == 1 and "missing.csv: no such file" in result.output

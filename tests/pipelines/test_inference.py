@@ -1,0 +1,97 @@
+"""The prediction path with a real (untrained, tiny) model and the spec of a real preparation."""
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from data.config import DataConfig
+from data.errors import DataError
+from data.prepare import prepare_training
+from models.config import ModelConfig
+from models.forecaster import Forecaster
+from pipelines.bundle import load_bundle, save_bundle
+from pipelines.inference import Predictor
+
+
+def _predictor(frame, **data):
+    prepared = prepare_training(frame, DataConfig(seq_len=10, horizon=6, **data))
+    spec = prepared.spec
+    config = ModelConfig(d_model=16, n_heads=2, layers=1, seq_len=10, horizon=6,
+                         n_features=prepared.panel.values.shape[1], n_known=spec.n_known)
+    return Predictor(Forecaster(config), spec)
+
+
+def _raw(frame):
+    out = frame.copy()
+    out["timestamp"] = out["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S")
+    return out
+
+
+def test_forecast_rows_schema_and_timestamps(make_frame):
+    frame = make_frame(n_series=2, length=80)
+    out = _predictor(frame).predict(_raw(frame))
+    assert list(out.columns) == ["series_id", "timestamp", "step", "prediction", "q0.1", "q0.5", "q0.9", "method"]
+    assert len(out) == 2 * 6 and set(out["method"]) == {"model"}
+    s0 = out[out["series_id"] == "s0"]
+    assert s0["step"].tolist() == list(range(1, 7))
+    expected = pd.date_range(frame["timestamp"].max(), periods=7, freq="h")[1:]
+    assert pd.DatetimeIndex(s0["timestamp"]).equals(expected)
+    assert (out["q0.1"] <= out["q0.5"]).all() and (out["q0.5"] <= out["q0.9"]).all()
+    np.testing.assert_array_equal(out["prediction"], out["q0.5"])
+
+
+def test_short_and_unseen_series_still_get_forecasts(make_frame, caplog):
+    frame = make_frame(n_series=2, length=80)
+    predictor = _predictor(frame)
+    short = make_frame(n_series=1, length=30, seed=3).assign(series_id="short").tail(30)
+    tiny = make_frame(n_series=1, length=3).assign(series_id="tiny")
+    new = make_frame(n_series=1, length=40, seed=5).assign(series_id="new")
+    request = pd.concat([frame, short.tail(8), tiny, new], ignore_index=True)
+    out = predictor.predict(_raw(request))
+    methods = out.groupby("series_id")["method"].first().to_dict()
+    assert methods == {"s0": "model", "s1": "model", "new": "model", "short": "naive", "tiny": "naive"}
+    assert "series shorter than seq_len 10" in caplog.text and "'short'" in caplog.text
+    # naive repeats the last value; the interval is left empty rather than invented
+    assert (out[out["series_id"] == "tiny"]["prediction"] == tiny["value"].iloc[-1]).all()
+    assert out[out["series_id"] == "tiny"]["q0.1"].isna().all()
+
+
+def test_seasonal_naive_fallback_when_a_season_is_there(make_frame):
+    frame = make_frame(n_series=1, length=80)
+    predictor = _predictor(frame)
+    predictor.spec = replace(predictor.spec, seq_len=50)   # 30 points < seq_len, but >= one season (24)
+    history = frame.tail(30)
+    out = predictor.predict(_raw(history))
+    assert set(out["method"]) == {"seasonal_naive"}
+    np.testing.assert_allclose(out["prediction"], history["value"].to_numpy()[30 - 24: 30 - 24 + 6])
+
+
+def test_known_covariates_come_from_future_rows(make_frame):
+    frame = make_frame(n_series=1, length=80, covariates=2).rename(columns={"cov1": "promo"})
+    predictor = _predictor(frame, known_covariates=("promo",))
+    future = make_frame(n_series=1, length=86, covariates=2).rename(columns={"cov1": "promo"}).tail(6)
+    future["value"] = np.nan
+    with pytest.raises(DataError, match=r"series 's0': known covariate 'promo' is missing for 2024-01-04 08:00"):
+        predictor.predict(_raw(frame))
+    out = predictor.predict(_raw(pd.concat([frame, future])))
+    changed = future.assign(promo=future["promo"] + 5.0)
+    out2 = predictor.predict(_raw(pd.concat([frame, changed])))
+    assert len(out) == 6 and not np.allclose(out["prediction"], out2["prediction"])
+
+
+def test_missing_columns_and_empty_input_are_named(make_frame):
+    frame = make_frame(n_series=1, length=80)
+    predictor = _predictor(frame)
+    with pytest.raises(DataError, match=r"missing column\(s\) 'cov0'"):
+        predictor.predict(_raw(frame.drop(columns=["cov0"])))
+    with pytest.raises(DataError, match="no input rows"):
+        predictor.predict(frame.head(0))
+
+
+def test_bundle_round_trip_gives_identical_forecasts(make_frame, tmp_path):
+    frame = make_frame(n_series=2, length=80)
+    predictor = _predictor(frame)
+    save_bundle(tmp_path / "bundle", predictor.model, predictor.spec)
+    again = Predictor(*load_bundle(tmp_path / "bundle"))
+    pd.testing.assert_frame_equal(again.predict(_raw(frame)), predictor.predict(_raw(frame)))
