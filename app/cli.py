@@ -37,7 +37,6 @@ def main():
     if not any(isinstance(h, _EchoHandler) for h in log.handlers):
         log.addHandler(_EchoHandler())
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # hardware banners and tips
     warnings.filterwarnings("ignore", message=".*(treespec|LeafSpec).*")  # torch/lightning internals
 
 
@@ -48,6 +47,8 @@ def train(data_path, **options):
     """Train on a CSV, evaluate against naive baselines, log to MLflow and register the model."""
     from app.summary import print_training
     from pipelines.train import train as run_training
+
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # after its import, which sets INFO
 
     config = given(TrainConfig, options, data_path=data_path, data=given(DataConfig, options),
                    model=given(ModelConfig, options), optim=given(OptimConfig, options))

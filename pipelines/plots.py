@@ -45,3 +45,11 @@ def loss_figure(history: pd.DataFrame):
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+def log_figure(fig, artifact_path: str) -> None:
+    """Log a figure to the active MLflow run as a PNG and free it."""
+    import mlflow
+
+    mlflow.log_figure(fig, artifact_path)
+    plt.close(fig)

@@ -3,7 +3,6 @@
 Bad data fails before any run exists. Once the run exists, any failure marks it FAILED and registers
 nothing: the model is registered last, after every metric and artifact is logged.
 """
-import json
 import logging
 import math
 import tempfile
@@ -13,10 +12,9 @@ from pathlib import Path
 
 import lightning as L
 import mlflow
-import numpy as np
 import pandas as pd
 import torch
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, TQDMProgressBar
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, TQDMProgressBar
 
 from data.io import read_table
 from data.prepare import Prepared, prepare_training
@@ -25,7 +23,7 @@ from models.lightning import ForecastModule
 from pipelines.config import TrainConfig
 from pipelines.evaluate import Evaluation, evaluate
 from pipelines.logged_model import log_forecaster
-from pipelines.plots import forecast_figure, loss_figure
+from pipelines.plots import forecast_figure, log_figure, loss_figure
 from pipelines.tracking import RunLogger, use_store
 
 log = logging.getLogger("forecast")
@@ -49,14 +47,17 @@ def _loaders(prepared: Prepared, config: TrainConfig):
     return train.loader(config.batch_size, shuffle=True, seed=config.seed), val.loader(config.batch_size, shuffle=False)
 
 
-def _epoch_history(run_id: str) -> pd.DataFrame:
-    client = mlflow.tracking.MlflowClient()
-    frames = []
-    for key in ("train_loss_epoch", "val_loss", "epoch"):
-        hist = client.get_metric_history(run_id, key)
-        frames.append(pd.DataFrame({"step": [m.step for m in hist], key: [m.value for m in hist]}).set_index("step"))
-    joined = pd.concat(frames, axis=1).dropna(subset=["epoch"]).groupby("epoch").last().reset_index()
-    return joined.rename(columns={"train_loss_epoch": "train_loss"})
+class EpochHistory(Callback):
+    """Train and validation loss per epoch, for the loss plot (read when each epoch ends)."""
+
+    def __init__(self):
+        self.rows: list[dict] = []
+
+    def on_train_epoch_end(self, trainer, module):
+        m = trainer.callback_metrics
+        if "val_loss" in m and "train_loss_epoch" in m:
+            self.rows.append({"epoch": trainer.current_epoch, "train_loss": float(m["train_loss_epoch"]),
+                              "val_loss": float(m["val_loss"])})
 
 
 def train(config: TrainConfig) -> TrainResult:
@@ -80,7 +81,8 @@ def train(config: TrainConfig) -> TrainResult:
             mlflow.log_dict(prepared.report, "data_report.json")
             mlflow.set_tags({"forecast.data_path": str(config.data_path), "forecast.features": ",".join(spec.feature_names)})
             checkpoint = ModelCheckpoint(dirpath=Path(tmp) / "checkpoints", monitor="val_loss", mode="min", save_top_k=1)
-            callbacks = [checkpoint, EarlyStopping(monitor="val_loss", mode="min", patience=config.patience)]
+            history = EpochHistory()
+            callbacks = [checkpoint, history, EarlyStopping(monitor="val_loss", mode="min", patience=config.patience)]
             if config.progress:
                 callbacks.append(TQDMProgressBar(refresh_rate=max(1, steps_per_epoch // 20)))
             trainer = L.Trainer(max_epochs=config.max_epochs, max_steps=config.max_steps, accelerator="cpu", devices=1,
@@ -98,7 +100,7 @@ def train(config: TrainConfig) -> TrainResult:
 
             evaluation = evaluate(module.model, prepared, config.batch_size)
             mlflow.log_metrics(evaluation.metrics)
-            _log_evaluation(evaluation, prepared, run.info.run_id, model_config.quantiles)
+            _log_evaluation(evaluation, prepared, pd.DataFrame(history.rows), model_config.quantiles)
 
             version = log_forecaster(module.model, spec, prepared, config.model_name, Path(tmp))
         except BaseException:
@@ -109,20 +111,13 @@ def train(config: TrainConfig) -> TrainResult:
                        prepared.report, trainer.current_epoch, seconds)
 
 
-def _log_evaluation(evaluation: Evaluation, prepared: Prepared, run_id: str, quantiles) -> None:
+def _log_evaluation(evaluation: Evaluation, prepared: Prepared, history: pd.DataFrame, quantiles) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "test_forecasts.csv"
         evaluation.table.to_csv(path, index=False)
         mlflow.log_artifact(str(path), "evaluation")
     mlflow.log_dict({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in evaluation.metrics.items()},
                     "evaluation/metrics.json")
-    import matplotlib.pyplot as plt
-
-    fig = forecast_figure(prepared.panel, evaluation.table, quantiles)
-    mlflow.log_figure(fig, "plots/test_forecasts.png")
-    plt.close(fig)
-    history = _epoch_history(run_id)
+    log_figure(forecast_figure(prepared.panel, evaluation.table, quantiles), "plots/test_forecasts.png")
     if len(history):
-        fig = loss_figure(history)
-        mlflow.log_figure(fig, "plots/loss.png")
-        plt.close(fig)
+        log_figure(loss_figure(history), "plots/loss.png")

@@ -110,3 +110,19 @@ def test_bad_options_fail_before_reading_data(tmp_path):
     assert result.exit_code == 1 and "--seq-len must be a positive integer" in result.output
     result = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "missing.csv")])
     assert result.exit_code == 1 and "missing.csv: no such file" in result.output
+
+
+def test_single_series_with_integer_time_in_parquet(tmp_path, make_frame, tracking_uri, tiny_model):
+    frame = make_frame(n_series=1, length=120, covariates=0).drop(columns=["series_id"])
+    frame = frame.assign(timestamp=range(1000, 1120)).rename(columns={"timestamp": "time", "value": "y"})
+    frame.to_parquet(tmp_path / "one.parquet", index=False)
+    result = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "one.parquet"), "--tracking-uri", tracking_uri,
+                                       "--model-name", "intsingle", "--max-epochs", "1", "--seq-len", "8", *tiny_model])
+    assert result.exit_code == 0, result.output
+    assert "horizon 10 (frequency)" in result.output and "Covariates used: none" in result.output
+    out = tmp_path / "next.parquet"
+    result = CliRunner().invoke(main, ["predict", "--model", "models:/intsingle/latest", "--data",
+                                       str(tmp_path / "one.parquet"), "--output", str(out), "--tracking-uri", tracking_uri])
+    assert result.exit_code == 0, result.output
+    forecasts = pd.read_parquet(out)
+    assert forecasts["timestamp"].tolist() == list(range(1120, 1130)) and set(forecasts["series_id"]) == {"series_0"}

@@ -46,3 +46,36 @@ def test_dead_covariates_are_warned_before_training(make_frame, caplog):
     assert not any("'cov0'" in w for w in warnings)
     column = prepared.spec.feature_names.index("cov2")
     assert np.all(prepared.panel.values[:, column] == 0.0)  # what the warning promises
+
+
+def _shape(kind, make_frame):
+    frame = make_frame(n_series=2, length=200, freq={"30min": "30min", "monthly": "MS"}.get(kind, "h"))
+    if kind == "single-no-id-int-time":
+        return frame[frame[ID] == "s0"].drop(columns=[ID, "cov0"]).assign(timestamp=range(200)).rename(
+            columns={"timestamp": "time", "value": "load"})
+    if kind == "ds-y-names":
+        return frame.rename(columns={ID: "unique_id", "timestamp": "ds", "value": "y"})
+    return frame
+
+
+@pytest.mark.parametrize("kind, alias, n_series, n_features", [
+    ("30min", "30min", 2, 6), ("monthly", "MS", 2, 4), ("single-no-id-int-time", "1", 1, 1), ("ds-y-names", "h", 2, 6)])
+def test_every_conventional_shape_prepares_without_flags(kind, alias, n_series, n_features, make_frame):
+    prepared = prepare_training(_shape(kind, make_frame), DataConfig(seq_len=10, horizon=5))
+    assert prepared.spec.freq.alias == alias
+    assert len(prepared.panel.ids) == n_series and prepared.panel.values.shape[1] == n_features
+    assert all(len(v) for v in prepared.starts.values())
+
+
+def test_parquet_and_gzip_csv_are_read(tmp_path, make_frame):
+    from data.io import read_table
+
+    frame = make_frame(n_series=1, length=30)
+    frame.to_parquet(tmp_path / "f.parquet", index=False)
+    frame.to_csv(tmp_path / "f.csv.gz", index=False)
+    assert len(read_table(tmp_path / "f.parquet")) == 30 and len(read_table(tmp_path / "f.csv.gz")) == 30
+    with pytest.raises(DataError, match="is a directory"):
+        read_table(tmp_path)
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(DataError, match="empty.csv: cannot be read as CSV"):
+        read_table(tmp_path / "empty.csv")
