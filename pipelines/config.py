@@ -13,7 +13,7 @@ class TrainConfig:
     optim: OptimConfig = OptimConfig()
     max_epochs: int = field(default=30, metadata={"help": "Upper bound on epochs (early stopping usually ends sooner)."})
     max_steps: int = field(default=-1, metadata={"help": "Upper bound on optimiser steps (-1 = no bound)."})
-    batch_size: int = field(default=256, metadata={"help": "Windows per batch."})
+    batch_size: int | None = field(default=None, metadata={"help": "Windows per batch (auto: 256, or fewer so that an epoch has at least 8 steps on small data)."})
     patience: int = field(default=5, metadata={"help": "Epochs without validation improvement before stopping."})
     seed: int = field(default=0, metadata={"help": "Seed for weights, shuffling and dropout."})
     experiment: str = field(default="forecast", metadata={"help": "MLflow experiment name."})
@@ -24,10 +24,16 @@ class TrainConfig:
     def __post_init__(self):
         if self.max_epochs < 1 and self.max_steps < 1:
             raise ConfigError("give --max-epochs or --max-steps a positive value")
-        if self.batch_size < 1:
+        if self.batch_size is not None and self.batch_size < 1:
             raise ConfigError(f"--batch-size must be positive, got {self.batch_size}")
         if self.patience < 1:
             raise ConfigError(f"--patience must be positive, got {self.patience}")
+
+    def resolved_batch_size(self, n_train_windows: int) -> int:
+        """The given batch size, or 256 capped at an eighth of the training windows (at least 8)."""
+        if self.batch_size is not None:
+            return self.batch_size
+        return max(8, min(256, n_train_windows // 8))
 
     def flat(self) -> dict:
         """Every setting as one flat dict, `section.field` for the nested configs: the run's params."""

@@ -40,11 +40,11 @@ class TrainResult:
     seconds: float
 
 
-def _loaders(prepared: Prepared, config: TrainConfig):
+def _loaders(prepared: Prepared, batch_size: int, seed: int):
     p, d = prepared.panel, prepared.spec
     train = WindowDataset(p.values, prepared.starts["train"], d.seq_len, d.horizon, p.n_known)
     val = WindowDataset(p.values, prepared.starts["val"], d.seq_len, d.horizon, p.n_known)
-    return train.loader(config.batch_size, shuffle=True, seed=config.seed), val.loader(config.batch_size, shuffle=False)
+    return train.loader(batch_size, shuffle=True, seed=seed), val.loader(batch_size, shuffle=False)
 
 
 class EpochHistory(Callback):
@@ -68,7 +68,8 @@ def train(config: TrainConfig) -> TrainResult:
                            n_features=prepared.panel.values.shape[1], n_known=spec.n_known)
     use_store(config.tracking_uri, config.experiment)
     L.seed_everything(config.seed, workers=True, verbose=False)
-    train_loader, val_loader = _loaders(prepared, config)
+    batch_size = config.resolved_batch_size(len(prepared.starts["train"]))
+    train_loader, val_loader = _loaders(prepared, batch_size, config.seed)
     steps_per_epoch = len(train_loader)
     total = config.max_steps if config.max_steps > 0 else config.max_epochs * steps_per_epoch
     module = ForecastModule(model_config, config.optim, total)
@@ -77,7 +78,7 @@ def train(config: TrainConfig) -> TrainResult:
         try:
             mlflow.log_params({**config.flat(), "data.horizon_resolved": spec.horizon, "data.frequency": spec.freq.alias,
                                "data.season_length": spec.freq.season_length, "model.n_features": model_config.n_features,
-                               "model.n_known": model_config.n_known, "n_parameters": sum(p.numel() for p in module.parameters())})
+                               "model.n_known": model_config.n_known, "batch_size_resolved": batch_size, "n_parameters": sum(p.numel() for p in module.parameters())})
             mlflow.log_dict(prepared.report, "data_report.json")
             mlflow.set_tags({"forecast.data_path": str(config.data_path), "forecast.features": ",".join(spec.feature_names)})
             checkpoint = ModelCheckpoint(dirpath=Path(tmp) / "checkpoints", monitor="val_loss", mode="min", save_top_k=1)
@@ -98,7 +99,7 @@ def train(config: TrainConfig) -> TrainResult:
             mlflow.log_metrics({"best_val_loss": float(checkpoint.best_model_score), "epochs": trainer.current_epoch,
                                 "steps": trainer.global_step})
 
-            evaluation = evaluate(module.model, prepared, config.batch_size)
+            evaluation = evaluate(module.model, prepared, batch_size)
             mlflow.log_metrics(evaluation.metrics)
             _log_evaluation(evaluation, prepared, pd.DataFrame(history.rows), model_config.quantiles)
 
