@@ -7,7 +7,7 @@ import click
 
 from app.options import given, options_from
 from data.config import DataConfig
-from models.config import ModelConfig, OptimConfig
+from models.config import HealthConfig, ModelConfig, OptimConfig
 from pipelines.config import TrainConfig
 from pipelines.errors import USER_ERRORS
 
@@ -42,7 +42,7 @@ def main():
 
 @main.command()
 @click.option("--data", "data_path", required=True, help="CSV (optionally .gz) or Parquet file, long format.")
-@options_from(DataConfig, ModelConfig, OptimConfig, TrainConfig, exclude=("data_path",))
+@options_from(DataConfig, ModelConfig, OptimConfig, HealthConfig, TrainConfig, exclude=("data_path",))
 def train(data_path, **options):
     """Train on a CSV, evaluate against naive baselines, log to MLflow and register the model."""
     from app.summary import print_training
@@ -51,7 +51,8 @@ def train(data_path, **options):
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # after its import, which sets INFO
 
     config = given(TrainConfig, options, data_path=data_path, data=given(DataConfig, options),
-                   model=given(ModelConfig, options), optim=given(OptimConfig, options))
+                   model=given(ModelConfig, options), optim=given(OptimConfig, options),
+                   health=given(HealthConfig, options))
     print_training(run_training(config))
 
 
@@ -67,6 +68,18 @@ def predict(model_uri, data_path, output, batch_size, tracking_uri):
     from pipelines.predict import predict_file
 
     print_forecasts(predict_file(model_uri, data_path, output, batch_size, tracking_uri), output)
+
+
+@main.command()
+@click.argument("run_id")
+@click.option("--tracking-uri", default=None, help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db).")
+def health(run_id, tracking_uri):
+    """Print a run's gradient-health report: status, diagnoses and the key figures."""
+    from pipelines.health import read_health, render
+    from pipelines.tracking import use_store
+
+    use_store(tracking_uri)
+    click.echo(render(read_health(run_id)), nl=False)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Aggregators over time: (B, T, d_model) -> (B, d_model). The four options of the design note.
 
-A new aggregator is one class taking ModelConfig and one line in AGGREGATORS.
+A new aggregator is one class taking ModelConfig and one line in AGGREGATORS. Each exposes
+`time_weights(h) -> (B, T)`, the weight it gives each timestep, which the gradient-health monitor reads.
 """
 import torch
 from torch import nn
@@ -13,6 +14,9 @@ class MeanPooling(nn.Module):
 
     def __init__(self, config: ModelConfig):
         super().__init__()
+
+    def time_weights(self, h: torch.Tensor) -> torch.Tensor:
+        return torch.full(h.shape[:2], 1.0 / h.shape[1], dtype=h.dtype, device=h.device)  # (B, T)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         return h.mean(dim=1)  # (B, d_model)
@@ -38,6 +42,9 @@ class WeightedTemporalAggregator(LearnablePooling):
     def __init__(self, config: ModelConfig):
         super().__init__(config)
         self.gate = nn.Linear(config.d_model, config.d_model)
+
+    def gate_values(self, h: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.gate(super().forward(h)))  # (B, d_model)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         pooled = super().forward(h)               # (B, d_model)

@@ -67,3 +67,14 @@ class OptimConfig:
             raise ConfigError(f"--warmup-frac must be in [0, 1), got {self.warmup_frac}")
         if self.weight_decay < 0 or self.grad_clip < 0:
             raise ConfigError("--weight-decay and --grad-clip must be non-negative")
+
+
+@dataclass(frozen=True)
+class HealthConfig:
+    health_every: int = field(default=50, metadata={"help": "Gradient-health check every N optimiser steps (0 = off)."})
+    health_persistence: int = field(default=3, metadata={"help": "Consecutive checks a condition must hold before it is diagnosed."})
+    attention_samples: int = 8
+
+    def __post_init__(self):
+        if self.health_every < 0 or self.health_persistence < 1:
+            raise ConfigError("--health-every must be >= 0 and --health-persistence >= 1")

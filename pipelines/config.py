@@ -2,7 +2,7 @@
 from dataclasses import asdict, dataclass, field
 
 from data.config import DataConfig
-from models.config import ConfigError, ModelConfig, OptimConfig
+from models.config import ConfigError, HealthConfig, ModelConfig, OptimConfig
 
 
 @dataclass(frozen=True)
@@ -11,6 +11,7 @@ class TrainConfig:
     data: DataConfig = DataConfig()
     model: ModelConfig = ModelConfig()
     optim: OptimConfig = OptimConfig()
+    health: HealthConfig = HealthConfig()
     max_epochs: int = field(default=30, metadata={"help": "Upper bound on epochs (early stopping usually ends sooner)."})
     max_steps: int = field(default=-1, metadata={"help": "Upper bound on optimiser steps (-1 = no bound)."})
     batch_size: int | None = field(default=None, metadata={"help": "Windows per batch (auto: 256, or fewer so that an epoch has at least 8 steps on small data)."})

@@ -53,3 +53,45 @@ def log_figure(fig, artifact_path: str) -> None:
 
     mlflow.log_figure(fig, artifact_path)
     plt.close(fig)
+
+
+def flow_figure(flow: list[tuple[int, dict]]):
+    """Gradient flow: log10 gradient norm per parameter group (rows, input side first) over checks."""
+    steps = [s for s, _ in flow]
+    groups = list(flow[0][1])
+    values = np.log10(np.array([[f.get(g, np.nan) for _, f in flow] for g in groups]) + 1e-30)
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(groups) + 1.5))
+    image = ax.imshow(values, aspect="auto", cmap="viridis", interpolation="nearest")
+    ax.set_yticks(range(len(groups)), groups, fontsize=7)
+    ticks = np.linspace(0, len(steps) - 1, min(len(steps), 8)).astype(int)
+    ax.set_xticks(ticks, [steps[i] for i in ticks], fontsize=7)
+    ax.set_xlabel("step")
+    fig.colorbar(image, ax=ax, label="log10 gradient norm")
+    fig.tight_layout()
+    return fig
+
+
+def timestep_share_figure(profiles: list[tuple[int, list[float]]]):
+    """Share of the gradient at the projection output per input timestep (columns), over checks (rows)."""
+    values = np.array([p for _, p in profiles])
+    fig, ax = plt.subplots(figsize=(8, 4))
+    image = ax.imshow(values, aspect="auto", cmap="magma", interpolation="nearest")
+    ax.set_xlabel("input timestep (right = most recent)")
+    ticks = np.linspace(0, len(profiles) - 1, min(len(profiles), 8)).astype(int)
+    ax.set_yticks(ticks, [profiles[i][0] for i in ticks], fontsize=7)
+    ax.set_ylabel("step")
+    fig.colorbar(image, ax=ax, label="gradient share")
+    fig.tight_layout()
+    return fig
+
+
+def time_weights_figure(weights: list[float]):
+    """The aggregator's weight per timestep (mean over the last checked batch)."""
+    fig, ax = plt.subplots(figsize=(7, 3))
+    ax.bar(range(len(weights)), weights, color="tab:blue")
+    ax.axhline(1.0 / len(weights), color="0.4", ls="--", lw=1, label="uniform (mean pooling)")
+    ax.set_xlabel("input timestep (right = most recent)")
+    ax.set_ylabel("weight")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

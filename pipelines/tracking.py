@@ -21,8 +21,8 @@ class RunLogger(MLFlowLogger):
     """Lightning's MLflow logger on a run the pipeline owns. Lightning would mark the run FINISHED when `fit`
     returns, before evaluation and registration; the pipeline ends the run itself (FINISHED or FAILED)."""
 
-    def __init__(self, run_id: str):
-        super().__init__(tracking_uri=mlflow.get_tracking_uri(), run_id=run_id)
+    def __init__(self, run_id: str):  # asynchronous: a metric batch costs the training loop ~nothing
+        super().__init__(tracking_uri=mlflow.get_tracking_uri(), run_id=run_id, synchronous=False)
 
     def finalize(self, status: str = "success") -> None:
         pass

@@ -19,9 +19,12 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from data.io import read_table
 from data.prepare import Prepared, prepare_training
 from data.windows import WindowDataset
+from models.health import GradientHealthMonitor, NonFiniteError
 from models.lightning import ForecastModule
 from pipelines.config import TrainConfig
+from pipelines.errors import ForecastError
 from pipelines.evaluate import Evaluation, evaluate
+from pipelines.health import log_health
 from pipelines.logged_model import log_forecaster
 from pipelines.plots import forecast_figure, log_figure, loss_figure
 from pipelines.tracking import RunLogger, use_store
@@ -48,7 +51,7 @@ def _loaders(prepared: Prepared, batch_size: int, seed: int):
 
 
 class EpochHistory(Callback):
-    """Train and validation loss per epoch, for the loss plot (read when each epoch ends)."""
+    """Train and validation loss per epoch (read when each epoch ends): the loss plot, steps to converge."""
 
     def __init__(self):
         self.rows: list[dict] = []
@@ -56,7 +59,8 @@ class EpochHistory(Callback):
     def on_train_epoch_end(self, trainer, module):
         m = trainer.callback_metrics
         if "val_loss" in m and "train_loss_epoch" in m:
-            self.rows.append({"epoch": trainer.current_epoch, "train_loss": float(m["train_loss_epoch"]),
+            self.rows.append({"epoch": trainer.current_epoch, "step": trainer.global_step,
+                              "train_loss": float(m["train_loss_epoch"]),
                               "val_loss": float(m["val_loss"])})
 
 
@@ -70,32 +74,28 @@ def train(config: TrainConfig) -> TrainResult:
     L.seed_everything(config.seed, workers=True, verbose=False)
     batch_size = config.resolved_batch_size(len(prepared.starts["train"]))
     train_loader, val_loader = _loaders(prepared, batch_size, config.seed)
-    steps_per_epoch = len(train_loader)
-    total = config.max_steps if config.max_steps > 0 else config.max_epochs * steps_per_epoch
+    total = config.max_steps if config.max_steps > 0 else config.max_epochs * len(train_loader)
     module = ForecastModule(model_config, config.optim, total)
+    monitor = GradientHealthMonitor(spec.feature_names, config.health) if config.health.health_every > 0 else None
 
     with mlflow.start_run() as run, tempfile.TemporaryDirectory(prefix="forecast-") as tmp:
+        run_id, checkpoint, history = run.info.run_id, None, EpochHistory()
         try:
             mlflow.log_params({**config.flat(), "data.horizon_resolved": spec.horizon, "data.frequency": spec.freq.alias,
                                "data.season_length": spec.freq.season_length, "model.n_features": model_config.n_features,
-                               "model.n_known": model_config.n_known, "batch_size_resolved": batch_size, "n_parameters": sum(p.numel() for p in module.parameters())})
+                               "model.n_known": model_config.n_known, "batch_size_resolved": batch_size,
+                               "n_parameters": sum(p.numel() for p in module.parameters())})
             mlflow.log_dict(prepared.report, "data_report.json")
             mlflow.set_tags({"forecast.data_path": str(config.data_path), "forecast.features": ",".join(spec.feature_names)})
             checkpoint = ModelCheckpoint(dirpath=Path(tmp) / "checkpoints", monitor="val_loss", mode="min", save_top_k=1)
-            history = EpochHistory()
-            callbacks = [checkpoint, history, EarlyStopping(monitor="val_loss", mode="min", patience=config.patience)]
-            if config.progress:
-                callbacks.append(TQDMProgressBar(refresh_rate=max(1, steps_per_epoch // 20)))
-            trainer = L.Trainer(max_epochs=config.max_epochs, max_steps=config.max_steps, accelerator="cpu", devices=1,
-                                logger=RunLogger(run.info.run_id), callbacks=callbacks, default_root_dir=tmp,
-                                gradient_clip_val=config.optim.grad_clip or None, deterministic=True,
-                                enable_progress_bar=config.progress, enable_model_summary=False,
-                                log_every_n_steps=max(1, min(50, steps_per_epoch)), num_sanity_val_steps=0)
+            trainer = _trainer(config, run_id, tmp, [checkpoint, history, *([monitor] if monitor else [])],
+                               len(train_loader))
             trainer.fit(module, train_loader, val_loader)
+            if monitor:
+                log_health(monitor, pd.DataFrame(history.rows), trainer.global_step, run_id)
             if not checkpoint.best_model_path:
-                raise RuntimeError("training produced no checkpoint (no validation epoch completed)")
-            best = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)["state_dict"]
-            module.load_state_dict(best)
+                raise ForecastError("training produced no checkpoint (no validation epoch completed)")
+            module.load_state_dict(torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)["state_dict"])
             mlflow.log_metrics({"best_val_loss": float(checkpoint.best_model_score), "epochs": trainer.current_epoch,
                                 "steps": trainer.global_step})
 
@@ -104,12 +104,41 @@ def train(config: TrainConfig) -> TrainResult:
             _log_evaluation(evaluation, prepared, pd.DataFrame(history.rows), model_config.quantiles)
 
             version = log_forecaster(module.model, spec, prepared, config.model_name, Path(tmp))
+            mlflow.flush_async_logging()
+        except NonFiniteError as err:
+            kept = _keep_best(checkpoint)
+            if monitor:
+                log_health(monitor, pd.DataFrame(history.rows), trainer.global_step, run_id)
+            mlflow.flush_async_logging()
+            mlflow.end_run(status="FAILED")
+            raise ForecastError(f"training stopped: {err}; run {run_id} is marked FAILED; {kept}") from None
         except BaseException:
             mlflow.end_run(status="FAILED")
             raise
     seconds = time.perf_counter() - started
-    return TrainResult(run.info.run_id, f"models:/{config.model_name}/{version}", version, evaluation.metrics,
+    return TrainResult(run_id, f"models:/{config.model_name}/{version}", version, evaluation.metrics,
                        prepared.report, trainer.current_epoch, seconds)
+
+
+def _trainer(config: TrainConfig, run_id: str, root: str, callbacks: list, steps_per_epoch: int) -> L.Trainer:
+    callbacks = [*callbacks, EarlyStopping(monitor="val_loss", mode="min", patience=config.patience)]
+    if config.progress:
+        callbacks.append(TQDMProgressBar(refresh_rate=max(1, steps_per_epoch // 20)))
+    return L.Trainer(max_epochs=config.max_epochs, max_steps=config.max_steps, accelerator="cpu", devices=1,
+                     logger=RunLogger(run_id), callbacks=callbacks, default_root_dir=root,
+                     gradient_clip_val=config.optim.grad_clip or None, deterministic=True,
+                     enable_progress_bar=config.progress, enable_model_summary=False,
+                     log_every_n_steps=max(1, min(50, steps_per_epoch)), num_sanity_val_steps=0)
+
+
+def _keep_best(checkpoint: ModelCheckpoint | None) -> str:
+    """Log the best checkpoint so far as a run artifact; say where it is."""
+    if checkpoint is None or not checkpoint.best_model_path:
+        return "no checkpoint had been saved yet (no validation epoch completed)"
+    mlflow.log_artifact(checkpoint.best_model_path, "checkpoints")
+    name = Path(checkpoint.best_model_path).name
+    return (f"the best checkpoint so far (val_loss {float(checkpoint.best_model_score):.4g}) is kept as the run "
+            f"artifact checkpoints/{name}")
 
 
 def _log_evaluation(evaluation: Evaluation, prepared: Prepared, history: pd.DataFrame, quantiles) -> None:

@@ -126,3 +126,58 @@ def test_single_series_with_integer_time_in_parquet(tmp_path, make_frame, tracki
     assert result.exit_code == 0, result.output
     forecasts = pd.read_parquet(out)
     assert forecasts["timestamp"].tolist() == list(range(1120, 1130)) and set(forecasts["series_id"]) == {"series_0"}
+
+
+def test_all_zero_covariates_are_warned_then_diagnosed_and_reported(tmp_path, make_frame, tracking_uri):
+    frame = make_frame(n_series=2, length=150, covariates=3).rename(columns={"cov1": "dead_a", "cov2": "dead_b"})
+    frame[["dead_a", "dead_b"]] = 0.0
+    result = _train(tmp_path, frame, tracking_uri, "deadcols", "--layers", "1", "--d-model", "16", "--n-heads", "2",
+                    "--batch-size", "32", "--no-progress", "--health-every", "2", "--max-epochs", "3")
+    assert result.exit_code == 0, result.output
+    output = result.output
+    assert output.index("'dead_a' is all zero in the training part") < output.index("feature 'dead_a' is all zero in training windows")
+    client = MlflowClient(tracking_uri)
+    (version,) = client.search_model_versions("name='deadcols'")
+    run = client.get_run(version.run_id)
+    assert run.data.tags["health.status"] == "warning"
+    assert run.data.tags["health.diagnoses"] == "dead_input:dead_a, dead_input:dead_b"
+    # value, cov0, dead_a, dead_b + 4 calendar features: two dead columns of eight
+    assert run.data.metrics["health/projection_zero_frac_final"] == pytest.approx(2 / 8)
+    for key in ("grad/temporal_projection/norm", "input/dead_a/grad_col_norm", "time/last_quarter_share",
+                "ffn/layer0/dead_frac", "attn/layer0/entropy", "agg/entropy", "health/loss_baseline_ratio",
+                "grad/head/update_ratio", "health/steps_to_converge"):
+        assert key in run.data.metrics, key
+    assert run.data.metrics["input/dead_a/grad_col_norm"] == 0.0 and run.data.metrics["input/cov0/grad_col_norm"] > 0
+    plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
+    assert {"plots/gradient_flow.png", "plots/timestep_share.png", "plots/aggregator_weights.png"} <= plots
+
+    printed = CliRunner().invoke(main, ["health", run.info.run_id, "--tracking-uri", tracking_uri])
+    assert printed.exit_code == 0, printed.output
+    stored = open(client.download_artifacts(run.info.run_id, "gradient_health.md", str(tmp_path))).read()
+    assert printed.output == stored
+    assert printed.output.startswith("# Gradient health: WARNING") and "25.00% / 25.00%" in printed.output
+    missing = CliRunner().invoke(main, ["health", "0" * 32, "--tracking-uri", tracking_uri])
+    assert missing.exit_code == 1 and "no run '000" in missing.output
+
+
+def test_non_finite_loss_stops_the_run_failed_with_the_checkpoint_kept(tmp_path, make_frame, tracking_uri, tiny_model,
+                                                                        monkeypatch):
+    from models.lightning import ForecastModule
+
+    original = ForecastModule.training_step
+
+    def poisoned(self, batch, batch_idx):
+        loss = original(self, batch, batch_idx)
+        return loss * float("nan") if self.current_epoch >= 1 else loss
+
+    monkeypatch.setattr(ForecastModule, "training_step", poisoned)
+    result = _train(tmp_path, make_frame(n_series=1, length=150), tracking_uri, "nan", *tiny_model)
+    assert result.exit_code == 1, result.output
+    line = result.output.strip().splitlines()[-1]
+    assert line.startswith("Error: training stopped: non-finite gradient in model.temporal_projection.linear.weight")
+    assert "is marked FAILED" in line and "kept as the run artifact checkpoints/" in line
+    client = MlflowClient(tracking_uri)
+    (run,) = client.search_runs([client.get_experiment_by_name("nan").experiment_id])
+    assert run.info.status == "FAILED" and client.search_model_versions("name='nan'") == []
+    assert [a.path for a in client.list_artifacts(run.info.run_id, "checkpoints")][0].endswith(".ckpt")
+    assert "gradient_health.json" in {a.path for a in client.list_artifacts(run.info.run_id)}

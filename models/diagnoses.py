@@ -1,0 +1,110 @@
+"""Diagnoses: turn gradient-health checks into named causes and fixes (shared/GRADIENT_HEALTH.md).
+
+A condition must hold for `persistence` consecutive checks before it is diagnosed (sparse features are
+legitimately zero in some batches). Each diagnosis is raised once per (code, subject).
+"""
+from dataclasses import asdict, dataclass
+
+SEVERITY = {"info": 0, "warning": 1, "critical": 2}
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    code: str       # dead_input | sparse_input | underflow | dead_units | collapse | update_ratio | order_blind |
+                    # degenerate_attention | degenerate_aggregator | nonfinite
+    severity: str   # info | warning | critical
+    subject: str    # the feature, layer, group or parameter concerned
+    message: str    # what is wrong, why it matters and the fix
+    step: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Diagnoser:
+    def __init__(self, persistence: int = 3):
+        self.persistence = persistence
+        self.found: dict[tuple[str, str], Diagnosis] = {}
+        self._streak: dict[tuple[str, str], int] = {}
+        self._zero_seen: dict[str, int] = {}
+
+    @property
+    def diagnoses(self) -> list[Diagnosis]:
+        return sorted(self.found.values(), key=lambda d: (-SEVERITY[d.severity], d.step))
+
+    @property
+    def status(self) -> str:
+        worst = max((SEVERITY[d.severity] for d in self.found.values() if d.severity != "info"), default=0)
+        return {0: "healthy", 1: "warning", 2: "critical"}[worst]
+
+    def add(self, code, severity, subject, message, step) -> Diagnosis | None:
+        """Record a diagnosis unless (code, subject) is already known; return it when new."""
+        key = (code, subject)
+        if key in self.found:
+            return None
+        self.found[key] = Diagnosis(code, severity, subject, message, step)
+        return self.found[key]
+
+    def _persists(self, code: str, subject: str, condition: bool) -> bool:
+        key = (code, subject)
+        self._streak[key] = self._streak.get(key, 0) + 1 if condition else 0
+        return self._streak[key] >= self.persistence
+
+    def update(self, c: dict) -> list[Diagnosis]:
+        """Apply every rule to one check summary `c` (see models/health.py `summary`); return new diagnoses."""
+        step, new = c["step"], []
+
+        def fire(code, severity, subject, condition, message):
+            if self._persists(code, subject, condition):
+                d = self.add(code, severity, subject, message, step)
+                if d:
+                    new.append(d)
+
+        for f in c["features"]:
+            if f["col_zero"]:
+                self._zero_seen[f["name"]] = self._zero_seen.get(f["name"], 0) + 1
+            fire("dead_input", "warning", f["name"], f["col_zero"] and f["input_zero"],
+                 f"feature {f['name']!r} is all zero in training windows (constant scaled to 0, or filled with 0): "
+                 "its projection weights never learn. Drop it (--covariates) or fix the data.")
+            fire("underflow", "critical", f["name"], f["col_zero"] and not f["input_zero"],
+                 f"the projection gradient of feature {f['name']!r} is exactly zero although the feature is not: "
+                 "gradient underflow. Use bf16 or a gradient scaler; rescale the targets.")
+        fire("underflow", "critical", "temporal_projection output", c["inputs_finite"] and c["dLdh_zero_frac"] > 0.01,
+             f"{c['dLdh_zero_frac']:.1%} of the gradient reaching the projection output is exactly zero: "
+             "underflow. Use bf16 or a gradient scaler; rescale the targets.")
+        collapsed = c["loss_baseline_ratio"] > 0.9
+        for i, dead in enumerate(c["ffn_dead"]):
+            fire("dead_units", "critical" if collapsed else "warning", f"encoder layer {i}", dead > 0.25,
+                 f"{dead:.0%} of the feed-forward units of encoder layer {i} never activate"
+                 f"{' and the loss is that of predicting the mean' if collapsed else ''}. Lower --lr, keep pre-LN "
+                 "layers (--norm-first) and GELU (--activation gelu).")
+        fire("dead_units", "warning", "temporal_projection", c["proj_dead_rows"] > 0.25,
+             f"{c['proj_dead_rows']:.0%} of temporal_projection's output units get no gradient. Lower --lr.")
+        fire("collapse", "critical", "model", c["proj_rel_init"] < 1e-3 and collapsed,
+             "the projection gradient fell below 1/1000 of its initial size and the loss equals predicting the "
+             "mean: the model collapsed. Lower --lr; use pre-LN layers and GELU.")
+        for group, ratio in c["update_ratio"].items():
+            fire("update_ratio", "warning", group, ratio < 1e-5 or ratio > 1e-1,
+                 f"parameters of {group} change by {ratio:.1e} of their size per step "
+                 f"({'frozen: raise --lr' if ratio < 1e-5 else 'unstable: lower --lr or clip harder'}).")
+        for i, entropy in enumerate(c["attn_entropy"]):
+            fire("degenerate_attention", "warning", f"encoder layer {i}", entropy < 0.05,
+                 f"attention of encoder layer {i} puts all weight on one timestep (entropy {entropy:.3f}).")
+        if c.get("agg_entropy") is not None:
+            fire("degenerate_aggregator", "warning", "aggregator", c["agg_entropy"] < 0.05,
+                 "the aggregator puts all weight on one timestep: the rest of the window is ignored.")
+        if c.get("gate_mean") is not None:
+            fire("degenerate_aggregator", "warning", "aggregator gate", not 0.02 < c["gate_mean"] < 0.98,
+                 f"the aggregator's gate is saturated (mean {c['gate_mean']:.3f}): its gradient vanishes.")
+        return new
+
+    def finish(self, step: int) -> list[Diagnosis]:
+        """End-of-run notes: features whose gradient column was zero at some checks but never persistently."""
+        new = []
+        for name, count in self._zero_seen.items():
+            if ("dead_input", name) not in self.found and ("underflow", name) not in self.found:
+                d = self.add("sparse_input", "info", name, f"feature {name!r} was zero in the whole batch at {count} "
+                             "check(s): a sparse feature; its weights learn only from batches where it is non-zero.", step)
+                if d:
+                    new.append(d)
+        return new
