@@ -36,6 +36,7 @@ def main():
     log = logging.getLogger("forecast")
     if not any(isinstance(h, _EchoHandler) for h in log.handlers):
         log.addHandler(_EchoHandler())
+    log.setLevel(logging.INFO)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     warnings.filterwarnings("ignore", message=".*(treespec|LeafSpec).*")  # torch/lightning internals
 

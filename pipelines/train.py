@@ -77,6 +77,10 @@ def train(config: TrainConfig) -> TrainResult:
     total = config.max_steps if config.max_steps > 0 else config.max_epochs * len(train_loader)
     module = ForecastModule(model_config, config.optim, total)
     monitor = GradientHealthMonitor(spec.feature_names, config.health) if config.health.health_every > 0 else None
+    r = prepared.report
+    log.info(f"{r['series']} series, frequency {spec.freq.alias}, seq_len {spec.seq_len}, horizon {spec.horizon} "
+             f"({r['horizon_source']}); {r['windows']['train']} training windows, batch {batch_size}, "
+             f"{len(train_loader)} steps per epoch; inputs: {', '.join(spec.feature_names)}")
 
     with mlflow.start_run() as run, tempfile.TemporaryDirectory(prefix="forecast-") as tmp:
         run_id, checkpoint, history = run.info.run_id, None, EpochHistory()
