@@ -3,6 +3,7 @@
 Every option defaults to None ("not given"); `given()` keeps only what the user set, and the dataclass
 supplies the rest. Tuple fields take comma-separated values; bool fields become --x/--no-x flags.
 """
+import types
 import typing
 from dataclasses import MISSING, fields
 
@@ -26,7 +27,7 @@ def _click_option(field, hint):
     default = field.default if field.default is not MISSING else None
     shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
     help_text = f"{field.metadata.get('help', '')} [default: {shown if shown not in (None, ()) else 'auto'}]"
-    base = typing.get_args(hint)[0] if typing.get_origin(hint) in (typing.Union, __import__("types").UnionType) else hint
+    base = typing.get_args(hint)[0] if typing.get_origin(hint) in (typing.Union, types.UnionType) else hint
     if base is bool:
         return click.option(f"--{name}/--no-{name}", field.name, default=None, help=help_text)
     if typing.get_origin(base) is tuple:
@@ -51,5 +52,5 @@ def options_from(*classes, exclude=()):
 
 def given(cls, options: dict, **extra):
     """An instance of `cls` from the options the user gave (None = not given) plus `extra`."""
-    names = {f.name for f in fields(cls)}
+    names = {f.name for f in fields(cls) if not f.metadata.get("derived")}
     return cls(**{k: v for k, v in options.items() if k in names and v is not None}, **extra)

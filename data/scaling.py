@@ -41,7 +41,8 @@ class SeriesScaler:
 
     def extend(self, other: "SeriesScaler") -> "SeriesScaler":
         """This scaler plus the series of `other` (same columns) that this one has not seen."""
-        new = np.array([i not in set(self.ids) for i in other.ids], dtype=bool)
+        seen = set(self.ids)
+        new = np.array([i not in seen for i in other.ids], dtype=bool)
         return SeriesScaler(self.columns, self.ids + tuple(np.asarray(other.ids)[new]),
                             np.vstack([self.mean, other.mean[new]]), np.vstack([self.scale, other.scale[new]]))
 

@@ -1,0 +1,101 @@
+"""`forecast serve` in a fresh process: MLflow's scoring server on 127.0.0.1, real HTTP requests."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+from click.testing import CliRunner
+
+from app.cli import main
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _request(port, path, body=None, content_type="application/json"):
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body,
+                                     headers={"Content-Type": content_type} if body is not None else {})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def _split(frame):
+    return json.dumps({"dataframe_split": json.loads(frame.to_json(orient="split", index=False))}).encode()
+
+
+def test_serve_answers_every_format_and_rejects_bad_requests(tmp_path, make_frame, tracking_uri, tiny_model):
+    frame = make_frame(n_series=2, length=150)
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    result = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "train.csv"), "--tracking-uri", tracking_uri,
+                                       "--model-name", "served", "--max-epochs", "1", "--seq-len", "12", "--horizon", "6",
+                                       *tiny_model])
+    assert result.exit_code == 0, result.output
+    history = frame.groupby("series_id").tail(30).assign(timestamp=lambda f: f["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S"))
+
+    port = _free_port()
+    forecast = Path(sys.executable).parent / "forecast"
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "MLFLOW_TRACKING_URI")}
+    env["PATH"] = "/usr/bin:/bin"  # the console script must work without the venv on PATH
+    server = subprocess.Popen([str(forecast), "serve", "--model", "models:/served/1", "--port", str(port),
+                               "--tracking-uri", tracking_uri], env=env, cwd=tmp_path, start_new_session=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                if _request(port, "/ping")[0] == 200:
+                    break
+            except OSError:
+                assert server.poll() is None, server.stdout.read().decode()[-3000:]
+                time.sleep(0.5)
+        assert _request(port, "/health")[0] == 200 and _request(port, "/version")[0] == 200
+
+        records = json.dumps({"dataframe_records": json.loads(history.to_json(orient="records"))}).encode()
+        for body, content_type in ((_split(history), "application/json"), (records, "application/json"),
+                                   (history.to_csv(index=False).encode(), "text/csv")):
+            status, text = _request(port, "/invocations", body, content_type)
+            assert status == 200, text
+            rows = pd.DataFrame(json.loads(text)["predictions"])
+            assert list(rows.columns) == ["series_id", "timestamp", "step", "prediction", "q0.1", "q0.5", "q0.9", "method"]
+            assert len(rows) == 12 and set(rows["method"]) == {"model"}
+            assert rows["timestamp"].iloc[0] == "2024-01-07T06:00:00"
+
+        bad = {
+            "missing column": (_split(history.drop(columns=["value"])), "value"),
+            "text target": (_split(history.assign(value="abc")), "value"),
+            "unknown format": (json.dumps({"frame": []}).encode(), "dataframe_split"),
+            "not json": (b"{not json", "JSON"),
+            "duplicated rows": (_split(pd.concat([history, history.head(1)])), "duplicated (series, time) pairs"),
+        }
+        for name, (body, expected) in bad.items():
+            status, text = _request(port, "/invocations", body)
+            message = json.loads(text)["message"]
+            assert 400 <= status < 500 and expected in message, (name, status, text[:500])
+            assert "Traceback" not in text and "stack_trace" not in json.loads(text), name
+        assert _request(port, "/ping")[0] == 200  # still up
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(server.pid, 0)  # anything of the group still alive?
+                time.sleep(0.2)
+            except ProcessLookupError:
+                break
+        else:
+            os.killpg(server.pid, signal.SIGKILL)
+            raise AssertionError("server processes left behind after SIGTERM")
