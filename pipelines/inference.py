@@ -48,7 +48,7 @@ class Predictor:
             raise DataError(f"input is missing column(s) {', '.join(map(repr, missing))} "
                             f"(expected: {', '.join(needed)})")
 
-    def predict(self, raw: pd.DataFrame, batch_size: int = 1024) -> pd.DataFrame:
+    def predict(self, raw: pd.DataFrame, batch_size: int = 1024, progress: bool = False) -> pd.DataFrame:
         """History rows -> forecast rows (module docstring)."""
         if raw is None or len(raw) == 0:
             raise DataError("no input rows: send history rows (series id, timestamp, target)")
@@ -70,9 +70,9 @@ class Predictor:
             parts.append(self._fallback(regular[regular[ID].isin(short)]))
         modelled = regular[~regular[ID].isin(short)].reset_index(drop=True)
         if len(modelled):
-            parts.append(self._forecast(modelled, future, batch_size))
+            parts.append(self._forecast(modelled, future, batch_size, progress))
         out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-        order = pd.Index(list(dict.fromkeys(frame[ID])))
+        order = pd.Index(frame[ID].unique())
         out = out.iloc[np.lexsort((out["step"].to_numpy(), order.get_indexer(out[ID])))].reset_index(drop=True)
         return out[self.columns]
 
@@ -111,7 +111,7 @@ class Predictor:
         return np.concatenate(parts, axis=-1).astype(np.float32)
 
     @torch.no_grad()
-    def _forecast(self, regular: pd.DataFrame, future: pd.DataFrame, batch_size: int) -> pd.DataFrame:
+    def _forecast(self, regular: pd.DataFrame, future: pd.DataFrame, batch_size: int, progress: bool) -> pd.DataFrame:
         spec, T, H = self.spec, self.spec.seq_len, self.spec.horizon
         scaler = self._scaler_for(regular)
         panel = build_panel(regular, spec, scaler)
@@ -121,8 +121,13 @@ class Predictor:
         x = panel.values[(ends - T)[:, None] + np.arange(T)]                           # (S, T, F)
         fut = self._future_known(panel.ids, grid, future, scaler, rows)                # (S, H, K)
         self.model.eval()
+        starts = range(0, len(x), batch_size)
+        if progress:
+            from tqdm.auto import tqdm
+
+            starts = tqdm(starts, desc="forecasting", unit="batch", leave=False)
         preds = [self.model(torch.from_numpy(x[i:i + batch_size]), torch.from_numpy(fut[i:i + batch_size])).numpy()
-                 for i in range(0, len(x), batch_size)]
+                 for i in starts]
         q = scaler.inverse(np.sort(np.concatenate(preds), axis=-1).astype(np.float64), rows)   # (S, H, Q)
         return self._rows(panel.ids, grid, q[:, :, self.model.config.median_index], q, "model")
 

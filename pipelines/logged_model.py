@@ -35,7 +35,7 @@ def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_
     output = Predictor(model, spec).predict(example)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow\.")
-        signature = infer_signature(example, output, params={"batch_size": 1024})
+        signature = infer_signature(example, output, params={"batch_size": 1024, "progress": False})
     requirements = [f"{name}=={installed(name).split('+')[0]}" for name in REQUIREMENTS]
     with warnings.catch_warnings():  # MLflow's hints about integer columns and predict() type hints
         warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow\.")

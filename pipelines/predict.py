@@ -17,18 +17,23 @@ def load(model_uri: str, tracking_uri: str | None = None):
                             f"{err.message.splitlines()[0]}") from None
 
 
-def predict(model_uri: str, frame: pd.DataFrame, batch_size: int = 1024, tracking_uri: str | None = None) -> pd.DataFrame:
+def predict(model_uri: str, frame: pd.DataFrame, batch_size: int = 1024, tracking_uri: str | None = None,
+            progress: bool = False) -> pd.DataFrame:
     import mlflow
 
     model = load(model_uri, tracking_uri)
+    params = {"batch_size": batch_size}
+    schema = model.metadata.get_params_schema()
+    if schema and "progress" in {p.name for p in schema.params}:  # models logged before it had no such param
+        params["progress"] = progress
     try:
-        return model.predict(frame, params={"batch_size": batch_size})
+        return model.predict(frame, params=params)
     except mlflow.exceptions.MlflowException as err:  # bad input, raised inside the model or by its schema
         raise ForecastError(err.message.strip().splitlines()[-1] if "\n" in err.message else err.message) from None
 
 
 def predict_file(model_uri: str, data_path: str, output: str, batch_size: int = 1024,
                  tracking_uri: str | None = None) -> pd.DataFrame:
-    forecasts = predict(model_uri, read_table(data_path), batch_size, tracking_uri)
+    forecasts = predict(model_uri, read_table(data_path), batch_size, tracking_uri, progress=True)
     write_table(forecasts, output)
     return forecasts

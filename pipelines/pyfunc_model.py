@@ -41,9 +41,10 @@ class ForecastModel(PythonModel):
 
     def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
         """Bad requests raise MlflowException(INVALID_PARAMETER_VALUE): one message, HTTP 400 when served."""
-        batch_size = int((params or {}).get("batch_size", 1024))
+        params = params or {}
         try:
-            return self.predictor.predict(model_input, batch_size=batch_size)
+            return self.predictor.predict(model_input, batch_size=int(params.get("batch_size", 1024)),
+                                          progress=bool(params.get("progress", False)))
         except self.input_error as err:
             raise MlflowException(str(err), error_code=INVALID_PARAMETER_VALUE) from None
 

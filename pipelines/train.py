@@ -128,7 +128,10 @@ def _trainer(config: TrainConfig, run_id: str, root: str, callbacks: list, steps
     callbacks = [*callbacks, EarlyStopping(monitor="val_loss", mode="min", patience=config.patience)]
     if config.progress:
         callbacks.append(TQDMProgressBar(refresh_rate=max(1, steps_per_epoch // 20)))
+    # a step budget shorter than an epoch still ends on a validation pass (the checkpoint needs one)
+    val_every = min(steps_per_epoch, config.max_steps) if config.max_steps > 0 else None
     return L.Trainer(max_epochs=config.max_epochs, max_steps=config.max_steps, accelerator="cpu", devices=1,
+                     val_check_interval=val_every,
                      logger=RunLogger(run_id), callbacks=callbacks, default_root_dir=root,
                      gradient_clip_val=config.optim.grad_clip or None, deterministic=True,
                      enable_progress_bar=config.progress, enable_model_summary=False,

@@ -181,3 +181,11 @@ def test_non_finite_loss_stops_the_run_failed_with_the_checkpoint_kept(tmp_path,
     assert run.info.status == "FAILED" and client.search_model_versions("name='nan'") == []
     assert [a.path for a in client.list_artifacts(run.info.run_id, "checkpoints")][0].endswith(".ckpt")
     assert "gradient_health.json" in {a.path for a in client.list_artifacts(run.info.run_id)}
+
+
+def test_a_step_budget_shorter_than_an_epoch_still_validates_and_registers(tmp_path, make_frame, tracking_uri, tiny_model):
+    result = _train(tmp_path, make_frame(n_series=3, length=200), tracking_uri, "fewsteps", *tiny_model,
+                    "--batch-size", "8", "--max-steps", "3")
+    assert result.exit_code == 0, result.output
+    run = MlflowClient(tracking_uri).get_run(MlflowClient(tracking_uri).search_model_versions("name='fewsteps'")[0].run_id)
+    assert run.data.metrics["steps"] == 3 and "best_val_loss" in run.data.metrics
