@@ -105,6 +105,29 @@ def regularise(frame: pd.DataFrame, freq: Frequency, columns: list[str], fill: s
 
     Returns the regular frame and counts for the data report: inserted timestamps and filled values.
     """
+    if _already_regular(frame, freq):  # the common case, decided without building the grid
+        regular = frame.reset_index(drop=True)
+    else:
+        regular = _reindex(frame, freq)
+    report = {"inserted_timestamps": int(len(regular) - len(frame)),
+              "filled_values": {c: int(regular[c].isna().sum()) for c in columns if regular[c].isna().any()}}
+    for column in columns:
+        regular[column] = fill_gaps(regular, column, fill)
+    return regular, report
+
+
+def _already_regular(frame: pd.DataFrame, freq: Frequency) -> bool:
+    """True when every series (contiguous, sorted by time) advances by exactly one fixed step per row."""
+    step = freq.step if freq.kind == "int" else fixed_step(freq.step)
+    if step is None:
+        return False
+    ids, times = frame[ID].to_numpy(), frame[TIME].to_numpy()
+    same = ids[1:] == ids[:-1]
+    step = step if freq.kind == "int" else step.to_timedelta64()
+    return bool(np.all(np.diff(times)[same] == step))
+
+
+def _reindex(frame: pd.DataFrame, freq: Frequency) -> pd.DataFrame:
     bounds = frame.groupby(ID, sort=False)[TIME].agg(["first", "last", "size"])
     grids = [freq.grid(first, 1) if first == last else _range(first, last, freq)
              for first, last in zip(bounds["first"], bounds["last"])]
@@ -117,12 +140,7 @@ def regularise(frame: pd.DataFrame, freq: Frequency, columns: list[str], fill: s
         sid, ts = indexed.index[np.flatnonzero(off_grid)[0]]
         raise DataError(f"series {sid!r}: timestamp {ts} is off the inferred {freq.alias!r} grid "
                         f"({int(off_grid.sum())} such rows); the timestamps are irregular; resample the data first")
-    regular = indexed.reindex(index).reset_index()
-    report = {"inserted_timestamps": int(len(regular) - len(frame)),
-              "filled_values": {c: int(regular[c].isna().sum()) for c in columns if regular[c].isna().any()}}
-    for column in columns:
-        regular[column] = fill_gaps(regular, column, fill)
-    return regular, report
+    return indexed.reindex(index).reset_index()
 
 
 def _range(first, last, freq: Frequency):

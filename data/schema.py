@@ -142,13 +142,22 @@ def canonical(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     out[TARGET] = _numeric(frame, schema.target, ids)
     for name in (*schema.covariates, *schema.known_covariates):
         out[name] = _numeric(frame, name, ids)
-    dup = out.duplicated([ID, TIME], keep=False)
-    if dup.any():
-        first = np.flatnonzero(dup.to_numpy())[0]
+    # sort by (series, time) with array code: this runs on every prediction request
+    codes, names = pd.factorize(out[ID], sort=True)
+    times = out[TIME].to_numpy()
+    ordered = bool(np.all((codes[1:] > codes[:-1]) | ((codes[1:] == codes[:-1]) & (times[1:] >= times[:-1]))))
+    order = np.arange(len(out)) if ordered else np.lexsort((times, codes))
+    codes, times = codes[order], times[order]
+    pairs = np.flatnonzero((codes[1:] == codes[:-1]) & (times[1:] == times[:-1]))
+    if len(pairs):
+        dup = np.zeros(len(out), dtype=bool)
+        dup[order[pairs]] = dup[order[pairs + 1]] = True
+        first = np.flatnonzero(dup)[0]
         raise DataError(f"duplicated (series, time) pairs: series {out[ID].iloc[first]!r} at "
                         f"{out[TIME].iloc[first]} (data rows {_rows(dup)})")
-    observed = out[TARGET].notna().groupby(out[ID]).any()
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    observed = np.logical_or.reduceat(out[TARGET].notna().to_numpy()[order], starts)
     if not observed.all():
-        empty = observed.index[~observed].tolist()
+        empty = names[codes[starts[~observed]]].tolist()
         raise DataError(f"target column {schema.target!r} is all missing in series {', '.join(map(repr, empty[:5]))}")
-    return out.sort_values([ID, TIME], kind="stable").reset_index(drop=True)
+    return out if ordered else out.iloc[order].reset_index(drop=True)

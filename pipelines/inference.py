@@ -3,8 +3,8 @@ model and the scoring server.
 
 Request: history rows (series id, timestamp, target[, covariates]); rows after a series' last observed
 target carry known covariates for the future. Response: one row per (series, step) with `series_id,
-timestamp, step, prediction, q<tau>..., method`, where `method` is `model`, or `seasonal_naive`/`naive`
-for a series shorter than seq_len.
+timestamp, step, prediction, q<tau>..., method`, sorted by series id then step, where `method` is
+`model`, or `seasonal_naive`/`naive` for a series shorter than seq_len.
 
 Everything this module needs from the project is imported at the top: the pyfunc loads it in isolation
 (pipelines/pyfunc_model.py), so a function-level import of `data`, `models` or `pipelines` would break there.
@@ -54,27 +54,29 @@ class Predictor:
             raise DataError("no input rows: send history rows (series id, timestamp, target)")
         self._check_columns(raw)
         spec, T = self.spec, self.spec.seq_len
-        frame = canonical(raw, spec.schema)
-        last_obs = frame[frame[TARGET].notna()].groupby(ID)[TIME].max()
-        is_history = frame[TIME] <= frame[ID].map(last_obs)
-        history, future = frame[is_history], frame[~is_history]
-        regular, _ = regularise(history.reset_index(drop=True), spec.freq, spec.scaled_columns, spec.fill)
+        frame = canonical(raw, spec.schema)  # sorted by series, then time
+        ids = frame[ID].to_numpy()
+        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        position = np.arange(len(frame))
+        observed = np.where(frame[TARGET].notna().to_numpy(), position, -1)
+        last_observed = np.maximum.reduceat(observed, starts)                  # per series
+        is_history = position <= np.repeat(last_observed, np.diff(np.r_[starts, len(frame)]))
+        history, future = frame[is_history].reset_index(drop=True), frame[~is_history]
+        regular, _ = regularise(history, spec.freq, spec.scaled_columns, spec.fill)
 
         lengths = regular.groupby(ID, sort=False).size()
         short = lengths.index[lengths < T]
-        parts = []
-        if len(short):
-            log.warning(f"{len(short)} series shorter than seq_len {T} get a "
-                        f"{'seasonal-naive/' if spec.freq.season_length > 1 else ''}naive forecast: "
-                        f"{', '.join(map(repr, short[:10].tolist()))}{' ...' if len(short) > 10 else ''}")
-            parts.append(self._fallback(regular[regular[ID].isin(short)]))
-        modelled = regular[~regular[ID].isin(short)].reset_index(drop=True)
-        if len(modelled):
-            parts.append(self._forecast(modelled, future, batch_size, progress))
-        out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-        order = pd.Index(frame[ID].unique())
-        out = out.iloc[np.lexsort((out["step"].to_numpy(), order.get_indexer(out[ID])))].reset_index(drop=True)
-        return out[self.columns]
+        if not len(short):
+            return self._forecast(regular, future, batch_size, progress)[self.columns]
+        log.warning(f"{len(short)} series shorter than seq_len {T} get a "
+                    f"{'seasonal-naive/' if spec.freq.season_length > 1 else ''}naive forecast: "
+                    f"{', '.join(map(repr, short[:10].tolist()))}{' ...' if len(short) > 10 else ''}")
+        is_short = regular[ID].isin(short)
+        parts = [self._fallback(regular[is_short])]
+        if not is_short.all():
+            parts.append(self._forecast(regular[~is_short].reset_index(drop=True), future, batch_size, progress))
+        out = pd.concat(parts, ignore_index=True).sort_values([ID, "step"], kind="stable")
+        return out.reset_index(drop=True)[self.columns]
 
     def _scaler_for(self, regular: pd.DataFrame) -> SeriesScaler:
         """The training scalers, plus scalers fitted on the given history for series never seen in training."""

@@ -29,5 +29,8 @@ def serve(model_uri: str, host: str = "127.0.0.1", port: int = 5000, workers: in
         raise ForecastError(f"cannot load model {model_uri!r} from {uri}: {message}") from None
     env = dict(os.environ, MLFLOW_TRACKING_URI=uri,
                PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    # one request is a small forward pass: one thread per worker, parallelism from --workers (measured in
+    # benchmarks/serving.py: 2 workers x 2 threads on 2 cores made every request slower)
+    env.setdefault("OMP_NUM_THREADS", "1")
     command = serve_command(model_uri, host, port, workers)
     os.execve(command[0], command, env)
