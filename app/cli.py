@@ -50,11 +50,21 @@ def train(data_path, **options):
     from pipelines.train import train as run_training
 
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # after its import, which sets INFO
-
     config = given(TrainConfig, options, data_path=data_path, data=given(DataConfig, options),
                    model=given(ModelConfig, options), optim=given(OptimConfig, options),
                    health=given(HealthConfig, options))
-    print_training(run_training(config))
+    result = run_training(config, rank=_global_rank(config.devices))
+    if result is not None:  # the other ranks of a multi-process run print nothing
+        print_training(result)
+
+
+def _global_rank(devices: int) -> int:
+    """This process's rank in multi-process training, from the launcher's environment (torchrun, SLURM,
+    Lightning's own launcher: NODE_RANK/LOCAL_RANK); 0 for a plain run."""
+    env = os.environ
+    if "RANK" in env or "SLURM_PROCID" in env:
+        return int(env.get("RANK", env.get("SLURM_PROCID")))
+    return int(env.get("NODE_RANK", 0)) * devices + int(env.get("LOCAL_RANK", 0))
 
 
 @main.command()

@@ -112,13 +112,13 @@ class GradientHealthMonitor(L.Callback):
     # ---- the training loop -------------------------------------------------------------------------
     def on_train_batch_start(self, trainer, module, batch, batch_idx):
         if self.order_sensitivity is None:
-            self._order_check(module, batch, trainer.global_step)
+            self._order_check(module, batch, trainer)
         self._armed = self.every > 0 and trainer.global_step % self.every == 0
         if self._armed:
             self._cap = {"y": batch[1]}
 
     @torch.no_grad()
-    def _order_check(self, module, batch, step):
+    def _order_check(self, module, batch, trainer):
         x, _, future = (t[:32] for t in batch)
         T = x.shape[1]
         perm = torch.roll(torch.arange(T), 1) if T > 1 else torch.arange(T)
@@ -129,8 +129,9 @@ class GradientHealthMonitor(L.Callback):
         if self.order_sensitivity < 1e-5:
             d = self.diagnoser.add("order_blind", "warning", "model", "the forecast does not change when the time "
                                    "order of the input is shuffled: the model cannot tell recent from old steps. "
-                                   "Keep --positional-encoding on, or use a learnable aggregator.", step)
-            log.warning(d.message)
+                                   "Keep --positional-encoding on, or use a learnable aggregator.", trainer.global_step)
+            if trainer.is_global_zero:  # every rank measures the same thing; one of them speaks
+                log.warning(d.message)
 
     def on_before_optimizer_step(self, trainer, module, optimizer):
         step = trainer.global_step
@@ -167,7 +168,8 @@ class GradientHealthMonitor(L.Callback):
             trainer.logger.log_metrics(metrics, step=summary["step"])
         self.checks.append(summary)
         for d in self.diagnoser.update(summary):
-            log.warning(d.message)
+            if trainer.is_global_zero:
+                log.warning(d.message)
         self._pending, self._before, self._cap, self._armed = None, None, {}, False
 
     # ---- one check ---------------------------------------------------------------------------------

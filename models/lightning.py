@@ -37,7 +37,8 @@ class ForecastModule(L.LightningModule):
         return loss
 
     def validation_step(self, batch, batch_idx):
-        self.log("val_loss", self._loss(batch), on_epoch=True, prog_bar=True, batch_size=len(batch[0]))
+        self.log("val_loss", self._loss(batch), on_epoch=True, prog_bar=True, batch_size=len(batch[0]),
+                 sync_dist=True)  # averaged over ranks, so every rank takes the same early-stopping decision
 
     def configure_optimizers(self):
         decay = [p for n, p in self.named_parameters() if p.ndim >= 2]

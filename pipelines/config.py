@@ -21,12 +21,20 @@ class TrainConfig:
     model_name: str = field(default="forecaster", metadata={"help": "Registered model name (a new version per run)."})
     tracking_uri: str | None = field(default=None, metadata={"help": "MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db)."})
     progress: bool = field(default=True, metadata={"help": "Show a progress bar."})
+    accelerator: str = field(default="cpu", metadata={"help": "Lightning accelerator: cpu|gpu|auto."})
+    devices: int = field(default=1, metadata={"help": "Processes (CPU) or devices per node; > 1 trains data-parallel."})
+    num_nodes: int = field(default=1, metadata={"help": "Machines taking part (launched with torchrun or SLURM, see README)."})
+    strategy: str = field(default="auto", metadata={"help": "Lightning strategy: auto|ddp (not ddp_spawn, which splits the MLflow run)."})
 
     def __post_init__(self):
         if self.max_epochs < 1 and self.max_steps < 1:
             raise ConfigError("give --max-epochs or --max-steps a positive value")
         if self.batch_size is not None and self.batch_size < 1:
             raise ConfigError(f"--batch-size must be positive, got {self.batch_size}")
+        if self.strategy.startswith("ddp_spawn"):
+            raise ConfigError("--strategy ddp_spawn splits the MLflow run in two; use --strategy ddp")
+        if self.devices < 1 or self.num_nodes < 1:
+            raise ConfigError("--devices and --num-nodes must be positive")
         if self.patience < 1:
             raise ConfigError(f"--patience must be positive, got {self.patience}")
 
@@ -35,6 +43,10 @@ class TrainConfig:
         if self.batch_size is not None:
             return self.batch_size
         return max(8, min(256, n_train_windows // 8))
+
+    @property
+    def world_size(self) -> int:
+        return self.devices * self.num_nodes
 
     def flat(self) -> dict:
         """Every setting as one flat dict, `section.field` for the nested configs: the run's params."""

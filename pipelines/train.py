@@ -64,23 +64,32 @@ class EpochHistory(Callback):
                               "val_loss": float(m["val_loss"])})
 
 
-def train(config: TrainConfig) -> TrainResult:
+def train(config: TrainConfig, rank: int = 0) -> TrainResult | None:
+    """Train, evaluate, log and register. With several processes (--devices/--num-nodes) every process runs
+    this; only global rank 0 (`rank`) touches MLflow and returns a result, the others only train."""
     started = time.perf_counter()
     prepared = prepare_training(read_table(config.data_path), config.data)
     spec = prepared.spec
     model_config = replace(config.model, seq_len=spec.seq_len, horizon=spec.horizon,
                            n_features=prepared.panel.values.shape[1], n_known=spec.n_known)
-    use_store(config.tracking_uri, config.experiment)
     L.seed_everything(config.seed, workers=True, verbose=False)
     batch_size = config.resolved_batch_size(len(prepared.starts["train"]))
     train_loader, val_loader = _loaders(prepared, batch_size, config.seed)
-    total = config.max_steps if config.max_steps > 0 else config.max_epochs * len(train_loader)
+    steps_per_epoch = math.ceil(len(train_loader) / config.world_size)  # each process sees its share
+    total = config.max_steps if config.max_steps > 0 else config.max_epochs * steps_per_epoch
     module = ForecastModule(model_config, config.optim, total)
     monitor = GradientHealthMonitor(spec.feature_names, config.health) if config.health.health_every > 0 else None
+    if rank != 0:
+        with tempfile.TemporaryDirectory(prefix="forecast-") as tmp:
+            checkpoint = ModelCheckpoint(dirpath=Path(tmp), monitor="val_loss", mode="min", save_top_k=1)
+            callbacks = [checkpoint, *([monitor] if monitor else [])]
+            _trainer(config, None, tmp, callbacks, steps_per_epoch).fit(module, train_loader, val_loader)
+        return None
+    use_store(config.tracking_uri, config.experiment)
     r = prepared.report
     log.info(f"{r['series']} series, frequency {spec.freq.alias}, seq_len {spec.seq_len}, horizon {spec.horizon} "
              f"({r['horizon_source']}); {r['windows']['train']} training windows, batch {batch_size}, "
-             f"{len(train_loader)} steps per epoch; inputs: {', '.join(spec.feature_names)}")
+             f"{steps_per_epoch} steps per epoch; inputs: {', '.join(spec.feature_names)}")
 
     with mlflow.start_run() as run, tempfile.TemporaryDirectory(prefix="forecast-") as tmp:
         run_id, checkpoint, history = run.info.run_id, None, EpochHistory()
@@ -93,7 +102,7 @@ def train(config: TrainConfig) -> TrainResult:
             mlflow.set_tags({"forecast.data_path": str(config.data_path), "forecast.features": ",".join(spec.feature_names)})
             checkpoint = ModelCheckpoint(dirpath=Path(tmp) / "checkpoints", monitor="val_loss", mode="min", save_top_k=1)
             trainer = _trainer(config, run_id, tmp, [checkpoint, history, *([monitor] if monitor else [])],
-                               len(train_loader))
+                               steps_per_epoch)
             trainer.fit(module, train_loader, val_loader)
             if monitor:
                 log_health(monitor, pd.DataFrame(history.rows), trainer.global_step, run_id)
@@ -124,15 +133,16 @@ def train(config: TrainConfig) -> TrainResult:
                        prepared.report, trainer.current_epoch, seconds)
 
 
-def _trainer(config: TrainConfig, run_id: str, root: str, callbacks: list, steps_per_epoch: int) -> L.Trainer:
+def _trainer(config: TrainConfig, run_id: str | None, root: str, callbacks: list, steps_per_epoch: int) -> L.Trainer:
     callbacks = [*callbacks, EarlyStopping(monitor="val_loss", mode="min", patience=config.patience)]
     if config.progress:
         callbacks.append(TQDMProgressBar(refresh_rate=max(1, steps_per_epoch // 20)))
     # a step budget shorter than an epoch still ends on a validation pass (the checkpoint needs one)
     val_every = min(steps_per_epoch, config.max_steps) if config.max_steps > 0 else None
-    return L.Trainer(max_epochs=config.max_epochs, max_steps=config.max_steps, accelerator="cpu", devices=1,
-                     val_check_interval=val_every,
-                     logger=RunLogger(run_id), callbacks=callbacks, default_root_dir=root,
+    return L.Trainer(max_epochs=config.max_epochs, max_steps=config.max_steps, accelerator=config.accelerator,
+                     devices=config.devices, num_nodes=config.num_nodes, strategy=config.strategy,
+                     val_check_interval=val_every, logger=RunLogger(run_id) if run_id else False,
+                     callbacks=callbacks, default_root_dir=root,
                      gradient_clip_val=config.optim.grad_clip or None, deterministic=True,
                      enable_progress_bar=config.progress, enable_model_summary=False,
                      log_every_n_steps=max(1, min(50, steps_per_epoch)), num_sanity_val_steps=0)
