@@ -133,6 +133,10 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
     raw_train = frame[frame[ID].isin(train_part[ID].unique())]
     raw_train = raw_train[raw_train[TIME] <= raw_train[ID].map(train_part.groupby(ID)[TIME].max())]
     warnings += _covariate_warnings(train_part, raw_train, [*schema.covariates, *schema.known_covariates])
+    if schema.ignored:
+        warnings.append(f"column(s) {', '.join(map(repr, schema.ignored))} not used: not numeric (name one in "
+                        "--covariates to use it; the error then shows its first non-numeric value)"
+                        if config.covariates is None else f"column(s) {', '.join(map(repr, schema.ignored))} not used")
     for w in warnings:
         log.warning(w)
 

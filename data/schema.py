@@ -105,15 +105,7 @@ def _numeric(frame: pd.DataFrame, column: str, ids: pd.Series) -> pd.Series:
 def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series) -> pd.Series:
     if kind == "int":
         return col.astype("int64")
-    if pd.api.types.is_datetime64_any_dtype(col):
-        parsed = col
-    else:
-        try:
-            parsed = pd.to_datetime(col)
-        except (ValueError, TypeError):
-            parsed = pd.to_datetime(col, errors="coerce", format="mixed")
-    if not pd.api.types.is_datetime64_any_dtype(parsed):  # mixed time zones stay objects
-        raise DataError(f"time column {name!r} mixes time zones; give all timestamps in one zone")
+    parsed = col if pd.api.types.is_datetime64_any_dtype(col) else _to_datetime(col)
     bad = parsed.isna()
     if bad.any():
         first = np.flatnonzero(bad.to_numpy())[0]
@@ -122,6 +114,20 @@ def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series) -> pd.Seri
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     return parsed.astype("datetime64[ns]")
+
+
+def _to_datetime(col: pd.Series) -> pd.Series:
+    """One inferred format; else mixed UTC offsets (e.g. across a DST change) brought to UTC; else any
+    format per value, unparseable values becoming NaT (reported by the caller with their rows)."""
+    for options in ({}, {"utc": True}):
+        try:
+            return pd.to_datetime(col, **options)
+        except (ValueError, TypeError, OverflowError):
+            pass
+    try:
+        return pd.to_datetime(col, errors="coerce", format="mixed", utc=True)
+    except (ValueError, TypeError, OverflowError):
+        return pd.to_datetime(pd.Series(pd.NaT, index=col.index))
 
 
 def canonical(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:

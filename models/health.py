@@ -111,7 +111,7 @@ class GradientHealthMonitor(L.Callback):
 
     # ---- the training loop -------------------------------------------------------------------------
     def on_train_batch_start(self, trainer, module, batch, batch_idx):
-        if self.order_sensitivity is None:
+        if self.order_sensitivity is None and self.every > 0:
             self._order_check(module, batch, trainer)
         self._armed = self.every > 0 and trainer.global_step % self.every == 0
         if self._armed:

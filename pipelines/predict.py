@@ -17,11 +17,10 @@ def load(model_uri: str, tracking_uri: str | None = None):
                             f"{err.message.splitlines()[0]}") from None
 
 
-def predict(model_uri: str, frame: pd.DataFrame, batch_size: int = 1024, tracking_uri: str | None = None,
-            progress: bool = False) -> pd.DataFrame:
+def forecast_with(model, frame: pd.DataFrame, batch_size: int = 1024, progress: bool = False) -> pd.DataFrame:
+    """Forecast rows from a loaded pyfunc; a bad input is one ForecastError line."""
     import mlflow
 
-    model = load(model_uri, tracking_uri)
     params = {"batch_size": batch_size}
     schema = model.metadata.get_params_schema()
     if schema and "progress" in {p.name for p in schema.params}:  # models logged before it had no such param
@@ -29,11 +28,21 @@ def predict(model_uri: str, frame: pd.DataFrame, batch_size: int = 1024, trackin
     try:
         return model.predict(frame, params=params)
     except mlflow.exceptions.MlflowException as err:  # bad input, raised inside the model or by its schema
-        raise ForecastError(err.message.strip().splitlines()[-1] if "\n" in err.message else err.message) from None
+        lines = [line for line in err.message.strip().splitlines() if line.strip()]
+        raise ForecastError(lines[-1] if lines else "the model rejected the input") from None
+
+
+def predict(model_uri: str, frame: pd.DataFrame, batch_size: int = 1024, tracking_uri: str | None = None) -> pd.DataFrame:
+    return forecast_with(load(model_uri, tracking_uri), frame, batch_size)
 
 
 def predict_file(model_uri: str, data_path: str, output: str, batch_size: int = 1024,
                  tracking_uri: str | None = None) -> pd.DataFrame:
-    forecasts = predict(model_uri, read_table(data_path), batch_size, tracking_uri, progress=True)
+    model = load(model_uri, tracking_uri)
+    frame = read_table(data_path)
+    try:
+        forecasts = forecast_with(model, frame, batch_size, progress=True)
+    except ForecastError as err:
+        raise ForecastError(f"{data_path}: {err}") from None
     write_table(forecasts, output)
     return forecasts

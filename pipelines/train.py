@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, TQDMProgressBar
 
-from data.io import read_table
+from data.io import read_validated
 from data.prepare import Prepared, prepare_training
 from data.windows import WindowDataset
 from models.health import GradientHealthMonitor, NonFiniteError
@@ -68,7 +68,7 @@ def train(config: TrainConfig, rank: int = 0) -> TrainResult | None:
     """Train, evaluate, log and register. With several processes (--devices/--num-nodes) every process runs
     this; only global rank 0 (`rank`) touches MLflow and returns a result, the others only train."""
     started = time.perf_counter()
-    prepared = prepare_training(read_table(config.data_path), config.data)
+    prepared = read_validated(config.data_path, lambda frame: prepare_training(frame, config.data))
     spec = prepared.spec
     model_config = replace(config.model, seq_len=spec.seq_len, horizon=spec.horizon,
                            n_features=prepared.panel.values.shape[1], n_known=spec.n_known)
@@ -78,11 +78,13 @@ def train(config: TrainConfig, rank: int = 0) -> TrainResult | None:
     steps_per_epoch = math.ceil(len(train_loader) / config.world_size)  # each process sees its share
     total = config.max_steps if config.max_steps > 0 else config.max_epochs * steps_per_epoch
     module = ForecastModule(model_config, config.optim, total)
-    monitor = GradientHealthMonitor(spec.feature_names, config.health) if config.health.health_every > 0 else None
+    # always on: the per-step non-finite check; --health-every 0 turns off only the periodic checks
+    monitor = GradientHealthMonitor(spec.feature_names, config.health)
+    reporting = config.health.health_every > 0
     if rank != 0:
         with tempfile.TemporaryDirectory(prefix="forecast-") as tmp:
             checkpoint = ModelCheckpoint(dirpath=Path(tmp), monitor="val_loss", mode="min", save_top_k=1)
-            callbacks = [checkpoint, *([monitor] if monitor else [])]
+            callbacks = [checkpoint, monitor]
             _trainer(config, None, tmp, callbacks, steps_per_epoch).fit(module, train_loader, val_loader)
         return None
     use_store(config.tracking_uri, config.experiment)
@@ -101,10 +103,9 @@ def train(config: TrainConfig, rank: int = 0) -> TrainResult | None:
             mlflow.log_dict(prepared.report, "data_report.json")
             mlflow.set_tags({"forecast.data_path": str(config.data_path), "forecast.features": ",".join(spec.feature_names)})
             checkpoint = ModelCheckpoint(dirpath=Path(tmp) / "checkpoints", monitor="val_loss", mode="min", save_top_k=1)
-            trainer = _trainer(config, run_id, tmp, [checkpoint, history, *([monitor] if monitor else [])],
-                               steps_per_epoch)
+            trainer = _trainer(config, run_id, tmp, [checkpoint, history, monitor], steps_per_epoch)
             trainer.fit(module, train_loader, val_loader)
-            if monitor:
+            if reporting:
                 log_health(monitor, pd.DataFrame(history.rows), trainer.global_step, run_id)
             if not checkpoint.best_model_path:
                 raise ForecastError("training produced no checkpoint (no validation epoch completed)")
@@ -120,7 +121,7 @@ def train(config: TrainConfig, rank: int = 0) -> TrainResult | None:
             mlflow.flush_async_logging()
         except NonFiniteError as err:
             kept = _keep_best(checkpoint)
-            if monitor:
+            if reporting:
                 log_health(monitor, pd.DataFrame(history.rows), trainer.global_step, run_id)
             mlflow.flush_async_logging()
             mlflow.end_run(status="FAILED")

@@ -77,5 +77,5 @@ def test_parquet_and_gzip_csv_are_read(tmp_path, make_frame):
     with pytest.raises(DataError, match="is a directory"):
         read_table(tmp_path)
     (tmp_path / "empty.csv").write_text("")
-    with pytest.raises(DataError, match="empty.csv: cannot be read as CSV"):
+    with pytest.raises(DataError, match="empty.csv: is empty"):
         read_table(tmp_path / "empty.csv")
