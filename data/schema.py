@@ -3,6 +3,7 @@
 The canonical frame has `series_id` (str), `timestamp` (datetime64 or int64), `target` (float64) and the
 covariates under their own names (float64), sorted by series then time.
 """
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,7 +122,9 @@ def _to_datetime(col: pd.Series) -> pd.Series:
     format per value, unparseable values becoming NaT (reported by the caller with their rows)."""
     for options in ({}, {"utc": True}):
         try:
-            return pd.to_datetime(col, **options)
+            with warnings.catch_warnings():  # "could not infer format": per-value parsing is the intent here
+                warnings.simplefilter("ignore", UserWarning)
+                return pd.to_datetime(col, **options)
         except (ValueError, TypeError, OverflowError):
             pass
     try:

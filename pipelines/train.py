@@ -126,6 +126,11 @@ def train(config: TrainConfig, rank: int = 0) -> TrainResult | None:
             mlflow.flush_async_logging()
             mlflow.end_run(status="FAILED")
             raise ForecastError(f"training stopped: {err}; run {run_id} is marked FAILED; {kept}") from None
+        except (KeyboardInterrupt, SystemExit):  # Ctrl-C; Lightning turns it into SystemExit after its shutdown
+            kept = _keep_best(checkpoint)
+            mlflow.flush_async_logging()
+            mlflow.end_run(status="KILLED")
+            raise ForecastError(f"training interrupted; run {run_id} is marked KILLED; {kept}") from None
         except BaseException:
             mlflow.end_run(status="FAILED")
             raise

@@ -1,0 +1,40 @@
+"""Ctrl-C during training: the run is marked KILLED, the best checkpoint so far is kept, nothing registered."""
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from mlflow.tracking import MlflowClient
+
+
+def test_ctrl_c_marks_the_run_killed_and_keeps_the_checkpoint(tmp_path, make_frame):
+    make_frame(n_series=2, length=300).to_csv(tmp_path / "d.csv", index=False)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    forecast = Path(sys.executable).parent / "forecast"
+    proc = subprocess.Popen([str(forecast), "train", "--data", str(tmp_path / "d.csv"), "--tracking-uri", uri,
+                             "--model-name", "interrupted", "--max-epochs", "500", "--patience", "500", "--layers", "1",
+                             "--d-model", "16", "--n-heads", "2", "--batch-size", "16", "--no-progress"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    client = MlflowClient(uri)
+    deadline = time.monotonic() + 180
+    try:
+        while time.monotonic() < deadline:  # wait for the first validation epoch to be logged
+            time.sleep(1)
+            assert proc.poll() is None, proc.communicate()[1][-3000:]
+            experiment = client.get_experiment_by_name("forecast")
+            runs = client.search_runs([experiment.experiment_id]) if experiment else []
+            if runs and client.get_metric_history(runs[0].info.run_id, "val_loss"):
+                break
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1
+    last = [line for line in stderr.splitlines() if line.strip()][-1]
+    assert last.startswith("Error: training interrupted; run ") and "is marked KILLED" in last, stderr[-2000:]
+    (run,) = client.search_runs([client.get_experiment_by_name("forecast").experiment_id])
+    assert run.info.status == "KILLED"
+    assert [a.path for a in client.list_artifacts(run.info.run_id, "checkpoints")][0].endswith(".ckpt")
+    assert client.search_model_versions("name='interrupted'") == []

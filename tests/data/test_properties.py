@@ -1,0 +1,71 @@
+"""Property test: any small table either prepares and forecasts, or fails with a DataError - never anything else."""
+import string
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from data.config import DataConfig
+from data.errors import DataError
+from data.io import read_table
+from data.prepare import prepare_training
+from models.config import ModelConfig
+from models.forecaster import Forecaster
+from pipelines.inference import Predictor
+
+CELLS = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=32), st.integers(-10**6, 10**6),
+                  st.sampled_from(["", "n/a", "abc", "1,5", " 7 ", "1e400"]))
+TIMES = st.sampled_from(["hourly", "daily", "int", "shuffled", "gappy", "text", "duplicated"])
+
+
+@st.composite
+def tables(draw):
+    n_series = draw(st.integers(1, 3))
+    length = draw(st.integers(1, 40))
+    kind = draw(TIMES)
+    rows = []
+    for s in range(n_series):
+        n = draw(st.integers(max(1, length // 2), length))
+        if kind == "int":
+            times = list(range(n))
+        elif kind == "text":
+            times = draw(st.lists(st.text(string.printable, max_size=8), min_size=n, max_size=n))
+        else:
+            times = list(pd.date_range("2024-01-01", periods=n, freq="D" if kind == "daily" else "h").strftime("%Y-%m-%dT%H:%M:%S"))
+            if kind == "gappy" and n > 3:
+                del times[1:3]
+            if kind == "shuffled":
+                times = draw(st.permutations(times))
+            if kind == "duplicated" and n > 1:
+                times[-1] = times[0]
+        clean = draw(st.booleans())
+        for t in times:
+            value = float(np.sin(len(rows))) if clean else draw(CELLS)
+            rows.append({"series_id": f"s{s}", "timestamp": t, "value": value,
+                         "x": draw(CELLS) if draw(st.booleans()) else 1.0})
+    columns = draw(st.sampled_from([["series_id", "timestamp", "value", "x"], ["timestamp", "value"],
+                                    ["series_id", "value"], ["series_id", "timestamp", "x"]]))
+    return pd.DataFrame(rows, columns=["series_id", "timestamp", "value", "x"])[columns]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(tables())
+def test_any_table_prepares_and_forecasts_or_fails_with_a_data_error(tmp_path_factory, table):
+    path = tmp_path_factory.mktemp("prop") / "t.csv"
+    table.to_csv(path, index=False)
+    try:
+        prepared = prepare_training(read_table(path), DataConfig(seq_len=3, horizon=2))
+    except DataError as err:
+        assert str(err) and "\n" not in str(err)
+        return
+    spec = prepared.spec
+    config = ModelConfig(d_model=8, n_heads=2, layers=1, seq_len=3, horizon=2,
+                         n_features=prepared.panel.values.shape[1], n_known=spec.n_known)
+    assert np.isfinite(prepared.panel.values).all()
+    try:
+        out = Predictor(Forecaster(config), spec).predict(read_table(path))
+    except DataError as err:
+        assert str(err) and "\n" not in str(err)
+        return
+    assert len(out) == 2 * out["series_id"].nunique() and np.isfinite(out["prediction"]).all()
