@@ -25,6 +25,8 @@ class TrainConfig:
     devices: int = field(default=1, metadata={"help": "Processes (CPU) or devices per node; > 1 trains data-parallel."})
     num_nodes: int = field(default=1, metadata={"help": "Machines taking part (launched with torchrun or SLURM, see README)."})
     strategy: str = field(default="auto", metadata={"help": "Lightning strategy: auto|ddp (not ddp_spawn, which splits the MLflow run)."})
+    checkpoint_every: int = field(default=500, metadata={"help": "Also save the training state every N steps within long epochs (0 = only at epoch ends)."})
+    resume: str | None = field(default=None, metadata={"help": "Continue this run (killed, failed or interrupted) from its last checkpoint, with the same data and settings."})
 
     def __post_init__(self):
         if self.max_epochs < 1 and self.max_steps < 1:

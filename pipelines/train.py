@@ -5,6 +5,7 @@ nothing: the model is registered last, after every metric and artifact is logged
 """
 import logging
 import math
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, replace
@@ -27,6 +28,7 @@ from pipelines.evaluate import Evaluation, evaluate
 from pipelines.health import log_health
 from pipelines.logged_model import log_forecaster
 from pipelines.plots import forecast_figure, log_figure, loss_figure
+from pipelines.resume import DATA_TAG, RunCheckpoint, checkpoint_dir, file_digest, resume_checkpoint
 from pipelines.tracking import RunLogger, use_store
 
 log = logging.getLogger("forecast")
@@ -56,6 +58,12 @@ class EpochHistory(Callback):
     def __init__(self):
         self.rows: list[dict] = []
 
+    def state_dict(self) -> dict:  # saved in checkpoints, so a resumed run keeps its whole loss history
+        return {"rows": self.rows}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.rows = list(state["rows"])
+
     def on_train_epoch_end(self, trainer, module):
         m = trainer.callback_metrics
         if "val_loss" in m and "train_loss_epoch" in m:
@@ -84,59 +92,82 @@ def train(config: TrainConfig, rank: int = 0) -> TrainResult | None:
     if rank != 0:
         with tempfile.TemporaryDirectory(prefix="forecast-") as tmp:
             checkpoint = ModelCheckpoint(dirpath=Path(tmp), monitor="val_loss", mode="min", save_top_k=1)
-            callbacks = [checkpoint, monitor]
+            callbacks = [checkpoint, monitor, RunCheckpoint(Path(tmp), config.checkpoint_every, log=False)]
             _trainer(config, None, tmp, callbacks, steps_per_epoch).fit(module, train_loader, val_loader)
         return None
     use_store(config.tracking_uri, config.experiment)
+    data_sha = file_digest(config.data_path)
     r = prepared.report
     log.info(f"{r['series']} series, frequency {spec.freq.alias}, seq_len {spec.seq_len}, horizon {spec.horizon} "
              f"({r['horizon_source']}); {r['windows']['train']} training windows, batch {batch_size}, "
              f"{steps_per_epoch} steps per epoch; inputs: {', '.join(spec.feature_names)}")
 
-    with mlflow.start_run() as run, tempfile.TemporaryDirectory(prefix="forecast-") as tmp:
-        run_id, checkpoint, history = run.info.run_id, None, EpochHistory()
-        try:
-            mlflow.log_params({**config.flat(), "data.horizon_resolved": spec.horizon, "data.frequency": spec.freq.alias,
-                               "data.season_length": spec.freq.season_length, "model.n_features": model_config.n_features,
-                               "model.n_known": model_config.n_known, "batch_size_resolved": batch_size,
-                               "n_parameters": sum(p.numel() for p in module.parameters())})
-            mlflow.log_dict(prepared.report, "data_report.json")
-            mlflow.set_tags({"forecast.data_path": str(config.data_path), "forecast.features": ",".join(spec.feature_names)})
-            checkpoint = ModelCheckpoint(dirpath=Path(tmp) / "checkpoints", monitor="val_loss", mode="min", save_top_k=1)
-            trainer = _trainer(config, run_id, tmp, [checkpoint, history, monitor], steps_per_epoch)
-            trainer.fit(module, train_loader, val_loader)
-            if reporting:
-                log_health(monitor, pd.DataFrame(history.rows), trainer.global_step, run_id)
-            if not checkpoint.best_model_path:
-                raise ForecastError("training produced no checkpoint (no validation epoch completed)")
-            module.load_state_dict(torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)["state_dict"])
-            mlflow.log_metrics({"best_val_loss": float(checkpoint.best_model_score), "epochs": trainer.current_epoch,
-                                "steps": trainer.global_step})
+    with tempfile.TemporaryDirectory(prefix="forecast-") as tmp:
+        resume_from = resume_checkpoint(config, data_sha, Path(tmp)) if config.resume else None
+        with mlflow.start_run(run_id=config.resume) as run:
+            run_id, checkpoint, history = run.info.run_id, None, EpochHistory()
+            kept_dir = checkpoint_dir(run_id)
+            try:
+                if not resume_from:
+                    _log_inputs(config, prepared, module, batch_size, data_sha)
+                checkpoint = ModelCheckpoint(dirpath=kept_dir, monitor="val_loss", mode="min", save_top_k=1)
+                callbacks = [checkpoint, history, monitor, RunCheckpoint(kept_dir, config.checkpoint_every, log=True)]
+                trainer = _trainer(config, run_id, tmp, callbacks, steps_per_epoch)
+                trainer.fit(module, train_loader, val_loader, ckpt_path=resume_from)
+                if reporting:
+                    log_health(monitor, pd.DataFrame(history.rows), trainer.global_step, run_id)
+                if checkpoint.best_model_path and Path(checkpoint.best_model_path).exists():
+                    best = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
+                    module.load_state_dict(best["state_dict"])
+                elif resume_from:  # resumed elsewhere, with no better epoch since: the final weights
+                    log.warning("the best checkpoint from before the resume is not on this machine and no later "
+                                "epoch beat it: evaluating and logging the final weights")
+                else:
+                    raise ForecastError("training produced no checkpoint (no validation epoch completed)")
+                mlflow.log_metrics({"best_val_loss": float(checkpoint.best_model_score or float("nan")),
+                                    "epochs": trainer.current_epoch, "steps": trainer.global_step})
 
-            evaluation = evaluate(module.model, prepared, batch_size)
-            mlflow.log_metrics(evaluation.metrics)
-            _log_evaluation(evaluation, prepared, pd.DataFrame(history.rows), model_config.quantiles)
+                evaluation = evaluate(module.model, prepared, batch_size)
+                mlflow.log_metrics(evaluation.metrics)
+                _log_evaluation(evaluation, prepared, pd.DataFrame(history.rows), model_config.quantiles)
 
-            version = log_forecaster(module.model, spec, prepared, config.model_name, Path(tmp))
-            mlflow.flush_async_logging()
-        except NonFiniteError as err:
-            kept = _keep_best(checkpoint)
-            if reporting:
-                log_health(monitor, pd.DataFrame(history.rows), trainer.global_step, run_id)
-            mlflow.flush_async_logging()
-            mlflow.end_run(status="FAILED")
-            raise ForecastError(f"training stopped: {err}; run {run_id} is marked FAILED; {kept}") from None
-        except (KeyboardInterrupt, SystemExit):  # Ctrl-C; Lightning turns it into SystemExit after its shutdown
-            kept = _keep_best(checkpoint)
-            mlflow.flush_async_logging()
-            mlflow.end_run(status="KILLED")
-            raise ForecastError(f"training interrupted; run {run_id} is marked KILLED; {kept}") from None
-        except BaseException:
-            mlflow.end_run(status="FAILED")
-            raise
+                version = log_forecaster(module.model, spec, prepared, config.model_name, Path(tmp))
+                mlflow.flush_async_logging()
+                shutil.rmtree(kept_dir, ignore_errors=True)
+            except NonFiniteError as err:
+                kept = _keep_best(checkpoint)
+                if reporting:
+                    log_health(monitor, pd.DataFrame(history.rows), trainer.global_step, run_id)
+                _end(run_id, "FAILED", kept_dir)
+                raise ForecastError(f"training stopped: {err}; run {run_id} is marked FAILED; {kept}") from None
+            except (KeyboardInterrupt, SystemExit):  # Ctrl-C; Lightning turns it into SystemExit after its shutdown
+                kept = _keep_best(checkpoint)
+                _end(run_id, "KILLED", kept_dir)
+                raise ForecastError(f"training interrupted; run {run_id} is marked KILLED; {kept}; "
+                                    f"continue with --resume {run_id}") from None
+            except BaseException:
+                _end(run_id, "FAILED", kept_dir)
+                raise
     seconds = time.perf_counter() - started
     return TrainResult(run_id, f"models:/{config.model_name}/{version}", version, evaluation.metrics,
                        prepared.report, trainer.current_epoch, seconds)
+
+
+def _log_inputs(config: TrainConfig, prepared: Prepared, module: ForecastModule, batch_size: int, data_sha: str):
+    spec, m = prepared.spec, module.config
+    mlflow.log_params({**config.flat(), "data.horizon_resolved": spec.horizon, "data.frequency": spec.freq.alias,
+                       "data.season_length": spec.freq.season_length, "model.n_features": m.n_features,
+                       "model.n_known": m.n_known, "batch_size_resolved": batch_size,
+                       "n_parameters": sum(p.numel() for p in module.parameters())})
+    mlflow.log_dict(prepared.report, "data_report.json")
+    mlflow.set_tags({"forecast.data_path": str(config.data_path), "forecast.features": ",".join(spec.feature_names),
+                     DATA_TAG: data_sha})
+
+
+def _end(run_id: str, status: str, kept_dir: Path) -> None:
+    mlflow.flush_async_logging()
+    mlflow.end_run(status=status)
+    shutil.rmtree(kept_dir, ignore_errors=True)  # what is worth keeping was logged to the run
 
 
 def _trainer(config: TrainConfig, run_id: str | None, root: str, callbacks: list, steps_per_epoch: int) -> L.Trainer:

@@ -1,0 +1,61 @@
+"""Crash safety: a training process killed with SIGKILL resumes in the same MLflow run and registers once."""
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from mlflow.tracking import MlflowClient
+
+ARGS = ["--model-name", "resumed", "--max-epochs", "12", "--patience", "100", "--layers", "1", "--d-model", "16",
+        "--n-heads", "2", "--batch-size", "8", "--seq-len", "12", "--horizon", "6", "--no-progress"]
+
+
+def _forecast(tmp_path, *args, **kwargs):
+    return subprocess.run([str(Path(sys.executable).parent / "forecast"), *args], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=600, **kwargs)
+
+
+def test_sigkill_then_resume_finishes_the_same_run(tmp_path, make_frame):
+    make_frame(n_series=2, length=300).to_csv(tmp_path / "d.csv", index=False)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    train = [str(Path(sys.executable).parent / "forecast"), "train", "--data", str(tmp_path / "d.csv"),
+             "--tracking-uri", uri, *ARGS]
+    proc = subprocess.Popen(train, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    client = MlflowClient(uri)
+    run_id, deadline = None, time.monotonic() + 240
+    try:
+        while time.monotonic() < deadline:  # kill once two epochs are saved in the run
+            time.sleep(0.2)
+            assert proc.poll() is None, proc.communicate()[1][-3000:]
+            experiment = client.get_experiment_by_name("forecast")
+            runs = client.search_runs([experiment.experiment_id]) if experiment else []
+            if runs and len(client.get_metric_history(runs[0].info.run_id, "val_loss")) >= 2 and \
+                    client.list_artifacts(runs[0].info.run_id, "checkpoints/resume"):
+                run_id = runs[0].info.run_id
+                break
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert run_id and client.get_run(run_id).info.status == "RUNNING"  # nothing could mark it
+
+    refused = _forecast(tmp_path, "train", "--data", str(tmp_path / "d.csv"), "--tracking-uri", uri, *ARGS,
+                        "--dropout", "0.3", "--resume", run_id)
+    assert refused.returncode == 1 and "settings differ from the run's: model.dropout '0.1' -> '0.3'" in refused.stderr
+    other = tmp_path / "other.csv"
+    make_frame(n_series=2, length=300, seed=5).to_csv(other, index=False)
+    refused = _forecast(tmp_path, "train", "--data", str(other), "--tracking-uri", uri, *ARGS, "--resume", run_id)
+    assert refused.returncode == 1 and "is not the data that run trained on" in refused.stderr
+
+    resumed = _forecast(tmp_path, "train", "--data", str(tmp_path / "d.csv"), "--tracking-uri", uri, *ARGS,
+                        "--resume", run_id)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"Run {run_id}; registered models:/resumed/1" in resumed.stdout
+    run = client.get_run(run_id)
+    assert run.info.status == "FINISHED" and run.data.metrics["epochs"] == 12
+    assert len(client.search_runs([client.get_experiment_by_name("forecast").experiment_id])) == 1
+    assert [str(v.version) for v in client.search_model_versions("name='resumed'")] == ["1"]
+    epochs = [m.step for m in client.get_metric_history(run_id, "epoch")]
+    assert max(epochs) > 0 and "test_mase" in run.data.metrics
