@@ -86,13 +86,14 @@ def predict(model_uri, data_path, output, batch_size, tracking_uri):
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (loopback by default).")
 @click.option("--port", default=5000, show_default=True, help="Port to listen on.")
 @click.option("--workers", default=1, show_default=True, help="Server worker processes.")
+@click.option("--max-request-mb", default=16.0, show_default=True, help="Larger request bodies get HTTP 413.")
 @click.option("--tracking-uri", default=None, help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db).")
-def serve(model_uri, host, port, workers, tracking_uri):
+def serve(model_uri, host, port, workers, max_request_mb, tracking_uri):
     """Serve a model over REST with MLflow's scoring server (/ping, /health, /version, POST /invocations)."""
     from pipelines.serve import serve as run_server
 
     click.echo(f"Serving {model_uri} on http://{host}:{port}/invocations (Ctrl-C stops)", err=True)
-    run_server(model_uri, host, port, workers, tracking_uri)
+    run_server(model_uri, host, port, workers, tracking_uri, int(max_request_mb * 2**20))
 
 
 @main.command()

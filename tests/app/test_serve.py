@@ -5,6 +5,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -50,7 +51,8 @@ def test_serve_answers_every_format_and_rejects_bad_requests(tmp_path, make_fram
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "MLFLOW_TRACKING_URI")}
     env["PATH"] = "/usr/bin:/bin"  # the console script must work without the venv on PATH
     server = subprocess.Popen([str(forecast), "serve", "--model", "models:/served/1", "--port", str(port),
-                               "--tracking-uri", tracking_uri], env=env, cwd=tmp_path, start_new_session=True,
+                               "--workers", "2", "--max-request-mb", "1", "--tracking-uri", tracking_uri],
+                              env=env, cwd=tmp_path, start_new_session=True,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 180
@@ -85,7 +87,33 @@ def test_serve_answers_every_format_and_rejects_bad_requests(tmp_path, make_fram
             message = json.loads(text)["message"]
             assert 400 <= status < 500 and expected in message, (name, status, text[:500])
             assert "Traceback" not in text and "stack_trace" not in json.loads(text), name
+        huge = _split(pd.concat([history] * 400, ignore_index=True))
+        assert len(huge) > 2**20
+        status, text = _request(port, "/invocations", huge)
+        assert status == 413 and "exceeds the limit of 1048576 bytes" in json.loads(text)["message"]
         assert _request(port, "/ping")[0] == 200  # still up
+
+        # 50 concurrent clients, bounded: 4 requests each, every other one bad
+        good, bad = _split(history), _split(history.assign(value="abc"))
+        results = []
+
+        def client(i):
+            for k in range(4):
+                body = good if (i + k) % 2 else bad
+                results.append((body is good, *_request(port, "/invocations", body)))
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(50)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=300)
+        assert len(results) == 200
+        for is_good, status, text in results:
+            if is_good:
+                assert status == 200 and len(json.loads(text)["predictions"]) == 12, text[:300]
+            else:
+                assert status == 400 and "value" in json.loads(text)["message"], text[:300]
+        assert _request(port, "/ping")[0] == 200  # alive afterwards
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
