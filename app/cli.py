@@ -97,6 +97,20 @@ def serve(model_uri, host, port, workers, max_request_mb, tracking_uri):
 
 
 @main.command()
+@click.option("--model", "model_uri", required=True, help="Any MLflow model URI: models:/forecaster/latest, runs:/<id>/model, ...")
+@click.option("--data", "data_path", required=True, help="History rows (CSV or Parquet), same columns as in training.")
+@click.option("--windows", default=3, show_default=True, help="Forecast origins per series, one horizon apart at the end.")
+@click.option("--experiment", default="forecast", show_default=True, help="MLflow experiment for the backtest run.")
+@click.option("--tracking-uri", default=None, help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db).")
+def backtest(model_uri, data_path, windows, experiment, tracking_uri):
+    """Rolling-origin backtest against naive baselines, logged as an MLflow run."""
+    from app.summary import print_backtest
+    from pipelines.backtest import backtest as run_backtest
+
+    print_backtest(run_backtest(model_uri, data_path, windows, tracking_uri, experiment))
+
+
+@main.command()
 @click.argument("run_id")
 @click.option("--tracking-uri", default=None, help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db).")
 def health(run_id, tracking_uri):

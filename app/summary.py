@@ -26,6 +26,24 @@ def print_training(result) -> None:
     click.echo(f"\nRun {result.run_id}; registered {result.model_uri}")
 
 
+def _accuracy_table(overall: dict) -> None:
+    click.echo(f"{'':<16}{'MAE':>10}{'RMSE':>10}{'sMAPE %':>10}{'MASE':>10}")
+    for label, method in (("model", "model"), ("seasonal naive", "snaive"), ("naive", "naive")):
+        click.echo(f"{label:<16}" + "".join(f"{_fmt(overall[method][k]):>10}" for k in ("mae", "rmse", "smape", "mase")))
+
+
+def print_backtest(result) -> None:
+    click.echo(f"Backtest: {result.series} series x {result.windows} origin(s)\n")
+    _accuracy_table(result.accuracy["overall"])
+    m = result.accuracy["overall"]["model"]
+    click.echo(f"pinball {_fmt(m['pinball'])}; interval coverage {_fmt(m['coverage'])}")
+    by_step = result.accuracy["by_step"]
+    click.echo("MAE by step (model / seasonal naive): " + ", ".join(
+        f"{s}: {_fmt(by_step[s]['model']['mae'])}/{_fmt(by_step[s]['snaive']['mae'])}" for s in sorted(by_step)[:6])
+        + (" ..." if len(by_step) > 6 else ""))
+    click.echo(f"\nRun {result.run_id}: backtest/accuracy.json, backtest/per_series.csv, plots")
+
+
 def print_forecasts(forecasts, output: str) -> None:
     fallback = forecasts.loc[forecasts["method"] != "model", "series_id"].unique()
     n = forecasts["series_id"].nunique()

@@ -1,5 +1,8 @@
 """Test-window evaluation: the model against naive and seasonal-naive forecasts on the same windows."""
+import math
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -9,13 +12,16 @@ from data.prepare import Prepared
 from data.schema import ID, TIME
 from data.windows import WindowDataset
 from models.forecaster import Forecaster
-from pipelines.metrics import coverage, pinball, point_metrics, seasonal_scale
+from pipelines.accuracy import accuracy, flat_metrics
+from pipelines.metrics import seasonal_scale
+from pipelines.plots import error_by_step_figure, forecast_figure, log_figure
 
 
 @dataclass
 class Evaluation:
     metrics: dict[str, float]  # test_*, naive_*, snaive_*
     table: pd.DataFrame        # one row per (series, origin, step)
+    accuracy: dict             # pipelines/accuracy.py: overall, by_step, by_series
 
 
 @torch.no_grad()
@@ -55,15 +61,6 @@ def evaluate(model: Forecaster, prepared: Prepared, batch_size: int) -> Evaluati
     y = panel.raw_target[origins[:, None] + np.arange(H)]                                       # (N, H)
     naive, seasonal = naive_forecasts(panel.raw_target, origins, panel.offsets[series], H, spec.freq.season_length)
     train_end = panel.offsets[:-1] + prepared.split_val_start
-    scale = np.array([seasonal_scale(panel.raw_target[a:b], spec.freq.season_length)
-                      for a, b in zip(panel.offsets[:-1], train_end)])[series]
-
-    metrics = {f"test_{k}": v for k, v in point_metrics(y, p, scale).items()}
-    metrics["test_pinball"] = pinball(y, q, quantiles)
-    metrics[f"test_coverage_q{quantiles[0]}_q{quantiles[-1]}"] = coverage(y, q[..., 0], q[..., -1])
-    metrics.update({f"naive_{k}": v for k, v in point_metrics(y, naive, scale).items()})
-    metrics.update({f"snaive_{k}": v for k, v in point_metrics(y, seasonal, scale).items()})
-
     n = len(starts)
     table = pd.DataFrame({ID: np.repeat(panel.ids[series], H),
                           TIME: panel.timestamps[(origins[:, None] + np.arange(H)).ravel()],
@@ -72,4 +69,28 @@ def evaluate(model: Forecaster, prepared: Prepared, batch_size: int) -> Evaluati
     for k, tau in enumerate(quantiles):
         table[f"q{tau}"] = q[:, :, k].ravel()
     table["naive"], table["seasonal_naive"] = naive.ravel(), seasonal.ravel()
-    return Evaluation(metrics, table)
+    scales = dict(zip(panel.ids, [seasonal_scale(panel.raw_target[a:b], spec.freq.season_length)
+                                  for a, b in zip(panel.offsets[:-1], train_end)]))
+    result = accuracy(table, scales, quantiles)
+    return Evaluation(flat_metrics(result["overall"], "test", quantiles), table, result)
+
+
+def _clean(value):
+    """JSON-safe: NaN (an undefined MASE on a constant history) becomes null."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def log_accuracy(table: pd.DataFrame, result: dict, panel, quantiles, folder: str, name: str) -> None:
+    """Log a forecast table and its accuracy to the active run: `<folder>/forecasts.csv`, `accuracy.json`
+    (overall and per horizon step), `per_series.csv`, and the plots `<name>_forecasts.png`, `<name>_error_by_step.png`."""
+    import mlflow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        table.to_csv(Path(tmp) / "forecasts.csv", index=False)
+        result["by_series"].to_csv(Path(tmp) / "per_series.csv", index=False)
+        mlflow.log_artifacts(tmp, folder)
+    mlflow.log_dict(_clean({"overall": result["overall"], "by_step": result["by_step"]}), f"{folder}/accuracy.json")
+    log_figure(forecast_figure(panel, table, quantiles), f"plots/{name}_forecasts.png")
+    log_figure(error_by_step_figure(result["by_step"]), f"plots/{name}_error_by_step.png")

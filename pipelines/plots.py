@@ -95,3 +95,17 @@ def time_weights_figure(weights: list[float]):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def error_by_step_figure(by_step: dict):
+    """MAE per horizon step for the model and the two baselines."""
+    steps = sorted(by_step)
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for method, style in (("model", "-"), ("snaive", "--"), ("naive", ":")):
+        ax.plot(steps, [by_step[s][method]["mae"] for s in steps], style, marker="o", ms=3,
+                label={"model": "model", "snaive": "seasonal naive", "naive": "naive"}[method])
+    ax.set_xlabel("horizon step")
+    ax.set_ylabel("MAE")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -24,10 +24,10 @@ from models.health import GradientHealthMonitor, NonFiniteError
 from models.lightning import ForecastModule
 from pipelines.config import TrainConfig
 from pipelines.errors import ForecastError
-from pipelines.evaluate import Evaluation, evaluate
+from pipelines.evaluate import Evaluation, evaluate, log_accuracy
 from pipelines.health import log_health
 from pipelines.logged_model import log_forecaster
-from pipelines.plots import forecast_figure, log_figure, loss_figure
+from pipelines.plots import log_figure, loss_figure
 from pipelines.resume import DATA_TAG, RunCheckpoint, checkpoint_dir, file_digest, resume_checkpoint
 from pipelines.tracking import RunLogger, use_store
 
@@ -196,12 +196,6 @@ def _keep_best(checkpoint: ModelCheckpoint | None) -> str:
 
 
 def _log_evaluation(evaluation: Evaluation, prepared: Prepared, history: pd.DataFrame, quantiles) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "test_forecasts.csv"
-        evaluation.table.to_csv(path, index=False)
-        mlflow.log_artifact(str(path), "evaluation")
-    mlflow.log_dict({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in evaluation.metrics.items()},
-                    "evaluation/metrics.json")
-    log_figure(forecast_figure(prepared.panel, evaluation.table, quantiles), "plots/test_forecasts.png")
+    log_accuracy(evaluation.table, evaluation.accuracy, prepared.panel, quantiles, "evaluation", "test")
     if len(history):
         log_figure(loss_figure(history), "plots/loss.png")

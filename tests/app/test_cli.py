@@ -55,6 +55,15 @@ def test_train_logs_everything_and_predict_writes_rows(tmp_path, make_frame, tra
     assert len(forecasts) == 2 * 6 and forecasts.groupby("series_id")["step"].apply(list).tolist() == [list(range(1, 7))] * 2
     assert forecasts["timestamp"].iloc[0] == str(frame["timestamp"].max() + pd.Timedelta(hours=1))
 
+    result = CliRunner().invoke(main, ["backtest", "--model", "models:/e2e/1", "--data", str(tmp_path / "history.csv"),
+                                       "--windows", "2", "--experiment", "e2e", "--tracking-uri", tracking_uri])
+    assert result.exit_code == 0, result.output
+    assert "Backtest: 2 series x 2 origin(s)" in result.output and "seasonal naive" in result.output
+    (backtest_run,) = [r for r in client.search_runs([run.info.experiment_id]) if r.data.tags.get("forecast.kind") == "backtest"]
+    assert "backtest_mase" in backtest_run.data.metrics and "snaive_mase" in backtest_run.data.metrics
+    saved = {a.path for a in client.list_artifacts(backtest_run.info.run_id, "backtest")}
+    assert {"backtest/accuracy.json", "backtest/per_series.csv", "backtest/forecasts.csv"} <= saved
+
     # the logged model also loads and predicts in a fresh process, outside the repository, even when that
     # process already imported other packages called `data` and `models`
     fresh = tmp_path / "elsewhere"

@@ -1,0 +1,109 @@
+"""Rolling-origin backtest of a logged model: W origins one horizon apart at the end of every series.
+
+At each origin the model gets only the rows before it (plus, for known-future covariates, those columns of
+the next horizon rows with the target and past covariates blanked), through the same `Predictor` that
+serves it. Naive and seasonal-naive forecasts are scored on the same origins; MASE is scaled by each series'
+history before its first origin.
+"""
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+from data.errors import DataError
+from data.frequency import regularise
+from data.io import read_validated
+from data.schema import ID, TARGET, TIME, canonical
+from data.windows import Panel
+from pipelines.accuracy import accuracy, flat_metrics
+from pipelines.errors import ForecastError
+from pipelines.evaluate import log_accuracy, naive_forecasts
+from pipelines.inference import Predictor
+from pipelines.metrics import seasonal_scale
+from pipelines.tracking import use_store
+
+
+@dataclass
+class BacktestResult:
+    run_id: str
+    metrics: dict[str, float]
+    accuracy: dict
+    windows: int
+    series: int
+
+
+def load_predictor(model_uri: str) -> Predictor:
+    try:
+        local = Path(mlflow.artifacts.download_artifacts(model_uri))
+    except (mlflow.exceptions.MlflowException, OSError) as err:
+        message = getattr(err, "message", str(err)).splitlines()[0]
+        raise ForecastError(f"cannot load model {model_uri!r} from {mlflow.get_tracking_uri()}: {message}") from None
+    return Predictor.load(local / "artifacts" / "bundle")
+
+
+def _request(regular: pd.DataFrame, position: np.ndarray, origin: np.ndarray, predictor: Predictor) -> pd.DataFrame:
+    """Rows before each series' origin, and the next horizon rows with only known covariates left."""
+    schema, H = predictor.spec.schema, predictor.spec.horizon
+    keep = (position < origin + H) & (origin >= 1)   # a series with no history before the origin sits out
+    rows = regular[keep].copy()
+    future = (position >= origin)[keep]
+    rows.loc[future, [TARGET, *schema.covariates]] = np.nan
+    names = {TIME: schema.time_col, TARGET: schema.target, **({ID: schema.id_col} if schema.id_col else {})}
+    return rows.drop(columns=[] if schema.id_col else [ID]).rename(columns=names)
+
+
+def backtest_table(predictor: Predictor, raw: pd.DataFrame, windows: int) -> tuple[pd.DataFrame, dict, Panel]:
+    spec, H = predictor.spec, predictor.spec.horizon
+    regular, _ = regularise(canonical(raw, spec.schema), spec.freq, spec.scaled_columns, spec.fill)
+    lengths = regular.groupby(ID, sort=False).size()
+    offsets = np.append(0, np.cumsum(lengths.to_numpy()))
+    position = np.arange(len(regular)) - np.repeat(offsets[:-1], lengths.to_numpy())
+    n = np.repeat(lengths.to_numpy(), lengths.to_numpy())
+    if lengths.max() < windows * H + 1:
+        raise DataError(f"no series is long enough for {windows} backtest window(s) of horizon {H}: "
+                        f"the longest has {int(lengths.max())} points")
+    raw_target = regular[TARGET].to_numpy(np.float64)
+    parts = []
+    for k in range(windows, 0, -1):                      # earliest origin first
+        origin = n - k * H                               # per row: its series' origin for this window
+        forecast = predictor.predict(_request(regular, position, origin, predictor))
+        ok = (lengths.to_numpy() - k * H) >= 1           # series with any history before this origin
+        origins = (offsets[:-1] + lengths.to_numpy() - k * H)[ok]
+        actual = raw_target[origins[:, None] + np.arange(H)]
+        naive, seasonal = naive_forecasts(raw_target, origins, offsets[:-1][ok], H, spec.freq.season_length)
+        ids = lengths.index[ok]
+        forecast = forecast.set_index(ID).loc[ids].reset_index()
+        forecast["origin"] = np.repeat(regular[TIME].to_numpy()[origins], H)
+        forecast["actual"], forecast["naive"], forecast["seasonal_naive"] = actual.ravel(), naive.ravel(), seasonal.ravel()
+        parts.append(forecast)
+    table = pd.concat(parts, ignore_index=True)
+    first = offsets[:-1] + np.maximum(lengths.to_numpy() - windows * H, 1)
+    scales = {sid: seasonal_scale(raw_target[a:b], spec.freq.season_length)
+              for sid, a, b in zip(lengths.index, offsets[:-1], first)}
+    panel = Panel(lengths.index.to_numpy(), offsets, regular[TIME].to_numpy(), np.zeros((len(regular), 1), np.float32),
+                  raw_target, 0)
+    return table, scales, panel
+
+
+def backtest(model_uri: str, data_path: str, windows: int, tracking_uri: str | None = None,
+             experiment: str = "forecast") -> BacktestResult:
+    if windows < 1:
+        raise DataError(f"--windows must be a positive integer, got {windows}")
+    use_store(tracking_uri, experiment)
+    predictor = load_predictor(model_uri)
+    quantiles = predictor.quantiles
+    table, scales, panel = read_validated(data_path, lambda raw: backtest_table(predictor, raw, windows))
+    result = accuracy(table, scales, quantiles)
+    metrics = flat_metrics(result["overall"], "backtest", quantiles)
+    with mlflow.start_run(tags={"forecast.kind": "backtest", "forecast.model_uri": model_uri}) as run:
+        try:
+            mlflow.log_params({"model_uri": model_uri, "data_path": str(data_path), "windows": windows,
+                               "horizon": predictor.spec.horizon})
+            mlflow.log_metrics({k: v for k, v in metrics.items() if not np.isnan(v)})
+            log_accuracy(table, result, panel, quantiles, "backtest", "backtest")
+        except BaseException:
+            mlflow.end_run(status="FAILED")
+            raise
+    return BacktestResult(run.info.run_id, metrics, result, windows, int(table[ID].nunique()))

@@ -1,0 +1,49 @@
+"""The backtest never shows the model a target at or after its origin, and scores baselines on the same origins."""
+import numpy as np
+import pandas as pd
+
+from data.config import DataConfig
+from data.prepare import prepare_training
+from models.config import ModelConfig
+from models.forecaster import Forecaster
+from pipelines.backtest import backtest_table
+from pipelines.inference import Predictor
+
+
+class Spy(Predictor):
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.requests = []
+
+    def predict(self, raw, batch_size=1024, progress=False):
+        self.requests.append(raw.copy())
+        return super().predict(raw, batch_size, progress)
+
+
+def test_origins_and_no_look_ahead(make_frame):
+    H, W, n = 6, 3, 120
+    frame = make_frame(n_series=2, length=n, covariates=2).rename(columns={"cov1": "promo"})
+    # a future-only signal: every value says where it stands, so any look-ahead shows as a value >= the origin's
+    frame["value"] = np.tile(np.arange(n, dtype=float), 2) + np.repeat([0.0, 10_000.0], n)
+    prepared = prepare_training(frame, DataConfig(seq_len=10, horizon=H, known_covariates=("promo",)))
+    config = ModelConfig(d_model=8, n_heads=2, layers=1, seq_len=10, horizon=H,
+                         n_features=prepared.panel.values.shape[1], n_known=prepared.spec.n_known)
+    spy = Spy(Forecaster(config), prepared.spec)
+    table, scales, _ = backtest_table(spy, frame, W)
+
+    assert len(spy.requests) == W and len(table) == 2 * W * H
+    for k, request in enumerate(spy.requests):
+        origin = n - (W - k) * H                                   # position of the first forecast step
+        for sid, offset in (("s0", 0.0), ("s1", 10_000.0)):
+            rows = request[request["series_id"] == sid]
+            seen = rows["value"].dropna() - offset
+            assert seen.max() == origin - 1                        # everything before the origin, nothing after
+            future = rows[rows["value"].isna()]
+            assert len(future) == H and future["promo"].notna().all() and future["cov0"].isna().all()
+    origins = sorted(table["origin"].unique())
+    assert len(origins) == W and (np.diff(origins) == pd.Timedelta(hours=H)).all()
+    first = table[(table["series_id"] == "s0") & (table["origin"] == origins[0])]
+    assert first["actual"].tolist() == list(np.arange(n - W * H, n - W * H + H, dtype=float))
+    assert (first["naive"] == n - W * H - 1).all()                   # the last value before the origin
+    assert first["seasonal_naive"].tolist() == list(np.arange(n - W * H - 24, n - W * H - 24 + H, dtype=float))
+    assert scales["s0"] == 24.0                         # mean |y_t - y_{t-24}| of a unit ramp, before the first origin
