@@ -97,6 +97,25 @@ def serve(model_uri, host, port, workers, max_request_mb, tracking_uri):
 
 
 @main.command()
+@click.option("--data", "data_path", required=True, help="CSV (optionally .gz) or Parquet file, long format.")
+@click.option("--aggregators", default="mean,learnable,weighted,attention", show_default=True, help="Comma-separated aggregators to compare.")
+@click.option("--seeds", default=3, show_default=True, help="Training runs per aggregator (seeds seed, seed+1, ...).")
+@options_from(DataConfig, ModelConfig, OptimConfig, HealthConfig, TrainConfig,
+              exclude=("data_path", "aggregator", "resume", "model_name"))
+def compare(data_path, aggregators, seeds, **options):
+    """Train every aggregator with several seeds (nested MLflow runs) and compare accuracy and gradient health."""
+    from app.summary import print_compare
+    from pipelines.compare import compare as run_compare
+
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    config = given(TrainConfig, options, data_path=data_path, data=given(DataConfig, options),
+                   model=given(ModelConfig, options), optim=given(OptimConfig, options),
+                   health=given(HealthConfig, options))
+    names = tuple(a.strip() for a in aggregators.split(",") if a.strip())
+    print_compare(run_compare(config, names, seeds))
+
+
+@main.command()
 @click.option("--model", "model_uri", required=True, help="Any MLflow model URI: models:/forecaster/latest, runs:/<id>/model, ...")
 @click.option("--data", "data_path", required=True, help="History rows (CSV or Parquet), same columns as in training.")
 @click.option("--windows", default=3, show_default=True, help="Forecast origins per series, one horizon apart at the end.")

@@ -23,7 +23,7 @@ def print_training(result) -> None:
     coverage = next((k for k in m if k.startswith("test_coverage_")), None)
     click.echo(f"pinball {_fmt(m['test_pinball'])}; coverage of {coverage[len('test_coverage_'):].replace('_', '-')} "
                f"interval {_fmt(m[coverage])}" if coverage else "")
-    click.echo(f"\nRun {result.run_id}; registered {result.model_uri}")
+    click.echo(f"\nRun {result.run_id}; {'registered ' if result.version else 'model at '}{result.model_uri}")
 
 
 def _accuracy_table(overall: dict) -> None:
@@ -52,3 +52,15 @@ def print_forecasts(forecasts, output: str) -> None:
         click.echo(f"warning: {len(fallback)} series too short for the model got a naive forecast "
                    f"(see the `method` column): {', '.join(map(str, fallback[:10]))}", err=True)
     click.echo(forecasts.head(min(len(forecasts), 12)).to_string(index=False))
+
+
+def print_compare(result) -> None:
+    s = result.summary
+    click.echo(f"\n{'aggregator':<12}{'test MASE':>18}{'snaive':>9}{'steps to conv.':>16}{'proj. zeros':>13}"
+               f"{'recent share':>14}{'train s':>9}")
+    for r in s.itertuples():
+        spread = f"{_fmt(r.test_mase_mean)} +- {_fmt(r.test_mase_std)}"
+        click.echo(f"{r.aggregator:<12}{spread:>18}{_fmt(r.snaive_mase):>9}{_fmt(r.steps_to_converge):>16}"
+                   f"{_fmt(r.projection_zero_frac):>13}{_fmt(r.last_quarter_share):>14}{r.train_seconds:>9.0f}")
+    click.echo(f"\n{len(result.runs)} runs nested under {result.run_id}: compare/summary.csv, compare/runs.csv, "
+               "plots/validation_curves.png")

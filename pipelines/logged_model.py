@@ -27,8 +27,8 @@ def _stage_code(directory: Path) -> Path:
     return directory
 
 
-def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_name: str, tmp: Path) -> str:
-    """Log the pyfunc under the active run as `model`, register a new version of `model_name`, return it."""
+def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_name: str | None, tmp: Path) -> str | None:
+    """Log the pyfunc under the active run as `model`; with a `model_name`, register a new version and return it."""
     bundle = save_bundle(tmp / "bundle", model, spec)
     code = _stage_code(tmp / "code")
     example = prepared.example
@@ -43,4 +43,4 @@ def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_
                                        artifacts={"bundle": str(bundle), "code": str(code)}, signature=signature,
                                        input_example=example, pip_requirements=requirements,
                                        registered_model_name=model_name)
-    return str(info.registered_model_version)
+    return str(info.registered_model_version) if model_name else None

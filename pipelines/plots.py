@@ -109,3 +109,21 @@ def error_by_step_figure(by_step: dict):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def validation_curves_figure(curves: dict[str, list[list[dict]]]):
+    """Validation loss per epoch for each aggregator: the mean over seeds, with each seed faint."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for i, (name, runs) in enumerate(curves.items()):
+        color = f"C{i}"
+        frames = [pd.DataFrame(run) for run in runs if run]
+        for frame in frames:
+            ax.plot(frame["epoch"], frame["val_loss"], color=color, alpha=0.25, lw=1)
+        if frames:
+            mean = pd.concat(frames).groupby("epoch")["val_loss"].mean()
+            ax.plot(mean.index, mean.values, color=color, lw=2, label=name)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation pinball loss (scaled)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -37,12 +37,14 @@ log = logging.getLogger("forecast")
 @dataclass
 class TrainResult:
     run_id: str
-    model_uri: str            # models:/<name>/<version>
-    version: str
+    model_uri: str            # models:/<name>/<version>, or runs:/<id>/model when not registered
+    version: str | None
     metrics: dict[str, float]
     report: dict
     epochs: int
     seconds: float
+    history: list[dict]       # per epoch: epoch, step, train_loss, val_loss
+    health: dict | None       # the gradient-health report (pipelines/health.py), when checks ran
 
 
 def _loaders(prepared: Prepared, batch_size: int, seed: int):
@@ -72,9 +74,10 @@ class EpochHistory(Callback):
                               "val_loss": float(m["val_loss"])})
 
 
-def train(config: TrainConfig, rank: int = 0) -> TrainResult | None:
+def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bool = True) -> TrainResult | None:
     """Train, evaluate, log and register. With several processes (--devices/--num-nodes) every process runs
-    this; only global rank 0 (`rank`) touches MLflow and returns a result, the others only train."""
+    this; only global rank 0 (`rank`) touches MLflow and returns a result, the others only train. `nested`
+    makes the run a child of the active one (forecast compare); `register=False` logs the model unregistered."""
     started = time.perf_counter()
     prepared = read_validated(config.data_path, lambda frame: prepare_training(frame, config.data))
     spec = prepared.spec
@@ -104,8 +107,8 @@ def train(config: TrainConfig, rank: int = 0) -> TrainResult | None:
 
     with tempfile.TemporaryDirectory(prefix="forecast-") as tmp:
         resume_from = resume_checkpoint(config, data_sha, Path(tmp)) if config.resume else None
-        with mlflow.start_run(run_id=config.resume) as run:
-            run_id, checkpoint, history = run.info.run_id, None, EpochHistory()
+        with mlflow.start_run(run_id=config.resume, nested=nested) as run:
+            run_id, checkpoint, history, health = run.info.run_id, None, EpochHistory(), None
             kept_dir = checkpoint_dir(run_id)
             try:
                 if not resume_from:
@@ -115,7 +118,7 @@ def train(config: TrainConfig, rank: int = 0) -> TrainResult | None:
                 trainer = _trainer(config, run_id, tmp, callbacks, steps_per_epoch)
                 trainer.fit(module, train_loader, val_loader, ckpt_path=resume_from)
                 if reporting:
-                    log_health(monitor, pd.DataFrame(history.rows), trainer.global_step, run_id)
+                    health = log_health(monitor, pd.DataFrame(history.rows), trainer.global_step, run_id)
                 if checkpoint.best_model_path and Path(checkpoint.best_model_path).exists():
                     best = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
                     module.load_state_dict(best["state_dict"])
@@ -131,7 +134,7 @@ def train(config: TrainConfig, rank: int = 0) -> TrainResult | None:
                 mlflow.log_metrics(evaluation.metrics)
                 _log_evaluation(evaluation, prepared, pd.DataFrame(history.rows), model_config.quantiles)
 
-                version = log_forecaster(module.model, spec, prepared, config.model_name, Path(tmp))
+                version = log_forecaster(module.model, spec, prepared, config.model_name if register else None, Path(tmp))
                 mlflow.flush_async_logging()
                 shutil.rmtree(kept_dir, ignore_errors=True)
             except NonFiniteError as err:
@@ -149,8 +152,9 @@ def train(config: TrainConfig, rank: int = 0) -> TrainResult | None:
                 _end(run_id, "FAILED", kept_dir)
                 raise
     seconds = time.perf_counter() - started
-    return TrainResult(run_id, f"models:/{config.model_name}/{version}", version, evaluation.metrics,
-                       prepared.report, trainer.current_epoch, seconds)
+    uri = f"models:/{config.model_name}/{version}" if version else f"runs:/{run_id}/model"
+    return TrainResult(run_id, uri, version, evaluation.metrics, prepared.report, trainer.current_epoch, seconds,
+                       history.rows, health)
 
 
 def _log_inputs(config: TrainConfig, prepared: Prepared, module: ForecastModule, batch_size: int, data_sha: str):
