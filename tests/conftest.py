@@ -46,3 +46,26 @@ def tracking_uri(store_dir, monkeypatch) -> str:
     """
     monkeypatch.chdir(store_dir)
     return f"sqlite:///{store_dir / 'mlflow.db'}"
+
+
+def wait_for_run(process, client, ready, timeout: float = 240.0) -> str:
+    """Poll the store while `process` trains until `ready(run_id)` holds for the experiment's run; its id.
+
+    Fails with the process's stderr if it exits first, or after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        assert process.poll() is None, process.communicate()[1][-3000:]
+        experiment = client.get_experiment_by_name("forecast")
+        runs = client.search_runs([experiment.experiment_id]) if experiment else []
+        if runs and ready(runs[0].info.run_id):
+            return runs[0].info.run_id
+    raise AssertionError(f"training did not reach the awaited state within {timeout:.0f}s")
+
+
+@pytest.fixture
+def training_run():
+    """`wait_for_run` as a fixture (test modules import nothing from here)."""
+    return wait_for_run

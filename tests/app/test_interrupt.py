@@ -2,13 +2,12 @@
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from mlflow.tracking import MlflowClient
 
 
-def test_ctrl_c_marks_the_run_killed_and_keeps_the_checkpoint(tmp_path, make_frame):
+def test_ctrl_c_marks_the_run_killed_and_keeps_the_checkpoint(tmp_path, make_frame, training_run):
     make_frame(n_series=2, length=300).to_csv(tmp_path / "d.csv", index=False)
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     forecast = Path(sys.executable).parent / "forecast"
@@ -17,15 +16,8 @@ def test_ctrl_c_marks_the_run_killed_and_keeps_the_checkpoint(tmp_path, make_fra
                              "--d-model", "16", "--n-heads", "2", "--batch-size", "16", "--no-progress"],
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     client = MlflowClient(uri)
-    deadline = time.monotonic() + 180
-    try:
-        while time.monotonic() < deadline:  # wait for the first validation epoch to be logged
-            time.sleep(1)
-            assert proc.poll() is None, proc.communicate()[1][-3000:]
-            experiment = client.get_experiment_by_name("forecast")
-            runs = client.search_runs([experiment.experiment_id]) if experiment else []
-            if runs and client.get_metric_history(runs[0].info.run_id, "val_loss"):
-                break
+    try:  # once the first validation epoch is logged
+        training_run(proc, client, lambda run_id: client.get_metric_history(run_id, "val_loss"))
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=120)
     finally:

@@ -2,7 +2,6 @@
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from mlflow.tracking import MlflowClient
@@ -16,24 +15,17 @@ def _forecast(tmp_path, *args, **kwargs):
                           text=True, timeout=600, **kwargs)
 
 
-def test_sigkill_then_resume_finishes_the_same_run(tmp_path, make_frame):
+def test_sigkill_then_resume_finishes_the_same_run(tmp_path, make_frame, training_run):
     make_frame(n_series=2, length=300).to_csv(tmp_path / "d.csv", index=False)
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     train = [str(Path(sys.executable).parent / "forecast"), "train", "--data", str(tmp_path / "d.csv"),
              "--tracking-uri", uri, *ARGS]
     proc = subprocess.Popen(train, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     client = MlflowClient(uri)
-    run_id, deadline = None, time.monotonic() + 240
-    try:
-        while time.monotonic() < deadline:  # kill once two epochs are saved in the run
-            time.sleep(0.2)
-            assert proc.poll() is None, proc.communicate()[1][-3000:]
-            experiment = client.get_experiment_by_name("forecast")
-            runs = client.search_runs([experiment.experiment_id]) if experiment else []
-            if runs and len(client.get_metric_history(runs[0].info.run_id, "val_loss")) >= 2 and \
-                    client.list_artifacts(runs[0].info.run_id, "checkpoints/resume"):
-                run_id = runs[0].info.run_id
-                break
+    run_id = None
+    try:  # kill once two epochs are saved in the run
+        run_id = training_run(proc, client, lambda run: len(client.get_metric_history(run, "val_loss")) >= 2
+                              and client.list_artifacts(run, "checkpoints/resume"))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
     finally:
