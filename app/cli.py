@@ -2,6 +2,7 @@
 import logging
 import os
 import warnings
+from dataclasses import replace
 
 import click
 
@@ -53,9 +54,15 @@ def train(data_path, **options):
     config = given(TrainConfig, options, data_path=data_path, data=given(DataConfig, options),
                    model=given(ModelConfig, options), optim=given(OptimConfig, options),
                    health=given(HealthConfig, options))
-    result = run_training(config, rank=_global_rank(config.devices))
+    result = run_training(_in_project_run(config), rank=_global_rank(config.devices))
     if result is not None:  # the other ranks of a multi-process run print nothing
         print_training(result)
+
+
+def _in_project_run(config: TrainConfig) -> TrainConfig:
+    """Under `mlflow run` (MLproject), MLflow has started the run in the experiment it was told; the pipeline
+    logs into that run and must not switch experiments."""
+    return replace(config, experiment=None) if os.environ.get("MLFLOW_RUN_ID") else config
 
 
 def _global_rank(devices: int) -> int:
@@ -112,7 +119,7 @@ def compare(data_path, aggregators, seeds, **options):
                    model=given(ModelConfig, options), optim=given(OptimConfig, options),
                    health=given(HealthConfig, options))
     names = tuple(a.strip() for a in aggregators.split(",") if a.strip())
-    print_compare(run_compare(config, names, seeds))
+    print_compare(run_compare(_in_project_run(config), names, seeds))
 
 
 @main.command()
@@ -126,7 +133,8 @@ def backtest(model_uri, data_path, windows, experiment, tracking_uri):
     from app.summary import print_backtest
     from pipelines.backtest import backtest as run_backtest
 
-    print_backtest(run_backtest(model_uri, data_path, windows, tracking_uri, experiment))
+    print_backtest(run_backtest(model_uri, data_path, windows, tracking_uri,
+                                None if os.environ.get("MLFLOW_RUN_ID") else experiment))
 
 
 @main.command()

@@ -18,7 +18,7 @@ def _parse_tuple(item_type):
         try:
             return tuple(item_type(p) for p in parts)
         except ValueError:
-            raise click.BadParameter(f"expected comma-separated {item_type.__name__} values, got {value!r}")
+            raise click.BadParameter(f"expected comma-separated {item_type.__name__} values, got {value!r}") from None
     return parse
 
 

@@ -88,7 +88,7 @@ def backtest_table(predictor: Predictor, raw: pd.DataFrame, windows: int) -> tup
 
 
 def backtest(model_uri: str, data_path: str, windows: int, tracking_uri: str | None = None,
-             experiment: str = "forecast") -> BacktestResult:
+             experiment: str | None = "forecast") -> BacktestResult:
     if windows < 1:
         raise DataError(f"--windows must be a positive integer, got {windows}")
     use_store(tracking_uri, experiment)

@@ -17,7 +17,7 @@ class TrainConfig:
     batch_size: int | None = field(default=None, metadata={"help": "Windows per batch (auto: 256, or fewer so that an epoch has at least 8 steps on small data)."})
     patience: int = field(default=5, metadata={"help": "Epochs without validation improvement before stopping."})
     seed: int = field(default=0, metadata={"help": "Seed for weights, shuffling and dropout."})
-    experiment: str = field(default="forecast", metadata={"help": "MLflow experiment name."})
+    experiment: str | None = field(default="forecast", metadata={"help": "MLflow experiment name."})
     model_name: str = field(default="forecaster", metadata={"help": "Registered model name (a new version per run)."})
     tracking_uri: str | None = field(default=None, metadata={"help": "MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db)."})
     progress: bool = field(default=True, metadata={"help": "Show a progress bar."})

@@ -20,7 +20,7 @@ from pipelines.errors import ForecastError
 ARTIFACT = "checkpoints/resume"
 DATA_TAG = "forecast.data_sha256"
 # where things are, not what is trained; and the model's sizes, which come from the (compared) data
-NOT_COMPARED = {"resume", "progress", "tracking_uri", "data_path",
+NOT_COMPARED = {"resume", "progress", "tracking_uri", "experiment", "data_path",
                 *(f"model.{f.name}" for f in fields(ModelConfig) if f.metadata.get("derived"))}
 
 

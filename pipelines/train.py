@@ -159,8 +159,10 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
 
 def _log_inputs(config: TrainConfig, prepared: Prepared, module: ForecastModule, batch_size: int, data_sha: str):
     spec, m = prepared.spec, module.config
-    mlflow.log_params({**config.flat(), "data.horizon_resolved": spec.horizon, "data.frequency": spec.freq.alias,
-                       "data.season_length": spec.freq.season_length, "model.n_features": m.n_features,
+    where = ("experiment", "tracking_uri")  # where the run lives: MLflow records it (and `mlflow run` may differ)
+    mlflow.log_params({**{k: v for k, v in config.flat().items() if k not in where}, "data.horizon_resolved": spec.horizon,
+                       "data.frequency": spec.freq.alias, "data.season_length": spec.freq.season_length,
+                       "model.n_features": m.n_features,
                        "model.n_known": m.n_known, "batch_size_resolved": batch_size,
                        "n_parameters": sum(p.numel() for p in module.parameters())})
     mlflow.log_dict(prepared.report, "data_report.json")
