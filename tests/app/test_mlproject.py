@@ -14,8 +14,9 @@ REPO = Path(app.__file__).resolve().parents[1]
 def test_train_and_backtest_entry_points_log_into_the_run_mlflow_started(tmp_path, make_frame):
     make_frame(n_series=2, length=150).to_csv(tmp_path / "d.csv", index=False)
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    env = dict(os.environ, MLFLOW_TRACKING_URI=uri,
-               PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    # a fresh environment for MLflow: earlier in-process tests leave MLFLOW_EXPERIMENT_ID of another store behind
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env.update(MLFLOW_TRACKING_URI=uri, PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]))
     mlflow = [sys.executable, "-m", "mlflow", "run", str(REPO), "--env-manager", "local"]
     done = subprocess.run([*mlflow, "-e", "train", "-P", f"data={tmp_path / 'd.csv'}", "-P", "max_epochs=1",
                            "-P", "model_name=projected"], cwd=tmp_path, env=env, capture_output=True, text=True,
