@@ -124,7 +124,7 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
 
     lengths = regular.groupby(ID, sort=False).size().to_numpy()
     split = split_points(lengths, horizon, config.val_fraction, config.test_windows)
-    position = np.arange(len(regular)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    position = regular.groupby(ID, sort=False).cumcount().to_numpy()
     in_train = position < np.repeat(split.val_start, lengths)
     train_part = regular[in_train]
     scaler = SeriesScaler.fit(train_part, ID, value_columns)

@@ -6,7 +6,6 @@ serves it. Naive and seasonal-naive forecasts are scored on the same origins; MA
 history before its first origin.
 """
 from dataclasses import dataclass
-from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -18,11 +17,10 @@ from data.io import read_validated
 from data.schema import ID, TARGET, TIME, canonical
 from data.windows import Panel
 from pipelines.accuracy import accuracy, flat_metrics
-from pipelines.errors import ForecastError
 from pipelines.evaluate import log_accuracy, naive_forecasts
 from pipelines.inference import Predictor
-from pipelines.metrics import seasonal_scale
-from pipelines.tracking import use_store
+from pipelines.metrics import seasonal_scales
+from pipelines.tracking import download_model, use_store
 
 
 @dataclass
@@ -32,15 +30,6 @@ class BacktestResult:
     accuracy: dict
     windows: int
     series: int
-
-
-def load_predictor(model_uri: str) -> Predictor:
-    try:
-        local = Path(mlflow.artifacts.download_artifacts(model_uri))
-    except (mlflow.exceptions.MlflowException, OSError) as err:
-        message = getattr(err, "message", str(err)).splitlines()[0]
-        raise ForecastError(f"cannot load model {model_uri!r} from {mlflow.get_tracking_uri()}: {message}") from None
-    return Predictor.load(local / "artifacts" / "bundle")
 
 
 def _request(regular: pd.DataFrame, position: np.ndarray, origin: np.ndarray, predictor: Predictor) -> pd.DataFrame:
@@ -59,7 +48,7 @@ def backtest_table(predictor: Predictor, raw: pd.DataFrame, windows: int) -> tup
     regular, _ = regularise(canonical(raw, spec.schema), spec.freq, spec.scaled_columns, spec.fill)
     lengths = regular.groupby(ID, sort=False).size()
     offsets = np.append(0, np.cumsum(lengths.to_numpy()))
-    position = np.arange(len(regular)) - np.repeat(offsets[:-1], lengths.to_numpy())
+    position = regular.groupby(ID, sort=False).cumcount().to_numpy()
     n = np.repeat(lengths.to_numpy(), lengths.to_numpy())
     if lengths.max() < windows * H + 1:
         raise DataError(f"no series is long enough for {windows} backtest window(s) of horizon {H}: "
@@ -80,8 +69,7 @@ def backtest_table(predictor: Predictor, raw: pd.DataFrame, windows: int) -> tup
         parts.append(forecast)
     table = pd.concat(parts, ignore_index=True)
     first = offsets[:-1] + np.maximum(lengths.to_numpy() - windows * H, 1)
-    scales = {sid: seasonal_scale(raw_target[a:b], spec.freq.season_length)
-              for sid, a, b in zip(lengths.index, offsets[:-1], first)}
+    scales = seasonal_scales(lengths.index, raw_target, offsets[:-1], first, spec.freq.season_length)
     panel = Panel(lengths.index.to_numpy(), offsets, regular[TIME].to_numpy(), np.zeros((len(regular), 1), np.float32),
                   raw_target, 0)
     return table, scales, panel
@@ -92,7 +80,7 @@ def backtest(model_uri: str, data_path: str, windows: int, tracking_uri: str | N
     if windows < 1:
         raise DataError(f"--windows must be a positive integer, got {windows}")
     use_store(tracking_uri, experiment)
-    predictor = load_predictor(model_uri)
+    predictor = Predictor.load(download_model(model_uri) / "artifacts" / "bundle")
     quantiles = predictor.quantiles
     table, scales, panel = read_validated(data_path, lambda raw: backtest_table(predictor, raw, windows))
     result = accuracy(table, scales, quantiles)

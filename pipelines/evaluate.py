@@ -13,7 +13,7 @@ from data.schema import ID, TIME
 from data.windows import WindowDataset
 from models.forecaster import Forecaster
 from pipelines.accuracy import accuracy, flat_metrics
-from pipelines.metrics import seasonal_scale
+from pipelines.metrics import seasonal_scales
 from pipelines.plots import error_by_step_figure, forecast_figure, log_figure
 
 
@@ -69,8 +69,7 @@ def evaluate(model: Forecaster, prepared: Prepared, batch_size: int) -> Evaluati
     for k, tau in enumerate(quantiles):
         table[f"q{tau}"] = q[:, :, k].ravel()
     table["naive"], table["seasonal_naive"] = naive.ravel(), seasonal.ravel()
-    scales = dict(zip(panel.ids, [seasonal_scale(panel.raw_target[a:b], spec.freq.season_length)
-                                  for a, b in zip(panel.offsets[:-1], train_end)]))
+    scales = seasonal_scales(panel.ids, panel.raw_target, panel.offsets[:-1], train_end, spec.freq.season_length)
     result = accuracy(table, scales, quantiles)
     return Evaluation(flat_metrics(result["overall"], "test", quantiles), table, result)
 

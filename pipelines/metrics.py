@@ -52,5 +52,10 @@ def seasonal_scale(history: np.ndarray, season: int) -> float:
     return float(np.mean(np.abs(history[m:] - history[:-m])))
 
 
+def seasonal_scales(ids, raw: np.ndarray, starts, ends, season: int) -> dict:
+    """`seasonal_scale` of each series' history raw[start:end], by series id."""
+    return {sid: seasonal_scale(raw[a:b], season) for sid, a, b in zip(ids, starts, ends)}
+
+
 def point_metrics(y, p, scale) -> dict[str, float]:
     return {"mae": mae(y, p), "rmse": rmse(y, p), "smape": smape(y, p), "mase": mase(y, p, scale)}

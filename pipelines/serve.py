@@ -9,22 +9,16 @@ import os
 import sys
 from pathlib import Path
 
-from pipelines.errors import ForecastError
-from pipelines.tracking import use_store
+from pipelines.tracking import download_model, use_store
 
 
 def serve(model_uri: str, host: str = "127.0.0.1", port: int = 5000, workers: int = 1,
           tracking_uri: str | None = None, max_request_bytes: int = 16 * 2**20) -> None:
-    import mlflow
     from mlflow.pyfunc.scoring_server import get_cmd
 
     uri = use_store(tracking_uri)
-    try:
-        local = mlflow.artifacts.download_artifacts(model_uri)  # fail here, in one line, not inside the server
-    except (mlflow.exceptions.MlflowException, OSError) as err:
-        message = getattr(err, "message", str(err)).splitlines()[0]
-        raise ForecastError(f"cannot load model {model_uri!r} from {uri}: {message}") from None
-    _, env = get_cmd(local, port, host, None, workers)  # MLflow's own environment for its scoring app
+    local = download_model(model_uri)  # fail here, in one line, not inside the server
+    _, env = get_cmd(str(local), port, host, None, workers)  # MLflow's own environment for its scoring app
     env.update(MLFLOW_TRACKING_URI=uri, FORECAST_MAX_REQUEST_BYTES=str(max_request_bytes),
                PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
     # one request is a small forward pass: one thread per worker, parallelism from --workers (measured in

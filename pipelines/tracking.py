@@ -1,6 +1,8 @@
-"""MLflow plumbing shared by the pipelines: the store, the experiment, the trainer's logger."""
+"""MLflow plumbing shared by the pipelines: the store, the experiment, logged models. (The trainer's logger
+is pipelines/logger.py: it imports Lightning, which prediction and serving do not need.)"""
+from pathlib import Path
+
 import mlflow
-from lightning.pytorch.loggers import MLFlowLogger
 
 from pipelines.errors import ForecastError
 
@@ -17,12 +19,10 @@ def use_store(tracking_uri: str | None, experiment: str | None = None) -> str:
     return mlflow.get_tracking_uri()
 
 
-class RunLogger(MLFlowLogger):
-    """Lightning's MLflow logger on a run the pipeline owns. Lightning would mark the run FINISHED when `fit`
-    returns, before evaluation and registration; the pipeline ends the run itself (FINISHED or FAILED)."""
-
-    def __init__(self, run_id: str):  # asynchronous: a metric batch costs the training loop ~nothing
-        super().__init__(tracking_uri=mlflow.get_tracking_uri(), run_id=run_id, synchronous=False)
-
-    def finalize(self, status: str = "success") -> None:
-        pass
+def download_model(model_uri: str) -> Path:
+    """A logged model's local directory (any MLflow URI), or one ForecastError line saying why not."""
+    try:
+        return Path(mlflow.artifacts.download_artifacts(model_uri))
+    except (mlflow.exceptions.MlflowException, OSError) as err:
+        message = getattr(err, "message", str(err)).splitlines()[0]
+        raise ForecastError(f"cannot load model {model_uri!r} from {mlflow.get_tracking_uri()}: {message}") from None

@@ -27,9 +27,10 @@ from pipelines.errors import ForecastError
 from pipelines.evaluate import Evaluation, evaluate, log_accuracy
 from pipelines.health import log_health
 from pipelines.logged_model import log_forecaster
+from pipelines.logger import RunLogger
 from pipelines.plots import log_figure, loss_figure
 from pipelines.resume import DATA_TAG, RunCheckpoint, checkpoint_dir, file_digest, resume_checkpoint
-from pipelines.tracking import RunLogger, use_store
+from pipelines.tracking import use_store
 
 log = logging.getLogger("forecast")
 
