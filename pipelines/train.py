@@ -193,13 +193,21 @@ def _trainer(config: TrainConfig, run_id: str | None, root: str, callbacks: list
 
 
 def _keep_best(checkpoint: ModelCheckpoint | None) -> str:
-    """Log the best checkpoint so far as a run artifact; say where it is."""
+    """Log the best checkpoint so far as a run artifact; say where it is. An interrupt can land after
+    ModelCheckpoint names a new best and before its file is written: then the previous best, still on disk, is
+    the one kept."""
     if checkpoint is None or not checkpoint.best_model_path:
         return "no checkpoint had been saved yet (no validation epoch completed)"
-    mlflow.log_artifact(checkpoint.best_model_path, "checkpoints")
-    name = Path(checkpoint.best_model_path).name
-    return (f"the best checkpoint so far (val_loss {float(checkpoint.best_model_score):.4g}) is kept as the run "
-            f"artifact checkpoints/{name}")
+    best = Path(checkpoint.best_model_path)
+    if best.exists():
+        score = f"val_loss {float(checkpoint.best_model_score):.4g}"
+    else:
+        saved = sorted((p for p in best.parent.glob("*.ckpt") if p.name != "last.ckpt"), key=lambda p: p.stat().st_mtime)
+        if not saved:
+            return "no checkpoint had been written yet (interrupted while saving the first one)"
+        best, score = saved[-1], "the last one completely written"
+    mlflow.log_artifact(str(best), "checkpoints")
+    return f"the best checkpoint so far ({score}) is kept as the run artifact checkpoints/{best.name}"
 
 
 def _log_evaluation(evaluation: Evaluation, prepared: Prepared, history: pd.DataFrame, quantiles) -> None:
