@@ -123,6 +123,25 @@ def compare(data_path, aggregators, seeds, **options):
 
 
 @main.command()
+@click.option("--data", "data_path", required=True, help="CSV (optionally .gz) or Parquet file, long format.")
+@click.option("--peers", default="baseline,nhits,tft", show_default=True, help="Comma-separated pytorch-forecasting reference models: baseline, nhits, tft.")
+@click.option("--seeds", default=1, show_default=True, help="Training runs per model (seeds seed, seed+1, ...).")
+@options_from(DataConfig, ModelConfig, OptimConfig, HealthConfig, TrainConfig,
+              exclude=("data_path", "resume", "model_name", "devices", "num_nodes", "strategy", "accelerator"))
+def benchmark(data_path, peers, seeds, **options):
+    """Our model against pytorch-forecasting's Baseline, NHiTS and TFT: same windows, same budget, one table."""
+    from app.summary import print_benchmark
+    from pipelines.benchmark import benchmark as run_benchmark
+
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    config = given(TrainConfig, options, data_path=data_path, data=given(DataConfig, options),
+                   model=given(ModelConfig, options), optim=given(OptimConfig, options),
+                   health=given(HealthConfig, options))
+    names = tuple(p.strip().lower() for p in peers.split(",") if p.strip())
+    print_benchmark(run_benchmark(_in_project_run(config), names, seeds))
+
+
+@main.command()
 @click.option("--model", "model_uri", required=True, help="Any MLflow model URI: models:/forecaster/latest, runs:/<id>/model, ...")
 @click.option("--data", "data_path", required=True, help="History rows (CSV or Parquet), same columns as in training.")
 @click.option("--windows", default=3, show_default=True, help="Forecast origins per series, one horizon apart at the end.")

@@ -64,3 +64,20 @@ def print_compare(result) -> None:
                    f"{_fmt(r.projection_zero_frac):>13}{_fmt(r.last_quarter_share):>14}{r.train_seconds:>9.0f}")
     click.echo(f"\n{len(result.runs)} runs nested under {result.run_id}: compare/summary.csv, compare/runs.csv, "
                "plots/validation_curves.png")
+
+
+def print_benchmark(result) -> None:
+    b = result.budget
+    click.echo(f"\nBudget for every trained model: up to {b.max_epochs} epochs"
+               + (f" / {b.max_steps} steps" if b.max_steps > 0 else "")
+               + f", early stopping after {b.patience} epochs without validation gain, batch {b.batch_size}, "
+               f"gradient clip {b.grad_clip}; test: {result.test_windows} window(s) per series\n")
+    click.echo(f"{'model':<30}{'test MASE':>18}{'MAE':>10}{'sMAPE %':>10}{'pinball':>10}{'train s':>9}"
+               f"{'predict s':>10}{'params':>10}")
+    from pipelines.benchmark import LABELS
+    for r in result.table.itertuples():
+        mase = _fmt(r.mase) + (f" +- {_fmt(r.mase_std)}" if r.seeds > 1 else "")
+        params = "-" if math.isnan(r.n_parameters) else f"{int(r.n_parameters):,}"
+        click.echo(f"{LABELS.get(r.model, r.model):<30}{mase:>18}{_fmt(r.mae):>10}{_fmt(r.smape):>10}"
+                   f"{_fmt(r.pinball):>10}{_fmt(r.train_seconds):>9}{_fmt(r.predict_seconds):>10}{params:>10}")
+    click.echo(f"\n{len(result.runs)} runs nested under {result.run_id}: benchmark/table.csv, benchmark/runs.csv")

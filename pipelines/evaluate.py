@@ -1,6 +1,7 @@
 """Test-window evaluation: the model against naive and seasonal-naive forecasts on the same windows."""
 import math
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ class Evaluation:
     metrics: dict[str, float]  # test_*, naive_*, snaive_*
     table: pd.DataFrame        # one row per (series, origin, step)
     accuracy: dict             # pipelines/accuracy.py: overall, by_step, by_series
+    predict_seconds: float = 0.0  # the forward passes over the test windows
 
 
 @torch.no_grad()
@@ -50,13 +52,25 @@ def naive_forecasts(raw: np.ndarray, origins: np.ndarray, first_rows: np.ndarray
 
 
 def evaluate(model: Forecaster, prepared: Prepared, batch_size: int) -> Evaluation:
+    starts = prepared.starts["test"]
+    dataset = WindowDataset(prepared.panel.values, starts, prepared.spec.seq_len, prepared.spec.horizon,
+                            prepared.panel.n_known)
+    started = time.perf_counter()
+    scaled = predict_scaled(model, dataset, batch_size)
+    evaluation = score(prepared, scaled, model.config.quantiles)
+    evaluation.predict_seconds = time.perf_counter() - started
+    return evaluation
+
+
+def score(prepared: Prepared, scaled: np.ndarray, quantiles: tuple[float, ...]) -> Evaluation:
+    """Score quantile forecasts (N, H, Q) of the test windows, in the scaled space and the order of
+    `prepared.starts["test"]`, against the actual values and the naive baselines; any model's, ours or a peer's."""
     spec, panel, starts = prepared.spec, prepared.panel, prepared.starts["test"]
-    T, H, quantiles = spec.seq_len, spec.horizon, model.config.quantiles
-    dataset = WindowDataset(panel.values, starts, T, H, panel.n_known)
+    T, H = spec.seq_len, spec.horizon
     series = panel.series_of(starts)
     rows = spec.scaler.rows_for(panel.ids[series])
-    q = spec.scaler.inverse(predict_scaled(model, dataset, batch_size).astype(np.float64), rows)  # (N, H, Q)
-    p = q[:, :, model.config.median_index]
+    q = spec.scaler.inverse(scaled.astype(np.float64), rows)                                   # (N, H, Q)
+    p = q[:, :, list(quantiles).index(0.5)]                                  # the median (ModelConfig requires it)
     origins = starts + T
     y = panel.raw_target[origins[:, None] + np.arange(H)]                                       # (N, H)
     naive, seasonal = naive_forecasts(panel.raw_target, origins, panel.offsets[series], H, spec.freq.season_length)

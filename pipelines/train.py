@@ -43,9 +43,11 @@ class TrainResult:
     metrics: dict[str, float]
     report: dict
     epochs: int
-    seconds: float
+    seconds: float            # the whole command: data, training, evaluation, logging
     history: list[dict]       # per epoch: epoch, step, train_loss, val_loss
     health: dict | None       # the gradient-health report (pipelines/health.py), when checks ran
+    fit_seconds: float = 0.0      # Lightning's fit alone
+    predict_seconds: float = 0.0  # forecasting the test windows
 
 
 def _loaders(prepared: Prepared, batch_size: int, seed: int):
@@ -75,10 +77,12 @@ class EpochHistory(Callback):
                               "val_loss": float(m["val_loss"])})
 
 
-def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bool = True) -> TrainResult | None:
+def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bool = True,
+          tags: dict | None = None) -> TrainResult | None:
     """Train, evaluate, log and register. With several processes (--devices/--num-nodes) every process runs
     this; only global rank 0 (`rank`) touches MLflow and returns a result, the others only train. `nested`
-    makes the run a child of the active one (forecast compare); `register=False` logs the model unregistered."""
+    makes the run a child of the active one (forecast compare, benchmark); `register=False` logs the model
+    unregistered; `tags` are set on the run."""
     started = time.perf_counter()
     prepared = read_validated(config.data_path, lambda frame: prepare_training(frame, config.data))
     spec = prepared.spec
@@ -108,7 +112,7 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
 
     with tempfile.TemporaryDirectory(prefix="forecast-") as tmp:
         resume_from = resume_checkpoint(config, data_sha, Path(tmp)) if config.resume else None
-        with mlflow.start_run(run_id=config.resume, nested=nested) as run:
+        with mlflow.start_run(run_id=config.resume, nested=nested, tags=tags) as run:
             run_id, checkpoint, history, health = run.info.run_id, None, EpochHistory(), None
             kept_dir = checkpoint_dir(run_id)
             try:
@@ -117,7 +121,9 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
                 checkpoint = ModelCheckpoint(dirpath=kept_dir, monitor="val_loss", mode="min", save_top_k=1)
                 callbacks = [checkpoint, history, monitor, RunCheckpoint(kept_dir, config.checkpoint_every, log=True)]
                 trainer = _trainer(config, run_id, tmp, callbacks, steps_per_epoch)
+                fit_started = time.perf_counter()
                 trainer.fit(module, train_loader, val_loader, ckpt_path=resume_from)
+                fit_seconds = time.perf_counter() - fit_started
                 if reporting:
                     health = log_health(monitor, pd.DataFrame(history.rows), trainer.global_step, run_id)
                 if checkpoint.best_model_path and Path(checkpoint.best_model_path).exists():
@@ -155,7 +161,7 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
     seconds = time.perf_counter() - started
     uri = f"models:/{config.model_name}/{version}" if version else f"runs:/{run_id}/model"
     return TrainResult(run_id, uri, version, evaluation.metrics, prepared.report, trainer.current_epoch, seconds,
-                       history.rows, health)
+                       history.rows, health, fit_seconds, evaluation.predict_seconds)
 
 
 def _log_inputs(config: TrainConfig, prepared: Prepared, module: ForecastModule, batch_size: int, data_sha: str):

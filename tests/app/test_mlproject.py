@@ -33,3 +33,21 @@ def test_train_and_backtest_entry_points_log_into_the_run_mlflow_started(tmp_pat
     assert trained.data.params["max_epochs"] == "1" and str(client.search_model_versions("name='projected'")[0].version) == "1"
     (tested,) = [r for r in runs if r.data.tags.get("forecast.kind") == "backtest"]
     assert "backtest_mase" in tested.data.metrics
+
+
+def test_every_entry_point_is_a_command_and_its_parameters_are_its_options():
+    import re
+
+    import yaml
+
+    from app.cli import main
+
+    entries = yaml.safe_load((REPO / "MLproject").read_text())["entry_points"]
+    assert set(entries) == {"train", "predict", "backtest", "compare", "benchmark"}
+    for name, entry in entries.items():
+        command = main.commands[name]
+        options = {o for p in command.params for o in p.opts}
+        used = re.findall(r"(--[\w-]+) \{(\w+)\}", entry["command"])
+        assert {flag for flag, _ in used} <= options, name
+        assert all(flag == "--" + param.replace("_", "-") for flag, param in used), name
+        assert {param for _, param in used} == set(entry["parameters"]), name

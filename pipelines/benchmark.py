@@ -1,0 +1,127 @@
+"""`forecast benchmark`: our model against pytorch-forecasting's reference models on the user's data.
+
+Every model forecasts the same test windows from the same inputs under the same budget (pipelines/peers.py
+states the contract) and is scored by the same code as training's evaluation (`pipelines.evaluate.score`).
+One parent MLflow run; one nested run per (model, seed): ours is a full training run (gradient health
+included, logged but not registered), each peer a run with its parameters, timings and accuracy artifacts.
+"""
+import math
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+
+from data.io import read_validated
+from data.prepare import prepare_training
+from models.config import ConfigError
+from pipelines.config import TrainConfig
+from pipelines.evaluate import log_accuracy, score
+from pipelines.peers import LABELS as PEER_LABELS
+from pipelines.peers import PEERS, Budget, run_peer
+from pipelines.tracking import use_store
+from pipelines.train import train
+
+OURS = "forecast"
+LABELS = {OURS: "forecast (ours)", **PEER_LABELS}
+
+
+@dataclass
+class BenchmarkResult:
+    run_id: str
+    runs: pd.DataFrame     # one row per (model, seed)
+    table: pd.DataFrame    # one row per model: accuracy (mean and spread over seeds), times, parameters
+    budget: Budget
+    test_windows: int
+
+
+def _ours(config: TrainConfig, seed: int) -> dict:
+    result = train(replace(config, seed=seed), nested=True, register=False,
+                   tags={"forecast.kind": "benchmark", "forecast.benchmark_model": OURS, "mlflow.runName": LABELS[OURS]})
+    m = result.metrics
+    return {"model": OURS, "seed": seed, "run_id": result.run_id, **_accuracy(m), "train_seconds": result.fit_seconds,
+            "predict_seconds": result.predict_seconds, "n_parameters": _parameters(result.run_id), "epochs": result.epochs}
+
+
+def _parameters(run_id: str) -> int:
+    return int(mlflow.tracking.MlflowClient().get_run(run_id).data.params["n_parameters"])
+
+
+def _accuracy(metrics: dict) -> dict:
+    return {"mase": metrics["test_mase"], "mae": metrics["test_mae"], "rmse": metrics["test_rmse"],
+            "smape": metrics["test_smape"], "pinball": metrics["test_pinball"],
+            "snaive_mase": metrics["snaive_mase"], "naive_mase": metrics["naive_mase"]}
+
+
+def _peer(name: str, prepared, budget: Budget, quantiles) -> dict:
+    with mlflow.start_run(nested=True, run_name=PEER_LABELS[name],
+                          tags={"forecast.kind": "benchmark", "forecast.benchmark_model": name}) as run:
+        try:
+            result = run_peer(name, prepared, budget, quantiles)
+            evaluation = score(prepared, result.quantiles, quantiles)
+            mlflow.log_params({"model": PEER_LABELS[name], **{f"budget.{k}": v for k, v in vars(budget).items()},
+                               **{f"hparams.{k}": v for k, v in list(result.hyperparameters.items())[:80]},
+                               "n_parameters": result.n_parameters})
+            mlflow.log_metrics({**{k: v for k, v in evaluation.metrics.items() if not math.isnan(v)},
+                                "train_seconds": result.train_seconds, "predict_seconds": result.predict_seconds,
+                                "epochs": result.epochs})
+            log_accuracy(evaluation.table, evaluation.accuracy, prepared.panel, quantiles, "evaluation", "test")
+        except BaseException:
+            mlflow.end_run(status="FAILED")
+            raise
+    return {"model": name, "seed": budget.seed, "run_id": run.info.run_id, **_accuracy(evaluation.metrics),
+            "train_seconds": result.train_seconds, "predict_seconds": result.predict_seconds,
+            "n_parameters": result.n_parameters, "epochs": result.epochs}
+
+
+def summarise(runs: pd.DataFrame) -> pd.DataFrame:
+    grouped = runs.groupby("model", sort=False)
+    table = grouped.agg(mase=("mase", "mean"), mase_std=("mase", "std"), mae=("mae", "mean"), rmse=("rmse", "mean"),
+                        smape=("smape", "mean"), pinball=("pinball", "mean"), train_seconds=("train_seconds", "mean"),
+                        predict_seconds=("predict_seconds", "mean"), n_parameters=("n_parameters", "first"),
+                        epochs=("epochs", "mean"), seeds=("seed", "count")).reset_index()
+    first = runs.iloc[0]  # the naive baselines do not depend on the seed
+    naive = pd.DataFrame({"model": ["seasonal naive", "naive"], "mase": [first.snaive_mase, first.naive_mase],
+                          "seeds": [1, 1]})
+    return pd.concat([table, naive], ignore_index=True)
+
+
+def benchmark(config: TrainConfig, peers: tuple[str, ...], seeds: int) -> BenchmarkResult:
+    unknown = [p for p in peers if p not in PEERS]
+    if unknown or seeds < 1:
+        raise ConfigError(f"--peers must name some of {', '.join(PEERS)} (got {','.join(peers) or 'none'}) "
+                          "and --seeds must be positive")
+    prepared = read_validated(config.data_path, lambda frame: prepare_training(frame, config.data))
+    quantiles = config.model.quantiles
+    use_store(config.tracking_uri, config.experiment)
+    with mlflow.start_run(tags={"forecast.kind": "benchmark"}) as parent:
+        try:
+            budget = Budget(config.max_epochs, config.max_steps, config.patience,
+                            config.resolved_batch_size(len(prepared.starts["train"])), config.seed,
+                            config.optim.grad_clip, config.progress)
+            mlflow.log_params({"peers": ",".join(peers), "seeds": seeds, "data_path": str(config.data_path),
+                               "seq_len": prepared.spec.seq_len, "horizon": prepared.spec.horizon,
+                               "test_windows": config.data.test_windows,
+                               **{f"budget.{k}": v for k, v in vars(budget).items()}})
+            rows = []
+            for k in range(seeds):
+                seed = config.seed + k
+                rows.append(_ours(config, seed))
+                for name in peers:
+                    if name != "baseline" or k == 0:  # the Baseline has no weights: one run is all it needs
+                        rows.append(_peer(name, prepared, replace(budget, seed=seed), quantiles))
+            runs = pd.DataFrame(rows)
+            table = summarise(runs)
+            mlflow.log_metrics({f"{r.model.replace(' ', '_')}/{key}": float(getattr(r, key))
+                                for r in table.itertuples() for key in ("mase", "mae", "smape", "pinball",
+                                                                        "train_seconds", "predict_seconds")
+                                if pd.notna(getattr(r, key))})
+            with tempfile.TemporaryDirectory() as tmp:
+                runs.to_csv(Path(tmp) / "runs.csv", index=False)
+                table.to_csv(Path(tmp) / "table.csv", index=False)
+                mlflow.log_artifacts(tmp, "benchmark")
+        except BaseException:
+            mlflow.end_run(status="FAILED")
+            raise
+    return BenchmarkResult(parent.info.run_id, runs, table, budget, config.data.test_windows)

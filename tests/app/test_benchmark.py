@@ -1,0 +1,44 @@
+"""`forecast benchmark` end to end on tiny data: ours and pytorch-forecasting's peers, one table, nested runs."""
+import pytest
+from click.testing import CliRunner
+from mlflow.tracking import MlflowClient
+
+from app.cli import main
+
+
+def test_benchmark_scores_every_model_on_the_same_windows(tmp_path, make_frame, tracking_uri, tiny_model):
+    make_frame(n_series=2, length=150).to_csv(tmp_path / "d.csv", index=False)
+    result = CliRunner().invoke(main, ["benchmark", "--data", str(tmp_path / "d.csv"), "--tracking-uri", tracking_uri,
+                                       "--experiment", "bench", "--max-epochs", "1", "--seq-len", "12", "--horizon", "6",
+                                       "--test-windows", "2", *tiny_model])
+    assert result.exit_code == 0, result.output
+    for label in ("forecast (ours)", "pf Baseline", "pf NHiTS", "pf TemporalFusionTransformer", "seasonal naive"):
+        assert label in result.output
+    client = MlflowClient(tracking_uri)
+    runs = client.search_runs([client.get_experiment_by_name("bench").experiment_id])
+    (parent,) = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    children = {r.data.tags["forecast.benchmark_model"]: r for r in runs
+                if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id}
+    assert sorted(children) == ["baseline", "forecast", "nhits", "tft"]
+    assert all(c.info.status == "FINISHED" for c in children.values())
+    # pytorch-forecasting's Baseline repeats the last value: on exactly our test windows it is our naive forecast
+    baseline = children["baseline"].data.metrics
+    assert baseline["test_mase"] == pytest.approx(baseline["naive_mase"], rel=1e-6)
+    # every model is scored against the same actual values: the naive baselines agree across runs
+    assert len({round(c.data.metrics["snaive_mase"], 9) for c in children.values()}) == 1
+    # the same budget for every trained model
+    assert {children[m].data.params["budget.max_epochs"] for m in ("nhits", "tft")} == {children["forecast"].data.params["max_epochs"]}
+    assert {children[m].data.params["budget.batch_size"] for m in ("nhits", "tft")} == \
+        {children["forecast"].data.params["batch_size_resolved"]}
+    assert "health.status" in children["forecast"].data.tags  # ours is a full training run, logged not registered
+    assert all(v.run_id != children["forecast"].info.run_id for v in client.search_model_versions("name='forecaster'"))
+    assert "nhits/mase" in parent.data.metrics and "forecast/mase" in parent.data.metrics
+    assert {"benchmark/table.csv", "benchmark/runs.csv"} <= {a.path for a in client.list_artifacts(parent.info.run_id, "benchmark")}
+
+
+def test_an_unknown_peer_is_one_line_and_no_run(tmp_path, make_frame, tracking_uri):
+    make_frame(n_series=1, length=150).to_csv(tmp_path / "d.csv", index=False)
+    result = CliRunner().invoke(main, ["benchmark", "--data", str(tmp_path / "d.csv"), "--peers", "nhits,prophet",
+                                       "--tracking-uri", tracking_uri, "--experiment", "bench-bad"])
+    assert result.exit_code == 1 and "--peers must name some of baseline, nhits, tft (got nhits,prophet)" in result.output
+    assert MlflowClient(tracking_uri).get_experiment_by_name("bench-bad") is None
