@@ -56,8 +56,7 @@ def compare(config: TrainConfig, aggregators: tuple[str, ...], seeds: int) -> Co
             for aggregator in aggregators:
                 for k in range(seeds):
                     run_config = replace(config, seed=config.seed + k, model=replace(config.model, aggregator=aggregator))
-                    result = train(run_config, nested=True, register=False)
-                    mlflow.set_tags({"forecast.kind": "compare"})
+                    result = train(run_config, nested=True, register=False, tags={"forecast.kind": "compare"})
                     rows.append(_row(aggregator, config.seed + k, result))
                     curves.setdefault(aggregator, []).append(result.history)
             runs = pd.DataFrame(rows)

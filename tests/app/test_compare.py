@@ -20,6 +20,7 @@ def test_compare_nests_one_run_per_aggregator_and_seed(tmp_path, make_frame, tra
     assert sorted((c.data.params["model.aggregator"], c.data.params["seed"]) for c in children) == \
         [("attention", "0"), ("attention", "1"), ("mean", "0"), ("mean", "1")]
     assert all(c.info.status == "FINISHED" and "health.status" in c.data.tags for c in children)
+    assert all(c.data.tags.get("forecast.kind") == "compare" for c in children)
     assert "mean/test_mase_mean" in parent.data.metrics and "attention/steps_to_converge" in parent.data.metrics
     assert {"compare/summary.csv", "compare/runs.csv"} <= {a.path for a in client.list_artifacts(parent.info.run_id, "compare")}
     assert client.search_registered_models(filter_string="name='forecaster'") == [] or \
