@@ -32,18 +32,19 @@ class TemporalProjection(nn.Module):
 
 
 class Head(nn.Module):
-    """(z (B, d_model), future (B, H, K)) -> (B, H, Q): an MLP over the summary and the known future."""
+    """(z (B, d_model), future (B, H, K), target (B, T)) -> (B, H, Q): an MLP over the summary, the known
+    future and (with `target_skip`) the window's target values themselves."""
 
     def __init__(self, config: ModelConfig):
         super().__init__()
-        self.horizon, self.n_quantiles = config.horizon, len(config.quantiles)
-        n_in = config.d_model + config.horizon * config.n_known
+        self.horizon, self.n_quantiles, self.skip = config.horizon, len(config.quantiles), config.target_skip
+        n_in = config.d_model + config.horizon * config.n_known + (config.seq_len if self.skip else 0)
         self.net = nn.Sequential(nn.Linear(n_in, config.d_model), nn.GELU(), nn.Dropout(config.dropout),
                                  nn.Linear(config.d_model, config.horizon * self.n_quantiles))
 
-    def forward(self, z: torch.Tensor, future: torch.Tensor) -> torch.Tensor:
-        z = torch.cat([z, future.flatten(1)], dim=1)                          # (B, d_model + H*K)
-        return self.net(z).view(-1, self.horizon, self.n_quantiles)           # (B, H, Q)
+    def forward(self, z: torch.Tensor, future: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        z = torch.cat([z, future.flatten(1), *([target] if self.skip else [])], dim=1)  # (B, d_model + H*K [+ T])
+        return self.net(z).view(-1, self.horizon, self.n_quantiles)                     # (B, H, Q)
 
 
 class Forecaster(nn.Module):
@@ -59,15 +60,21 @@ class Forecaster(nn.Module):
         self.aggregator = AGGREGATORS[config.aggregator](config)
         self.head = Head(config)
 
+    def normalise(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Each window's target on its own scale (instance normalisation), with the loc and spread to undo it."""
+        if not self.config.instance_norm:
+            return x, torch.zeros_like(x[:, :1, :1]), torch.ones_like(x[:, :1, :1])
+        loc = x[:, :, :1].mean(dim=1, keepdim=True)                             # (B, 1, 1)
+        spread = x[:, :, :1].std(dim=1, keepdim=True, unbiased=False) + 1e-5    # (B, 1, 1)
+        return torch.cat([(x[:, :, :1] - loc) / spread, x[:, :, 1:]], dim=2), loc, spread
+
+    def summary(self, x: torch.Tensor) -> torch.Tensor:
+        """The encoder path on a normalised window: projection (positions added) -> encoder -> aggregator."""
+        return self.aggregator(self.encoder(self.temporal_projection(x)))     # (B, d_model)
+
     def forward(self, x: torch.Tensor, future: torch.Tensor) -> torch.Tensor:
-        if self.config.instance_norm:  # each window's target on its own scale, undone on the output
-            loc = x[:, :, :1].mean(dim=1, keepdim=True)                             # (B, 1, 1)
-            spread = x[:, :, :1].std(dim=1, keepdim=True, unbiased=False) + 1e-5    # (B, 1, 1)
-            x = torch.cat([(x[:, :, :1] - loc) / spread, x[:, :, 1:]], dim=2)
-        h = self.temporal_projection(x)   # (B, T, d_model), positions added
-        h = self.encoder(h)               # (B, T, d_model)
-        z = self.aggregator(h)            # (B, d_model)
-        y = self.head(z, future)          # (B, H, Q)
-        if self.config.instance_norm:
-            y = y * spread + loc
-        return y
+        x, loc, spread = self.normalise(x)
+        y = self.head(self.summary(x), future, x[:, :, 0])                    # (B, H, Q)
+        if self.config.naive_level:       # the head forecasts the change from the last value
+            y = y + x[:, -1:, :1]
+        return y * spread + loc

@@ -35,7 +35,8 @@ def test_forecaster_shapes_no_nan_and_order_sensitive(name):
     y = model(x, future)
     assert y.shape == (8, 5, 3) and torch.isfinite(y).all()
     shuffled = x[:, torch.randperm(12, generator=torch.Generator().manual_seed(1))]
-    assert (model(shuffled, future) - y).abs().max() > 1e-4
+    # the encoder path itself tells the order (the head's direct read of the target would hide a blind one)
+    assert (model.summary(shuffled) - model.summary(x)).abs().max() > 1e-4
 
 
 def test_uniform_learnable_pooling_equals_mean_at_init():
@@ -48,6 +49,18 @@ def test_without_positions_mean_pooling_is_blind_to_time_order():
     """The counterpart of the order test above: it can fail, and this is the model that makes it fail."""
     torch.manual_seed(0)
     model = Forecaster(_config("mean", positional_encoding=False, instance_norm=False)).eval()
-    x, future = torch.randn(8, 12, 3), torch.randn(8, 5, 1)
+    x = torch.randn(8, 12, 3)
     shuffled = x[:, torch.randperm(12, generator=torch.Generator().manual_seed(1))]
-    torch.testing.assert_close(model(shuffled, future), model(x, future), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(model.summary(shuffled), model.summary(x), atol=1e-5, rtol=1e-5)
+
+
+@torch.no_grad()
+def test_the_head_reads_the_window_target_and_forecasts_the_change_from_the_last_value():
+    torch.manual_seed(0)
+    model = Forecaster(_config("mean", instance_norm=False)).eval()
+    x, future = torch.randn(8, 12, 3), torch.randn(8, 5, 1)
+    shifted = x.clone()
+    shifted[:, :, 0] += 10.0   # a level shift of the target moves the forecast by about as much
+    moved = (model(shifted, future) - model(x, future)).mean()
+    blind = Forecaster(_config("mean", instance_norm=False, target_skip=False, naive_level=False)).eval()
+    assert abs(float(moved) - 10.0) < abs(float((blind(shifted, future) - blind(x, future)).mean()) - 10.0)
