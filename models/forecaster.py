@@ -3,7 +3,9 @@
     forward(x (B, T, F), future (B, H, K)) -> (B, H, Q) quantiles of the target, in the input's scale.
 
 Feature 0 of x is the target; the last K features of x are known for the future, and `future` holds their
-values over the horizon (calendar features, known covariates).
+values over the horizon (calendar features, known covariates). Besides the pooled summary, the head reads the
+window's normalised target itself (`target_skip`) and, with `naive_level`, forecasts the change from its last
+value; the health monitor's order check therefore looks at the encoder path (`summary`) alone.
 """
 import math
 
