@@ -5,6 +5,7 @@ states the contract) and is scored by the same code as training's evaluation (`p
 One parent MLflow run; one nested run per (model, seed): ours is a full training run (gradient health
 included, logged but not registered), each peer a run with its parameters, timings and accuracy artifacts.
 """
+import logging
 import math
 import tempfile
 from dataclasses import dataclass, replace
@@ -23,6 +24,7 @@ from pipelines.peers import PEERS, Budget, run_peer
 from pipelines.tracking import use_store
 from pipelines.train import train
 
+log = logging.getLogger("forecast")
 OURS = "forecast"
 LABELS = {OURS: "forecast (ours)", **PEER_LABELS}
 
@@ -37,6 +39,7 @@ class BenchmarkResult:
 
 
 def _ours(config: TrainConfig, seed: int) -> dict:
+    log.info(f"benchmark: training {LABELS[OURS]}, seed {seed}")
     result = train(replace(config, seed=seed), nested=True, register=False,
                    tags={"forecast.kind": "benchmark", "forecast.benchmark_model": OURS, "mlflow.runName": LABELS[OURS]})
     m = result.metrics
@@ -55,6 +58,7 @@ def _accuracy(metrics: dict) -> dict:
 
 
 def _peer(name: str, prepared, budget: Budget, quantiles) -> dict:
+    log.info(f"benchmark: {'scoring' if name == 'baseline' else 'training'} {PEER_LABELS[name]}, seed {budget.seed}")
     with mlflow.start_run(nested=True, run_name=PEER_LABELS[name],
                           tags={"forecast.kind": "benchmark", "forecast.benchmark_model": name}) as run:
         try:
