@@ -76,7 +76,7 @@ def print_benchmark(result) -> None:
                f"{'predict s':>10}{'params':>10}")
     from pipelines.benchmark import LABELS
     for r in result.table.itertuples():
-        mase = _fmt(r.mase) + (f" +- {_fmt(r.mase_std)}" if r.seeds > 1 else "")
+        mase = _fmt(r.mase) + (f" +- {r.mase_std:.2g}" if r.seeds > 1 else "")
         params = "-" if math.isnan(r.n_parameters) else f"{int(r.n_parameters):,}"
         click.echo(f"{LABELS.get(r.model, r.model):<30}{mase:>18}{_fmt(r.mae):>10}{_fmt(r.smape):>10}"
                    f"{_fmt(r.pinball):>10}{_fmt(r.train_seconds):>9}{_fmt(r.predict_seconds):>10}{params:>10}")

@@ -133,9 +133,11 @@ def run_peer(name: str, prepared: Prepared, budget: Budget, quantiles: tuple[flo
         train, val, test = (_windows(dataset, prepared, part) for part in ("train", "val", "test"))
         model = _model(name, dataset, quantiles)
         with tempfile.TemporaryDirectory(prefix="forecast-peer-") as tmp:
-            started = time.perf_counter()
-            epochs = _fit(model, train, val, budget, tmp) if name != "baseline" else 0
-            train_seconds = time.perf_counter() - started
+            epochs, train_seconds = 0, 0.0    # the Baseline has nothing to train
+            if name != "baseline":
+                started = time.perf_counter()
+                epochs = _fit(model, train, val, budget, tmp)
+                train_seconds = time.perf_counter() - started
             started = time.perf_counter()
             q = _predict(model, test, budget.batch_size, len(quantiles), tmp, point_only=name == "baseline")
             predict_seconds = time.perf_counter() - started
