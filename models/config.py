@@ -20,8 +20,8 @@ class ModelConfig:
     instance_norm: bool = field(default=True, metadata={"help": "Normalise each input window's target by its own mean/std (and undo it on the output)."})
     norm_first: bool = field(default=True, metadata={"help": "Pre-LN encoder layers (post-LN when off)."})
     activation: str = field(default="gelu", metadata={"help": "Feed-forward activation: gelu|relu."})
-    target_skip: bool = field(default=True, metadata={"help": "The head also reads the window's (normalised) target values directly: exact recent and last-season levels the pooled summary blurs."})
-    naive_level: bool = field(default=True, metadata={"help": "Forecast the change from the window's last value (the naive forecast) rather than the level itself."})
+    target_skip: bool = field(default=False, metadata={"help": "The head also reads the window's (normalised) target values directly: exact recent levels the pooled summary blurs (helps on ETTh with --lr 3e-4, hurts short smooth series: README)."})
+    naive_level: bool = field(default=False, metadata={"help": "Forecast the change from the window's last value (the naive forecast, as NHiTS does) rather than the level itself."})
     positional_encoding: bool = field(default=True, metadata={"help": "Add sinusoidal positions in temporal_projection (off makes mean/attention pooling blind to time order)."})
     # set from the data, not by the user
     seq_len: int = field(default=20, metadata={"derived": True})
@@ -57,7 +57,7 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class OptimConfig:
-    lr: float = field(default=3e-4, metadata={"help": "Peak learning rate (AdamW)."})
+    lr: float = field(default=1e-3, metadata={"help": "Peak learning rate (AdamW)."})
     weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
     warmup_frac: float = field(default=0.05, metadata={"help": "Share of the steps spent warming the learning rate up."})
     grad_clip: float = field(default=1.0, metadata={"help": "Clip the global gradient norm to this (0 = off)."})
