@@ -42,19 +42,18 @@ def _ours(config: TrainConfig, seed: int) -> dict:
     log.info(f"benchmark: training {LABELS[OURS]}, seed {seed}")
     result = train(replace(config, seed=seed), nested=True, register=False,
                    tags={"forecast.kind": "benchmark", "forecast.benchmark_model": OURS, "mlflow.runName": LABELS[OURS]})
-    m = result.metrics
-    return {"model": OURS, "seed": seed, "run_id": result.run_id, **_accuracy(m), "train_seconds": result.fit_seconds,
-            "predict_seconds": result.predict_seconds, "n_parameters": _parameters(result.run_id), "epochs": result.epochs}
+    n_parameters = int(mlflow.tracking.MlflowClient().get_run(result.run_id).data.params["n_parameters"])
+    return _row(OURS, seed, result.run_id, result.metrics, result.fit_seconds, result.predict_seconds, n_parameters,
+                result.epochs)
 
 
-def _parameters(run_id: str) -> int:
-    return int(mlflow.tracking.MlflowClient().get_run(run_id).data.params["n_parameters"])
-
-
-def _accuracy(metrics: dict) -> dict:
-    return {"mase": metrics["test_mase"], "mae": metrics["test_mae"], "rmse": metrics["test_rmse"],
-            "smape": metrics["test_smape"], "pinball": metrics["test_pinball"],
-            "snaive_mase": metrics["snaive_mase"], "naive_mase": metrics["naive_mase"]}
+def _row(model: str, seed: int, run_id: str, metrics: dict, train_seconds: float, predict_seconds: float,
+         n_parameters: int, epochs: int) -> dict:
+    """One (model, seed) line of `benchmark/runs.csv`."""
+    return {"model": model, "seed": seed, "run_id": run_id, "mase": metrics["test_mase"], "mae": metrics["test_mae"],
+            "rmse": metrics["test_rmse"], "smape": metrics["test_smape"], "pinball": metrics["test_pinball"],
+            "snaive_mase": metrics["snaive_mase"], "naive_mase": metrics["naive_mase"], "train_seconds": train_seconds,
+            "predict_seconds": predict_seconds, "n_parameters": n_parameters, "epochs": epochs}
 
 
 def _peer(name: str, prepared, budget: Budget, quantiles) -> dict:
@@ -74,9 +73,8 @@ def _peer(name: str, prepared, budget: Budget, quantiles) -> dict:
         except BaseException:
             mlflow.end_run(status="FAILED")
             raise
-    return {"model": name, "seed": budget.seed, "run_id": run.info.run_id, **_accuracy(evaluation.metrics),
-            "train_seconds": result.train_seconds, "predict_seconds": result.predict_seconds,
-            "n_parameters": result.n_parameters, "epochs": result.epochs}
+    return _row(name, budget.seed, run.info.run_id, evaluation.metrics, result.train_seconds, result.predict_seconds,
+                result.n_parameters, result.epochs)
 
 
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
