@@ -18,6 +18,7 @@ class DataConfig:
     horizon: int | None = field(default=None, metadata={"help": "Forecast horizon (default from the frequency: 24 hourly, 48 half-hourly, 7 daily, 12 monthly, ...)."})
     val_fraction: float = field(default=0.1, metadata={"help": "Share of each series (at least one horizon) held out for validation, before the test part."})
     test_windows: int = field(default=1, metadata={"help": "Test forecast origins per series, one horizon apart at the end of each series."})
+    seasonal_lag: bool = field(default=True, metadata={"help": "Add the target one season earlier as an input channel, known over the horizon too (the seasonal-naive forecast): a window shorter than a season still sees the same hour yesterday. Off by itself where the horizon exceeds the season or the series are too short for seq_len + a season."})
 
     def __post_init__(self):
         if self.fill not in FILLS:

@@ -31,6 +31,7 @@ class DataSpec:
     horizon: int
     fill: str
     scaler: SeriesScaler
+    lag: int = 0   # the seasonal lag channel: the target this many rows earlier (0 = none)
 
     @property
     def scaled_columns(self) -> list[str]:
@@ -38,23 +39,40 @@ class DataSpec:
 
     @property
     def feature_names(self) -> list[str]:
+        """Panel columns in order: target, past covariates, then the known ones (known covariates, the
+        seasonal lag, calendar features)."""
         s = self.schema
-        return [s.target, *s.covariates, *s.known_covariates, *calendar_names(self.freq.calendar)]
+        return [s.target, *s.covariates, *s.known_covariates, *([self.lag_name] if self.lag else []),
+                *calendar_names(self.freq.calendar)]
+
+    @property
+    def lag_name(self) -> str:
+        return f"{self.schema.target}_lag{self.lag}"
+
+    @property
+    def lag_feature(self) -> int:
+        """Column of the seasonal lag channel in the panel, or -1."""
+        return 1 + len(self.schema.covariates) + len(self.schema.known_covariates) if self.lag else -1
+
+    @property
+    def context(self) -> int:
+        """History rows a forecast needs: the input window and, with the lag channel, one season before it."""
+        return self.seq_len + self.lag
 
     @property
     def n_known(self) -> int:
-        return len(self.schema.known_covariates) + 2 * len(self.freq.calendar)
+        return len(self.schema.known_covariates) + (1 if self.lag else 0) + 2 * len(self.freq.calendar)
 
     def to_dict(self) -> dict:
         return {"schema": asdict(self.schema), "freq": asdict(self.freq), "seq_len": self.seq_len,
-                "horizon": self.horizon, "fill": self.fill, "scaler": self.scaler.to_dict()}
+                "horizon": self.horizon, "fill": self.fill, "scaler": self.scaler.to_dict(), "lag": self.lag}
 
     @classmethod
     def from_dict(cls, d: dict) -> "DataSpec":
         schema = {k: tuple(v) if isinstance(v, list) else v for k, v in d["schema"].items()}
         freq = {k: tuple(v) if isinstance(v, list) else v for k, v in d["freq"].items()}
         return cls(Schema(**schema), Frequency(**freq), d["seq_len"], d["horizon"], d["fill"],
-                   SeriesScaler.from_dict(d["scaler"]))
+                   SeriesScaler.from_dict(d["scaler"]), d.get("lag", 0))
 
 
 @dataclass
@@ -76,10 +94,37 @@ def build_panel(regular: pd.DataFrame, spec: DataSpec, scaler: SeriesScaler) -> 
     rows = scaler.rows_for(regular[ID].to_numpy())
     scaled = scaler.transform(regular[spec.scaled_columns].to_numpy(np.float64), rows)
     parts = [scaled]
+    if spec.lag:
+        parts.append(seasonal_lag(scaled[:, 0], offsets, spec.lag)[:, None])
     if spec.freq.calendar:
         parts.append(calendar_features(regular[TIME], spec.freq.calendar))
     values = np.nan_to_num(np.concatenate(parts, axis=1).astype(np.float32))
     return Panel(ids, offsets, regular[TIME].to_numpy(), values, regular[TARGET].to_numpy(np.float64), spec.n_known)
+
+
+def seasonal_lag(target: np.ndarray, offsets: np.ndarray, lag: int) -> np.ndarray:
+    """The target `lag` rows earlier within each series (NaN for a series' first `lag` rows)."""
+    out = np.full(len(target), np.nan)
+    position = np.arange(len(target)) - np.repeat(offsets[:-1], np.diff(offsets))
+    rows = np.flatnonzero(position >= lag)
+    out[rows] = target[rows - lag]
+    return out
+
+
+def _lag(config: DataConfig, freq: Frequency, horizon: int, lengths: pd.Series) -> int:
+    """The seasonal lag to use: one season, unless it is off, there is no season, the horizon would reach past
+    it (the lag of a later step is not yet observed), or it would make a usable series too short."""
+    m = freq.season_length
+    if not config.seasonal_lag or m <= 1:
+        return 0
+    if horizon > m:
+        log.debug(f"seasonal lag channel off: the horizon ({horizon}) is longer than the season ({m})")
+        return 0
+    args = (config.seq_len, horizon, config.val_fraction, config.test_windows)
+    if ((lengths >= min_length(*args)) & (lengths < min_length(*args, lag=m))).any():
+        log.debug(f"seasonal lag channel off: some series are too short for seq_len {config.seq_len} + a season ({m})")
+        return 0
+    return m
 
 
 def _covariate_warnings(train: pd.DataFrame, raw: pd.DataFrame, columns: list[str]) -> list[str]:
@@ -109,13 +154,15 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
     value_columns = [TARGET, *schema.covariates, *schema.known_covariates]
     regular, gaps = regularise(frame, freq, value_columns, config.fill)
 
-    need = min_length(config.seq_len, horizon, config.val_fraction, config.test_windows)
     lengths = regular.groupby(ID, sort=False).size()
+    lag = _lag(config, freq, horizon, lengths)
+    need = min_length(config.seq_len, horizon, config.val_fraction, config.test_windows, lag)
     short = lengths.index[lengths < need].tolist()
     warnings = []
     if short:
         warnings.append(f"skipped {len(short)} series shorter than {need} points (seq_len {config.seq_len} + "
-                        f"horizon {horizon} + validation + {config.test_windows} test window(s)): "
+                        f"{f'+ seasonal lag {lag} ' if lag else ''}horizon {horizon} + validation + "
+                        f"{config.test_windows} test window(s)): "
                         f"{', '.join(map(repr, short[:10]))}{' ...' if len(short) > 10 else ''}")
         regular = regular[~regular[ID].isin(short)].reset_index(drop=True)
     if regular.empty:
@@ -128,7 +175,7 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
     in_train = position < np.repeat(split.val_start, lengths)
     train_part = regular[in_train]
     scaler = SeriesScaler.fit(train_part, ID, value_columns)
-    spec = DataSpec(schema, freq, config.seq_len, horizon, config.fill, scaler)
+    spec = DataSpec(schema, freq, config.seq_len, horizon, config.fill, scaler, lag)
 
     raw_train = frame[frame[ID].isin(train_part[ID].unique())]
     raw_train = raw_train[raw_train[TIME] <= raw_train[ID].map(train_part.groupby(ID)[TIME].max())]
@@ -141,24 +188,24 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
         log.warning(w)
 
     panel = build_panel(regular, spec, scaler)
-    starts = window_starts(panel, split, config.seq_len, horizon)
+    starts = window_starts(panel, split, config.seq_len, horizon, lag)
     report = {
         "series": int(len(panel.ids)), "series_skipped": short, "rows": int(len(raw)),
         "rows_regular": int(len(regular)), "frequency": freq.alias, "season_length": freq.season_length,
-        "seq_len": config.seq_len, "horizon": horizon, "horizon_source": "given" if config.horizon else "frequency",
+        "seq_len": config.seq_len, "seasonal_lag": lag, "horizon": horizon, "horizon_source": "given" if config.horizon else "frequency",
         "target": schema.target, "id_col": schema.id_col, "time_col": schema.time_col,
         "covariates": list(schema.covariates), "known_covariates": list(schema.known_covariates),
         "calendar_features": calendar_names(freq.calendar), "ignored_columns": list(schema.ignored),
         "inserted_timestamps": gaps["inserted_timestamps"], "filled_values": gaps["filled_values"],
         "fill": config.fill, "windows": {k: int(len(v)) for k, v in starts.items()}, "warnings": warnings,
     }
-    example = _example(schema, frame[frame[ID] == panel.ids[0]], config.seq_len, horizon)
+    example = _example(schema, frame[frame[ID] == panel.ids[0]], spec.context, horizon)
     return Prepared(spec, panel, starts, split.val_start, example, report)
 
 
 def _example(schema: Schema, series: pd.DataFrame, seq_len: int, horizon: int) -> pd.DataFrame:
-    """A valid prediction request as a user would send it (original columns, ISO timestamps): seq_len
-    observed rows of one series, then, with known covariates, `horizon` future rows with the target empty."""
+    """A valid prediction request as a user would send it (original columns, ISO timestamps): `seq_len`
+    (the spec's context) observed rows of one series, then, with known covariates, `horizon` future rows with the target empty."""
     observed = series[series[TARGET].notna()]
     if schema.known_covariates:
         rows = observed.tail(seq_len + horizon).copy()

@@ -5,6 +5,8 @@ dataset yields ~3,000 windows/s against >150,000/s here (benchmarks/windows.py),
 normalised future target in `decoder_cont`, which this model must never see.
 
 A window starting at global row s reads inputs rows [s, s+T) and targets rows [s+T, s+T+H) of one series.
+With a seasonal lag channel (the target `lag` rows earlier) a window's first row must be at least `lag` rows
+into its series, so that every input row's lag is observed.
 """
 from dataclasses import dataclass
 
@@ -53,17 +55,17 @@ def split_points(lengths: np.ndarray, horizon: int, val_fraction: float, test_wi
     return Split(test_start - val_len, test_start)
 
 
-def min_length(seq_len: int, horizon: int, val_fraction: float, test_windows: int) -> int:
+def min_length(seq_len: int, horizon: int, val_fraction: float, test_windows: int, lag: int = 0) -> int:
     """Shortest series that yields one training window, a validation part and the test windows."""
-    n = seq_len + horizon
+    n = seq_len + lag + horizon
     while True:
         split = split_points(np.array([n]), horizon, val_fraction, test_windows)
-        if split.val_start[0] - horizon >= seq_len:
+        if split.val_start[0] - horizon >= seq_len + lag:
             return n
         n += 1
 
 
-def window_starts(panel: Panel, split: Split, seq_len: int, horizon: int) -> dict[str, np.ndarray]:
+def window_starts(panel: Panel, split: Split, seq_len: int, horizon: int, lag: int = 0) -> dict[str, np.ndarray]:
     """Global start rows of the train, val and test windows.
 
     train: targets end before validation starts; val: targets inside the validation part; test: origins at
@@ -71,10 +73,10 @@ def window_starts(panel: Panel, split: Split, seq_len: int, horizon: int) -> dic
     """
     off = panel.offsets[:-1]
     n = panel.lengths
-    first = np.full_like(n, seq_len)  # first target row with a full input window
+    first = np.full_like(n, seq_len + lag)  # first target row with a full input window (and its lags)
     train = ranges(off + first - seq_len, off + split.val_start - horizon + 1 - seq_len)
     val = ranges(off + np.maximum(split.val_start, first) - seq_len, off + split.test_start - horizon + 1 - seq_len)
-    k = np.where(split.test_start >= seq_len, (n - split.test_start) // horizon, 0)  # origins per series
+    k = np.where(split.test_start >= seq_len + lag, (n - split.test_start) // horizon, 0)  # origins per series
     series = np.repeat(np.arange(len(n)), k)
     test = off[series] + split.test_start[series] + ranges(np.zeros_like(k), k) * horizon - seq_len
     return {"train": train, "val": val, "test": test}

@@ -28,6 +28,7 @@ class ModelConfig:
     horizon: int = field(default=24, metadata={"derived": True})
     n_features: int = field(default=1, metadata={"derived": True})
     n_known: int = field(default=0, metadata={"derived": True})
+    lag_feature: int = field(default=-1, metadata={"derived": True})  # the seasonal lag channel's column, -1 = none
 
     def __post_init__(self):
         if self.d_model < 1 or self.n_heads < 1 or self.d_model % self.n_heads:
@@ -49,6 +50,8 @@ class ModelConfig:
             raise ConfigError("--quantiles must include 0.5: the median is the point forecast")
         if min(self.seq_len, self.horizon, self.n_features) < 1 or self.n_known < 0:
             raise ConfigError("seq_len, horizon and n_features must be positive")
+        if self.lag_feature >= 0 and not self.n_features - self.n_known <= self.lag_feature < self.n_features:
+            raise ConfigError("the seasonal lag channel must be one of the known features")
 
     @property
     def median_index(self) -> int:

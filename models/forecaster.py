@@ -3,7 +3,8 @@
     forward(x (B, T, F), future (B, H, K)) -> (B, H, Q) quantiles of the target, in the input's scale.
 
 Feature 0 of x is the target; the last K features of x are known for the future, and `future` holds their
-values over the horizon (calendar features, known covariates). Besides the pooled summary, the head reads the
+values over the horizon (calendar features, known covariates, the seasonal lag channel: the target one
+season earlier, which instance normalisation puts on the target's scale). Besides the pooled summary, the head reads the
 window's normalised target itself (`target_skip`) and, with `naive_level`, forecasts the change from its last
 value; the health monitor's order check therefore looks at the encoder path (`summary`) alone.
 """
@@ -62,20 +63,27 @@ class Forecaster(nn.Module):
         self.aggregator = AGGREGATORS[config.aggregator](config)
         self.head = Head(config)
 
-    def normalise(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Each window's target on its own scale (instance normalisation), with the loc and spread to undo it."""
+    def normalise(self, x: torch.Tensor, future: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Each window's target (and its seasonal lag, in x and over the horizon) on the window's own scale
+        (instance normalisation): (x, future, loc, spread), loc and spread to undo it."""
         if not self.config.instance_norm:
-            return x, torch.zeros_like(x[:, :1, :1]), torch.ones_like(x[:, :1, :1])
+            return x, future, torch.zeros_like(x[:, :1, :1]), torch.ones_like(x[:, :1, :1])
         loc = x[:, :, :1].mean(dim=1, keepdim=True)                             # (B, 1, 1)
         spread = x[:, :, :1].std(dim=1, keepdim=True, unbiased=False) + 1e-5    # (B, 1, 1)
-        return torch.cat([(x[:, :, :1] - loc) / spread, x[:, :, 1:]], dim=2), loc, spread
+        x = torch.cat([(x[:, :, :1] - loc) / spread, x[:, :, 1:]], dim=2)
+        j = self.config.lag_feature
+        if j >= 0:
+            k = j - (self.config.n_features - self.config.n_known)              # its column in `future`
+            x = torch.cat([x[:, :, :j], (x[:, :, j:j + 1] - loc) / spread, x[:, :, j + 1:]], dim=2)
+            future = torch.cat([future[:, :, :k], (future[:, :, k:k + 1] - loc) / spread, future[:, :, k + 1:]], dim=2)
+        return x, future, loc, spread
 
     def summary(self, x: torch.Tensor) -> torch.Tensor:
         """The encoder path on a normalised window: projection (positions added) -> encoder -> aggregator."""
         return self.aggregator(self.encoder(self.temporal_projection(x)))     # (B, d_model)
 
     def forward(self, x: torch.Tensor, future: torch.Tensor) -> torch.Tensor:
-        x, loc, spread = self.normalise(x)
+        x, future, loc, spread = self.normalise(x, future)
         y = self.head(self.summary(x), future, x[:, :, 0])                    # (B, H, Q)
         if self.config.naive_level:       # the head forecasts the change from the last value
             y = y + x[:, -1:, :1]

@@ -124,7 +124,7 @@ class GradientHealthMonitor(L.Callback):
         perm = torch.roll(torch.arange(T), 1) if T > 1 else torch.arange(T)
         was_training = module.training
         module.eval()
-        x = self.model.normalise(x)[0]  # the encoder path alone: the head's direct read of the target sees order anyway
+        x = self.model.normalise(x, batch[2][:32])[0]  # the encoder path alone: the head's direct read of the target sees order anyway
         self.order_sensitivity = float((self.model.summary(x) - self.model.summary(x[:, perm])).abs().max())
         module.train(was_training)
         if self.order_sensitivity < 1e-5:

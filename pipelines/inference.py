@@ -4,7 +4,8 @@ model and the scoring server.
 Request: history rows (series id, timestamp, target[, covariates]); rows after a series' last observed
 target carry known covariates for the future. Response: one row per (series, step) with `series_id,
 timestamp, step, prediction, q<tau>..., method`, sorted by series id then step, where `method` is
-`model`, or `seasonal_naive`/`naive` for a series shorter than seq_len.
+`model`, or `seasonal_naive`/`naive` for a series shorter than the model's context (seq_len, plus one season
+when the model reads the seasonal lag channel).
 
 Everything this module needs from the project is imported at the top: the pyfunc loads it in isolation
 (pipelines/pyfunc_model.py), so a function-level import of `data`, `models` or `pipelines` would break there.
@@ -53,7 +54,7 @@ class Predictor:
         if raw is None or len(raw) == 0:
             raise DataError("no input rows: send history rows (series id, timestamp, target)")
         self._check_columns(raw)
-        spec, T = self.spec, self.spec.seq_len
+        spec, T = self.spec, self.spec.context
         frame = canonical(raw, spec.schema)  # sorted by series, then time
         ids = frame[ID].to_numpy()
         starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
@@ -68,7 +69,8 @@ class Predictor:
         short = lengths.index[lengths < T]
         if not len(short):
             return self._forecast(regular, future, batch_size, progress)[self.columns]
-        log.warning(f"{len(short)} series shorter than seq_len {T} get a "
+        need = f"seq_len {spec.seq_len} + seasonal lag {spec.lag}" if spec.lag else f"seq_len {T}"
+        log.warning(f"{len(short)} series shorter than {T} rows ({need}) get a "
                     f"{'seasonal-naive/' if spec.freq.season_length > 1 else ''}naive forecast: "
                     f"{', '.join(map(repr, short[:10].tolist()))}{' ...' if len(short) > 10 else ''}")
         is_short = regular[ID].isin(short)
@@ -87,8 +89,9 @@ class Predictor:
         return scaler
 
     def _future_known(self, ids: np.ndarray, grid: np.ndarray, future: pd.DataFrame, scaler: SeriesScaler,
-                      rows: np.ndarray) -> np.ndarray:
-        """(S, H, K) known features of the horizon: known covariates from future rows (scaled), calendar."""
+                      rows: np.ndarray, lagged: np.ndarray) -> np.ndarray:
+        """(S, H, K) known features of the horizon: known covariates from future rows (scaled), the seasonal lag
+        channel (`lagged`, the scaled target one season before each step), calendar."""
         spec = self.spec
         S, H = grid.shape
         parts = []
@@ -106,6 +109,8 @@ class Predictor:
             row_of = np.repeat(rows, H)
             scaled = (values - scaler.mean[row_of][:, cols]) / scaler.scale[row_of][:, cols]
             parts.append(scaled.reshape(S, H, len(known)))
+        if spec.lag:
+            parts.append(lagged[:, :, None])
         if spec.freq.calendar:
             parts.append(calendar_features(grid.ravel(), spec.freq.calendar).reshape(S, H, -1))
         if not parts:
@@ -121,7 +126,8 @@ class Predictor:
         ends = panel.offsets[1:]
         grid = spec.freq.following(panel.timestamps[ends - 1], H)                      # (S, H)
         x = panel.values[(ends - T)[:, None] + np.arange(T)]                           # (S, T, F)
-        fut = self._future_known(panel.ids, grid, future, scaler, rows)                # (S, H, K)
+        lagged = panel.values[(ends - spec.lag)[:, None] + np.arange(H), 0] if spec.lag else None  # horizon <= lag
+        fut = self._future_known(panel.ids, grid, future, scaler, rows, lagged)        # (S, H, K)
         self.model.eval()
         starts = range(0, len(x), batch_size)
         if progress:

@@ -87,7 +87,8 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
     prepared = read_validated(config.data_path, lambda frame: prepare_training(frame, config.data))
     spec = prepared.spec
     model_config = replace(config.model, seq_len=spec.seq_len, horizon=spec.horizon,
-                           n_features=prepared.panel.values.shape[1], n_known=spec.n_known)
+                           n_features=prepared.panel.values.shape[1], n_known=spec.n_known,
+                           lag_feature=spec.lag_feature)
     L.seed_everything(config.seed, workers=True, verbose=False)
     batch_size = config.resolved_batch_size(len(prepared.starts["train"]))
     train_loader, val_loader = _loaders(prepared, batch_size, config.seed)

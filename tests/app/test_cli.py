@@ -150,8 +150,8 @@ def test_all_zero_covariates_are_warned_then_diagnosed_and_reported(tmp_path, ma
     run = client.get_run(version.run_id)
     assert run.data.tags["health.status"] == "warning"
     assert run.data.tags["health.diagnoses"] == "dead_input:dead_a, dead_input:dead_b"
-    # value, cov0, dead_a, dead_b + 4 calendar features: two dead columns of eight
-    assert run.data.metrics["health/projection_zero_frac_final"] == pytest.approx(2 / 8)
+    n_inputs = len(run.data.tags["forecast.features"].split(","))   # target, 2 dead + 1 live covariate, lag, calendar
+    assert n_inputs == 9 and run.data.metrics["health/projection_zero_frac_final"] == pytest.approx(2 / n_inputs)
     for key in ("grad/temporal_projection/norm", "input/dead_a/grad_col_norm", "time/last_quarter_share",
                 "ffn/layer0/dead_frac", "attn/layer0/entropy", "agg/entropy", "health/loss_baseline_ratio",
                 "grad/head/update_ratio", "health/steps_to_converge"):
@@ -164,7 +164,7 @@ def test_all_zero_covariates_are_warned_then_diagnosed_and_reported(tmp_path, ma
     assert printed.exit_code == 0, printed.output
     stored = open(client.download_artifacts(run.info.run_id, "gradient_health.md", str(tmp_path))).read()
     assert printed.output == stored
-    assert printed.output.startswith("# Gradient health: WARNING") and "25.00% / 25.00%" in printed.output
+    assert printed.output.startswith("# Gradient health: WARNING") and f"{2 / n_inputs:.2%} / {2 / n_inputs:.2%}" in printed.output
     missing = CliRunner().invoke(main, ["health", "0" * 32, "--tracking-uri", tracking_uri])
     assert missing.exit_code == 1 and "no run '000" in missing.output
 

@@ -44,7 +44,8 @@ def test_serve_answers_every_format_and_rejects_bad_requests(tmp_path, make_fram
                                        "--model-name", "served", "--max-epochs", "1", "--seq-len", "12", "--horizon", "6",
                                        *tiny_model])
     assert result.exit_code == 0, result.output
-    history = frame.groupby("series_id").tail(30).assign(timestamp=lambda f: f["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S"))
+    # seq_len 12 + the 24-hour seasonal lag channel: 36 rows make a model forecast
+    history = frame.groupby("series_id").tail(40).assign(timestamp=lambda f: f["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S"))
 
     port = _free_port()
     forecast = Path(sys.executable).parent / "forecast"
@@ -87,7 +88,7 @@ def test_serve_answers_every_format_and_rejects_bad_requests(tmp_path, make_fram
             message = json.loads(text)["message"]
             assert 400 <= status < 500 and expected in message, (name, status, text[:500])
             assert "Traceback" not in text and "stack_trace" not in json.loads(text), name
-        huge = _split(pd.concat([history] * 400, ignore_index=True))
+        huge = _split(pd.concat([history] * 300, ignore_index=True))   # ~1.4 MB
         assert len(huge) > 2**20
         status, text = _request(port, "/invocations", huge)
         assert status == 413 and "exceeds the limit of 1048576 bytes" in json.loads(text)["message"]

@@ -48,6 +48,46 @@ def test_dead_covariates_are_warned_before_training(make_frame, caplog):
     assert np.all(prepared.panel.values[:, column] == 0.0)  # what the warning promises
 
 
+def test_seasonal_lag_channel_is_the_target_one_season_earlier(make_frame):
+    prepared = prepare_training(make_frame(n_series=2, length=300), DataConfig(seq_len=10, horizon=24))
+    spec, panel = prepared.spec, prepared.panel
+    assert spec.lag == 24 and spec.context == 34 and prepared.report["seasonal_lag"] == 24
+    assert spec.feature_names[:3] == ["value", "cov0", "value_lag24"] and spec.lag_feature == 2
+    assert spec.n_known == 5  # the lag and four calendar features are known over the horizon
+    for s in range(2):
+        rows = np.arange(panel.offsets[s] + 24, panel.offsets[s + 1])
+        assert np.array_equal(panel.values[rows, 2], panel.values[rows - 24, 0])
+    # every window's input rows have an observed lag: none starts within the first season of its series
+    for starts in prepared.starts.values():
+        assert (starts - panel.offsets[panel.series_of(starts)] >= 24).all()
+    assert len(prepared.example) == 34
+
+
+def test_seasonal_lag_never_reads_a_target_at_or_after_the_origin(make_frame):
+    from data.windows import WindowDataset
+
+    prepared = prepare_training(make_frame(n_series=2, length=300), DataConfig(seq_len=10, horizon=24))
+    p, spec = prepared.panel, prepared.spec
+    starts = np.concatenate(list(prepared.starts.values()))
+    dataset = WindowDataset(p.values, starts, spec.seq_len, spec.horizon, p.n_known)
+    x, y, future = dataset.__getitems__(list(range(len(starts))))
+    lag_in_future = future[:, :, spec.lag_feature - (p.values.shape[1] - p.n_known)].numpy()
+    origins = starts + spec.seq_len
+    expected = p.values[origins[:, None] + np.arange(24) - 24, 0]          # rows before each origin only
+    assert np.array_equal(lag_in_future, expected)
+
+
+@pytest.mark.parametrize("config, length, why", [
+    (DataConfig(seq_len=10, horizon=24, seasonal_lag=False), 300, "turned off"),
+    (DataConfig(seq_len=10, horizon=30), 300, "horizon longer than the season"),
+    (DataConfig(seq_len=10, horizon=24), 100, "series too short for seq_len + a season"),
+])
+def test_seasonal_lag_is_off_where_it_cannot_or_should_not_be_used(config, length, why, make_frame):
+    prepared = prepare_training(make_frame(n_series=2, length=length), config)
+    assert prepared.spec.lag == 0 and prepared.spec.lag_feature == -1, why
+    assert len(prepared.panel.ids) == 2 and not any("_lag" in f for f in prepared.spec.feature_names)
+
+
 def _shape(kind, make_frame):
     frame = make_frame(n_series=2, length=200, freq={"30min": "30min", "monthly": "MS"}.get(kind, "h"))
     if kind == "single-no-id-int-time":
@@ -59,7 +99,7 @@ def _shape(kind, make_frame):
 
 
 @pytest.mark.parametrize("kind, alias, n_series, n_features", [
-    ("30min", "30min", 2, 6), ("monthly", "MS", 2, 4), ("single-no-id-int-time", "1", 1, 1), ("ds-y-names", "h", 2, 6)])
+    ("30min", "30min", 2, 7), ("monthly", "MS", 2, 5), ("single-no-id-int-time", "1", 1, 1), ("ds-y-names", "h", 2, 7)])
 def test_every_conventional_shape_prepares_without_flags(kind, alias, n_series, n_features, make_frame):
     prepared = prepare_training(_shape(kind, make_frame), DataConfig(seq_len=10, horizon=5))
     assert prepared.spec.freq.alias == alias

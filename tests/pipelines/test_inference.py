@@ -4,10 +4,12 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from data.config import DataConfig
 from data.errors import DataError
 from data.prepare import prepare_training
+from data.windows import WindowDataset
 from models.config import ModelConfig
 from models.forecaster import Forecaster
 from pipelines.bundle import load_bundle, save_bundle
@@ -18,7 +20,7 @@ def _predictor(frame, **data):
     prepared = prepare_training(frame, DataConfig(seq_len=10, horizon=6, **data))
     spec = prepared.spec
     config = ModelConfig(d_model=16, n_heads=2, layers=1, seq_len=10, horizon=6,
-                         n_features=prepared.panel.values.shape[1], n_known=spec.n_known)
+                         n_features=prepared.panel.values.shape[1], n_known=spec.n_known, lag_feature=spec.lag_feature)
     return Predictor(Forecaster(config), spec)
 
 
@@ -51,10 +53,30 @@ def test_short_and_unseen_series_still_get_forecasts(make_frame, caplog):
     out = predictor.predict(_raw(request))
     methods = out.groupby("series_id")["method"].first().to_dict()
     assert methods == {"s0": "model", "s1": "model", "new": "model", "short": "naive", "tiny": "naive"}
-    assert "series shorter than seq_len 10" in caplog.text and "'short'" in caplog.text
+    assert "series shorter than 34 rows (seq_len 10 + seasonal lag 24)" in caplog.text and "'short'" in caplog.text
     # naive repeats the last value; the interval is left empty rather than invented
     assert (out[out["series_id"] == "tiny"]["prediction"] == tiny["value"].iloc[-1]).all()
     assert out[out["series_id"] == "tiny"]["q0.1"].isna().all()
+
+
+@pytest.mark.parametrize("seasonal_lag", [True, False])
+def test_serving_builds_the_inputs_training_built(make_frame, seasonal_lag):
+    """The Predictor on the rows before a test origin forecasts what the model forecasts on that test window of
+    the training panel (seasonal lag channel and calendar included): no train/serve skew."""
+    frame = make_frame(n_series=2, length=120)
+    predictor = _predictor(frame, seasonal_lag=seasonal_lag)
+    prepared = prepare_training(frame, DataConfig(seq_len=10, horizon=6, seasonal_lag=seasonal_lag))
+    spec, p, starts = prepared.spec, prepared.panel, prepared.starts["test"]
+    assert spec.lag == (24 if seasonal_lag else 0) and len(starts) == 2
+    x, _, future = WindowDataset(p.values, starts, 10, 6, p.n_known).__getitems__([0, 1])
+    predictor.model.eval()
+    with torch.no_grad():
+        scaled = predictor.model(x, future).sort(dim=-1).values[:, :, 1].numpy().astype(np.float64)  # medians
+    expected = spec.scaler.inverse(scaled[:, :, None], spec.scaler.rows_for(p.ids))[:, :, 0]
+    history = frame.groupby("series_id").head(120 - 6)                                 # rows before each origin
+    out = predictor.predict(_raw(history))
+    assert set(out["method"]) == {"model"}
+    np.testing.assert_allclose(out["prediction"].to_numpy().reshape(2, 6), expected, rtol=1e-5, atol=1e-5)
 
 
 def test_seasonal_naive_fallback_when_a_season_is_there(make_frame):

@@ -22,7 +22,9 @@ def test_peer_windows_are_ours_with_the_same_inputs(make_frame, part):
     past, future = starts[:, None] + np.arange(T), starts[:, None] + T + np.arange(H)
     assert np.allclose(x["encoder_target"].numpy()[order], values[past, 0], atol=1e-5)
     assert np.allclose(y.numpy()[order], values[future, 0], atol=1e-5)
-    # the known-future features of the horizon reach the peer unchanged (they arrive scaled: its scalers are off)
+    # the known-future features of the horizon (seasonal lag channel, calendar) reach the peer unchanged (they
+    # arrive scaled: its scalers are off)
+    assert prepared.spec.lag == 24
     known = [dataset.reals.index(f"x{k}") for k in range(values.shape[1] - prepared.panel.n_known, values.shape[1])]
-    assert len(known) == 4 and np.allclose(x["decoder_cont"].numpy()[order][:, :, known],
+    assert len(known) == 5 and np.allclose(x["decoder_cont"].numpy()[order][:, :, known],
                                            values[future][:, :, -prepared.panel.n_known:], atol=1e-5)
