@@ -1,4 +1,5 @@
 """`forecast serve` in a fresh process: MLflow's scoring server on 127.0.0.1, real HTTP requests."""
+import http.client
 import json
 import os
 import signal
@@ -31,6 +32,22 @@ def _request(port, path, body=None, content_type="application/json"):
             return response.status, response.read().decode()
     except urllib.error.HTTPError as err:
         return err.code, err.read().decode()
+
+
+def _announce(port, path, length):
+    """POST headers announcing a `length`-byte body, and the answer read before any of the body is sent: the
+    limit answers from the Content-Length header alone. (Sending the body too races the server, which answers
+    413 and closes while the client is still writing: a broken pipe instead of a status under load.)"""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.putrequest("POST", path)
+        connection.putheader("Content-Type", "application/json")
+        connection.putheader("Content-Length", str(length))
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
 
 
 def _split(frame):
@@ -90,7 +107,7 @@ def test_serve_answers_every_format_and_rejects_bad_requests(tmp_path, make_fram
             assert "Traceback" not in text and "stack_trace" not in json.loads(text), name
         huge = _split(pd.concat([history] * 300, ignore_index=True))   # ~1.4 MB
         assert len(huge) > 2**20
-        status, text = _request(port, "/invocations", huge)
+        status, text = _announce(port, "/invocations", len(huge))
         assert status == 413 and "exceeds the limit of 1048576 bytes" in json.loads(text)["message"]
         assert _request(port, "/ping")[0] == 200  # still up
 
