@@ -6,7 +6,9 @@ nothing: the model is registered last, after every metric and artifact is logged
 import logging
 import math
 import shutil
+import signal
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -77,6 +79,35 @@ class EpochHistory(Callback):
                               "val_loss": float(m["val_loss"])})
 
 
+class StopOnCtrlC(Callback):
+    """Ctrl-C (SIGINT) asks training to stop after the current batch, instead of raising KeyboardInterrupt at
+    whatever the interpreter is doing (inside MLflow's asynchronous logging or a checkpoint write, which once
+    left a process hanging); a second Ctrl-C interrupts at once. Installed for single-process training in the
+    main thread only: data-parallel ranks must stop on the same batch, so they keep Lightning's handling."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and threading.current_thread() is threading.main_thread()
+        self.requested, self._previous = False, None
+
+    def __enter__(self):
+        if self.enabled:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def on_train_batch_end(self, trainer, *args):
+        if self.requested:
+            trainer.should_stop = True
+
+
 def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bool = True,
           tags: dict | None = None) -> TrainResult | None:
     """Train, evaluate, log and register. With several processes (--devices/--num-nodes) every process runs
@@ -120,10 +151,15 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
                 if not resume_from:
                     _log_inputs(config, prepared, module, batch_size, data_sha)
                 checkpoint = ModelCheckpoint(dirpath=kept_dir, monitor="val_loss", mode="min", save_top_k=1)
-                callbacks = [checkpoint, history, monitor, RunCheckpoint(kept_dir, config.checkpoint_every, log=True)]
+                ctrl_c = StopOnCtrlC(enabled=config.world_size == 1)
+                callbacks = [checkpoint, history, monitor, RunCheckpoint(kept_dir, config.checkpoint_every, log=True),
+                             ctrl_c]
                 trainer = _trainer(config, run_id, tmp, callbacks, steps_per_epoch)
                 fit_started = time.perf_counter()
-                trainer.fit(module, train_loader, val_loader, ckpt_path=resume_from)
+                with ctrl_c:
+                    trainer.fit(module, train_loader, val_loader, ckpt_path=resume_from)
+                if ctrl_c.requested:
+                    raise KeyboardInterrupt  # stopped cleanly after a batch: the KILLED path below
                 fit_seconds = time.perf_counter() - fit_started
                 if reporting:
                     health = log_health(monitor, pd.DataFrame(history.rows), trainer.global_step, run_id)
