@@ -65,3 +65,19 @@ def test_module_optimiser_excludes_biases_and_norms_from_decay():
     groups = module.configure_optimizers()["optimizer"].param_groups
     assert groups[0]["weight_decay"] == 0.1 and all(p.ndim >= 2 for p in groups[0]["params"])
     assert groups[1]["weight_decay"] == 0.0 and all(p.ndim < 2 for p in groups[1]["params"])
+
+
+def test_instance_norm_puts_the_seasonal_lag_channel_on_the_target_scale():
+    """Shift and scale the target and its lag channel together (in the window and over the horizon): the
+    forecast moves with them exactly, as it does for the target alone. A lag channel left on the global scale
+    would break this."""
+    torch.manual_seed(0)
+    config = ModelConfig(d_model=16, n_heads=2, layers=1, dropout=0.0, seq_len=8, horizon=3, n_features=3,
+                         n_known=2, lag_feature=1)   # features: target, lag (known), one calendar feature
+    model = Forecaster(config).eval()
+    x, future = torch.randn(4, 8, 3), torch.randn(4, 3, 2)
+    moved_x, moved_future = x.clone(), future.clone()
+    moved_x[:, :, :2] = 3.0 * x[:, :, :2] + 5.0
+    moved_future[:, :, 0] = 3.0 * future[:, :, 0] + 5.0
+    with torch.no_grad():
+        torch.testing.assert_close(model(moved_x, moved_future), 3.0 * model(x, future) + 5.0, rtol=1e-4, atol=1e-4)
