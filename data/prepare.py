@@ -81,7 +81,7 @@ class Prepared:
     panel: Panel
     starts: dict[str, np.ndarray]  # "train" | "val" | "test" -> window start rows
     split_val_start: np.ndarray    # (S,) relative row where each series' validation part starts
-    example: pd.DataFrame          # the last seq_len raw rows of one series: a valid prediction request
+    example: pd.DataFrame          # the last spec.context raw rows of one series: a valid prediction request
     report: dict = field(default_factory=dict)
 
 
@@ -203,15 +203,15 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
     return Prepared(spec, panel, starts, split.val_start, example, report)
 
 
-def _example(schema: Schema, series: pd.DataFrame, seq_len: int, horizon: int) -> pd.DataFrame:
-    """A valid prediction request as a user would send it (original columns, ISO timestamps): `seq_len`
-    (the spec's context) observed rows of one series, then, with known covariates, `horizon` future rows with the target empty."""
+def _example(schema: Schema, series: pd.DataFrame, context: int, horizon: int) -> pd.DataFrame:
+    """A valid prediction request as a user would send it (original columns, ISO timestamps): `context`
+    observed rows of one series, then, with known covariates, `horizon` future rows with the target empty."""
     observed = series[series[TARGET].notna()]
     if schema.known_covariates:
-        rows = observed.tail(seq_len + horizon).copy()
+        rows = observed.tail(context + horizon).copy()
         rows.loc[rows.index[-horizon:], TARGET] = np.nan
     else:
-        rows = observed.tail(seq_len)
+        rows = observed.tail(context)
     out = pd.DataFrame(index=range(len(rows)))
     if schema.id_col:
         out[schema.id_col] = rows[ID].to_numpy()

@@ -70,12 +70,14 @@ class Forecaster(nn.Module):
             return x, future, torch.zeros_like(x[:, :1, :1]), torch.ones_like(x[:, :1, :1])
         loc = x[:, :, :1].mean(dim=1, keepdim=True)                             # (B, 1, 1)
         spread = x[:, :, :1].std(dim=1, keepdim=True, unbiased=False) + 1e-5    # (B, 1, 1)
-        x = torch.cat([(x[:, :, :1] - loc) / spread, x[:, :, 1:]], dim=2)
         j = self.config.lag_feature
+        target_like = [0, j] if j >= 0 else [0]                                 # the target and its lag
+        x = x.clone()
+        x[:, :, target_like] = (x[:, :, target_like] - loc) / spread
         if j >= 0:
-            k = j - (self.config.n_features - self.config.n_known)              # its column in `future`
-            x = torch.cat([x[:, :, :j], (x[:, :, j:j + 1] - loc) / spread, x[:, :, j + 1:]], dim=2)
-            future = torch.cat([future[:, :, :k], (future[:, :, k:k + 1] - loc) / spread, future[:, :, k + 1:]], dim=2)
+            k = j - (self.config.n_features - self.config.n_known)              # the lag's column in `future`
+            future = future.clone()
+            future[:, :, k:k + 1] = (future[:, :, k:k + 1] - loc) / spread
         return x, future, loc, spread
 
     def summary(self, x: torch.Tensor) -> torch.Tensor:
