@@ -18,6 +18,8 @@ class ModelConfig:
     aggregator: str = field(default="mean", metadata={"help": "Aggregation over time: mean|learnable|weighted|attention."})
     quantiles: tuple[float, ...] = field(default=(0.1, 0.5, 0.9), metadata={"help": "Comma-separated quantiles to forecast (the median is the point forecast)."})
     instance_norm: bool = field(default=True, metadata={"help": "Normalise each input window's target by its own mean/std (and undo it on the output)."})
+    covariate_norm: bool = field(default=True, metadata={"help": "Normalise each past covariate by its own window mean/std too: robust to covariate levels that drift (README); turn off when a covariate's level itself is the signal."})
+    covariate_dropout: float = field(default=0.75, metadata={"help": "In training, the share of windows whose past covariates are hidden (set to their window mean), so the forecast never leans on them alone (README)."})
     norm_first: bool = field(default=True, metadata={"help": "Pre-LN encoder layers (post-LN when off)."})
     activation: str = field(default="gelu", metadata={"help": "Feed-forward activation: gelu|relu."})
     target_skip: bool = field(default=False, metadata={"help": "The head also reads the window's (normalised) target values directly: exact recent levels the pooled summary blurs (helps on ETTh with --lr 3e-4, hurts short smooth series: README)."})
@@ -39,6 +41,8 @@ class ModelConfig:
             raise ConfigError(f"--ff-mult must be at least 1, got {self.ff_mult}")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"--dropout must be in [0, 1), got {self.dropout}")
+        if not 0.0 <= self.covariate_dropout < 1.0:
+            raise ConfigError(f"--covariate-dropout must be in [0, 1), got {self.covariate_dropout}")
         if self.aggregator not in AGGREGATOR_NAMES:
             raise ConfigError(f"--aggregator must be one of {', '.join(AGGREGATOR_NAMES)}, got {self.aggregator!r}")
         if self.activation not in ("gelu", "relu"):

@@ -4,7 +4,9 @@
 
 Feature 0 of x is the target; the last K features of x are known for the future, and `future` holds their
 values over the horizon (calendar features, known covariates, the seasonal lag channel: the target one
-season earlier, which instance normalisation puts on the target's scale). Besides the pooled summary, the head reads the
+season earlier, which instance normalisation puts on the target's scale). The features in between are past
+covariates, each normalised by its own window mean/std with `covariate_norm`; in training, `covariate_dropout`
+hides them from a share of the windows. Besides the pooled summary, the head reads the
 window's normalised target itself (`target_skip`) and, with `naive_level`, forecasts the change from its last
 value; the health monitor's order check therefore looks at the encoder path (`summary`) alone.
 """
@@ -15,6 +17,11 @@ from torch import nn
 
 from models.aggregators import AGGREGATORS
 from models.config import ModelConfig
+
+
+# floor on a past covariate's window spread, in the panel's scaled units (1 = one training-part std): a
+# covariate that barely moves within a window stays near zero instead of having its noise blown up
+COVARIATE_SPREAD_FLOOR = 0.1
 
 
 class TemporalProjection(nn.Module):
@@ -65,20 +72,38 @@ class Forecaster(nn.Module):
 
     def normalise(self, x: torch.Tensor, future: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Each window's target (and its seasonal lag, in x and over the horizon) on the window's own scale
-        (instance normalisation): (x, future, loc, spread), loc and spread to undo it."""
-        if not self.config.instance_norm:
-            return x, future, torch.zeros_like(x[:, :1, :1]), torch.ones_like(x[:, :1, :1])
+        (instance normalisation), and with `covariate_norm` each past covariate on its own: (x, future, loc,
+        spread), loc and spread to undo it on the output."""
+        c = self.config
+        loc, spread = torch.zeros_like(x[:, :1, :1]), torch.ones_like(x[:, :1, :1])
+        x, future = x.clone(), future.clone()
+        n_past = c.n_features - c.n_known                                      # the target and the past covariates
+        if c.covariate_norm and n_past > 1:
+            cov = x[:, :, 1:n_past]
+            x[:, :, 1:n_past] = ((cov - cov.mean(dim=1, keepdim=True))
+                                 / (cov.std(dim=1, keepdim=True, unbiased=False) + COVARIATE_SPREAD_FLOOR))
+        if not c.instance_norm:
+            return x, future, loc, spread
         loc = x[:, :, :1].mean(dim=1, keepdim=True)                             # (B, 1, 1)
         spread = x[:, :, :1].std(dim=1, keepdim=True, unbiased=False) + 1e-5    # (B, 1, 1)
-        j = self.config.lag_feature
+        j = c.lag_feature
         target_like = [0, j] if j >= 0 else [0]                                 # the target and its lag
-        x = x.clone()
         x[:, :, target_like] = (x[:, :, target_like] - loc) / spread
         if j >= 0:
-            k = j - (self.config.n_features - self.config.n_known)              # the lag's column in `future`
-            future = future.clone()
+            k = j - n_past                                                      # the lag's column in `future`
             future[:, :, k:k + 1] = (future[:, :, k:k + 1] - loc) / spread
         return x, future, loc, spread
+
+    def hide_covariates(self, x: torch.Tensor) -> torch.Tensor:
+        """Training only: zero the past covariates (their window mean, once normalised) in a random share
+        `covariate_dropout` of the windows, so the model also learns to forecast from the target alone."""
+        n_past = self.config.n_features - self.config.n_known
+        if n_past < 2 or not self.config.covariate_dropout:
+            return x
+        keep = (torch.rand(x.shape[0], 1, 1, device=x.device) >= self.config.covariate_dropout).to(x.dtype)
+        x = x.clone()
+        x[:, :, 1:n_past] = x[:, :, 1:n_past] * keep
+        return x
 
     def summary(self, x: torch.Tensor) -> torch.Tensor:
         """The encoder path on a normalised window: projection (positions added) -> encoder -> aggregator."""
@@ -86,6 +111,8 @@ class Forecaster(nn.Module):
 
     def forward(self, x: torch.Tensor, future: torch.Tensor) -> torch.Tensor:
         x, future, loc, spread = self.normalise(x, future)
+        if self.training:
+            x = self.hide_covariates(x)
         y = self.head(self.summary(x), future, x[:, :, 0])                    # (B, H, Q)
         if self.config.naive_level:       # the head forecasts the change from the last value
             y = y + x[:, -1:, :1]

@@ -81,3 +81,40 @@ def test_instance_norm_puts_the_seasonal_lag_channel_on_the_target_scale():
     moved_future[:, :, 0] = 3.0 * future[:, :, 0] + 5.0
     with torch.no_grad():
         torch.testing.assert_close(model(moved_x, moved_future), 3.0 * model(x, future) + 5.0, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("covariate_norm", [True, False])
+def test_covariate_norm_sees_each_past_covariate_relative_to_its_window(covariate_norm):
+    """Shift a past covariate's level in every window (a drifting sensor) and flatten another at a huge level:
+    with covariate_norm the forecast does not move; without it, it does (so the test can fail)."""
+    torch.manual_seed(0)
+    config = ModelConfig(d_model=16, n_heads=2, layers=1, dropout=0.0, seq_len=8, horizon=3, n_features=4,
+                         n_known=1, covariate_norm=covariate_norm)  # target, two past covariates, one known
+    model = Forecaster(config).eval()
+    x, future = torch.randn(4, 8, 4), torch.randn(4, 3, 1)
+    x[:, :, 2] = 0.0
+    moved = x.clone()
+    moved[:, :, 1] += torch.randn(4, 1) * 5.0    # each window's covariate level shifted by its own amount
+    moved[:, :, 2] = 1e4                         # a flat covariate, far from its training range
+    with torch.no_grad():
+        same = torch.allclose(model(moved, future), model(x, future), rtol=1e-4, atol=1e-4)
+        assert torch.isfinite(model(moved, future)).all()
+    assert same == covariate_norm
+
+
+def test_covariate_dropout_hides_whole_covariate_blocks_in_training_only():
+    torch.manual_seed(0)
+    config = ModelConfig(d_model=16, n_heads=2, layers=1, dropout=0.0, seq_len=8, horizon=3, n_features=4,
+                         n_known=1, covariate_dropout=0.5)  # target, two past covariates, one known feature
+    model = Forecaster(config)
+    x = torch.randn(2000, 8, 4)
+    hidden = model.hide_covariates(x)
+    gone = (hidden[:, :, 1:3] == 0).all(dim=(1, 2))
+    assert 0.45 < gone.float().mean() < 0.55                                 # about half the windows ...
+    torch.testing.assert_close(hidden[~gone], x[~gone])                      # ... the others untouched
+    torch.testing.assert_close(hidden[:, :, [0, 3]], x[:, :, [0, 3]])        # never the target or known features
+    model.eval()
+    future = torch.randn(5, 3, 1)
+    torch.testing.assert_close(model(x[:5], future), model(x[:5], future))   # nothing random when forecasting
+    with pytest.raises(ConfigError, match="--covariate-dropout"):
+        ModelConfig(covariate_dropout=1.0)
