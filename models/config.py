@@ -54,8 +54,13 @@ class ModelConfig:
             raise ConfigError("--quantiles must include 0.5: the median is the point forecast")
         if min(self.seq_len, self.horizon, self.n_features) < 1 or self.n_known < 0:
             raise ConfigError("seq_len, horizon and n_features must be positive")
-        if self.lag_feature >= 0 and not self.n_features - self.n_known <= self.lag_feature < self.n_features:
+        if self.lag_feature >= 0 and not self.n_past <= self.lag_feature < self.n_features:
             raise ConfigError("the seasonal lag channel must be one of the known features")
+
+    @property
+    def n_past(self) -> int:
+        """Features observed only up to the origin: the target (column 0), then the past covariates."""
+        return self.n_features - self.n_known
 
     @property
     def median_index(self) -> int:

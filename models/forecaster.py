@@ -77,7 +77,7 @@ class Forecaster(nn.Module):
         c = self.config
         loc, spread = torch.zeros_like(x[:, :1, :1]), torch.ones_like(x[:, :1, :1])
         x, future = x.clone(), future.clone()
-        n_past = c.n_features - c.n_known                                      # the target and the past covariates
+        n_past = c.n_past                                                       # the target and the past covariates
         if c.covariate_norm and n_past > 1:
             cov = x[:, :, 1:n_past]
             x[:, :, 1:n_past] = ((cov - cov.mean(dim=1, keepdim=True))
@@ -97,7 +97,7 @@ class Forecaster(nn.Module):
     def hide_covariates(self, x: torch.Tensor) -> torch.Tensor:
         """Training only: zero the past covariates (their window mean, once normalised) in a random share
         `covariate_dropout` of the windows, so the model also learns to forecast from the target alone."""
-        n_past = self.config.n_features - self.config.n_known
+        n_past = self.config.n_past
         if n_past < 2 or not self.config.covariate_dropout:
             return x
         keep = (torch.rand(x.shape[0], 1, 1, device=x.device) >= self.config.covariate_dropout).to(x.dtype)
