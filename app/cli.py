@@ -122,23 +122,35 @@ def compare(data_path, aggregators, seeds, **options):
     print_compare(run_compare(_in_project_run(config), names, seeds))
 
 
+def _test_windows(ctx, param, value: str) -> int | None:
+    """`auto` (None: the pipeline decides) or a positive number of test origins."""
+    if value == "auto":
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise click.BadParameter(f"expected auto or a positive integer, got {value!r}")
+    return int(value)
+
+
 @main.command()
 @click.option("--data", "data_path", required=True, help="CSV (optionally .gz) or Parquet file, long format.")
 @click.option("--peers", default="baseline,nhits,tft", show_default=True, help="Comma-separated pytorch-forecasting reference models: baseline, nhits, tft.")
-@click.option("--seeds", default=1, show_default=True, help="Training runs per model (seeds seed, seed+1, ...).")
+@click.option("--seeds", default=3, show_default=True, help="Training runs per model (seeds seed, seed+1, ...): one seed's score moves by several per cent.")
+@click.option("--test-windows", "test_windows", default="auto", show_default=True, callback=_test_windows,
+              help="Test origins per series, one horizon apart at the end (auto: a test part as long as the validation part of the shortest series).")
 @options_from(DataConfig, ModelConfig, OptimConfig, HealthConfig, TrainConfig,
-              exclude=("data_path", "resume", "model_name", "devices", "num_nodes", "strategy", "accelerator"))
-def benchmark(data_path, peers, seeds, **options):
+              exclude=("data_path", "resume", "model_name", "devices", "num_nodes", "strategy", "accelerator",
+                       "test_windows"))
+def benchmark(data_path, peers, seeds, test_windows, **options):
     """Our model against pytorch-forecasting's Baseline, NHiTS and TFT: same windows, same budget, one table."""
     from app.summary import print_benchmark
     from pipelines.benchmark import benchmark as run_benchmark
 
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    config = given(TrainConfig, options, data_path=data_path, data=given(DataConfig, options),
+    config = given(TrainConfig, options, data_path=data_path, data=given(DataConfig, {**options, "test_windows": test_windows}),
                    model=given(ModelConfig, options), optim=given(OptimConfig, options),
                    health=given(HealthConfig, options))
     names = tuple(p.strip().lower() for p in peers.split(",") if p.strip())
-    print_benchmark(run_benchmark(_in_project_run(config), names, seeds))
+    print_benchmark(run_benchmark(_in_project_run(config), names, seeds, auto_test_windows=test_windows is None))
 
 
 @main.command()

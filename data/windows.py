@@ -65,6 +65,15 @@ def min_length(seq_len: int, horizon: int, val_fraction: float, test_windows: in
         n += 1
 
 
+def validation_sized_test_windows(length: int, seq_len: int, horizon: int, val_fraction: float, lag: int = 0) -> int:
+    """Test origins for a test part as long as the validation part of a series of `length` (the benchmark's
+    default: more origins, a steadier score), fewer where the series could not also hold a training window; >= 1."""
+    windows = max(1, int(np.ceil(val_fraction * length)) // horizon)
+    while windows > 1 and min_length(seq_len, horizon, val_fraction, windows, lag) > length:
+        windows -= 1
+    return windows
+
+
 def window_starts(panel: Panel, split: Split, seq_len: int, horizon: int, lag: int = 0) -> dict[str, np.ndarray]:
     """Global start rows of the train, val and test windows.
 

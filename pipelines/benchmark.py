@@ -15,7 +15,8 @@ import mlflow
 import pandas as pd
 
 from data.io import read_validated
-from data.prepare import prepare_training
+from data.prepare import Prepared, prepare_training
+from data.windows import validation_sized_test_windows
 from models.config import ConfigError
 from pipelines.config import TrainConfig
 from pipelines.evaluate import log_accuracy, score
@@ -89,12 +90,26 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([table, naive], ignore_index=True)
 
 
-def benchmark(config: TrainConfig, peers: tuple[str, ...], seeds: int) -> BenchmarkResult:
+def _with_test_windows(config: TrainConfig, prepared: Prepared) -> tuple[TrainConfig, Prepared]:
+    """The benchmark's default test part: as long as the validation part of the shortest series."""
+    spec = prepared.spec
+    windows = validation_sized_test_windows(int(prepared.panel.lengths.min()), spec.seq_len, spec.horizon,
+                                            config.data.val_fraction, spec.lag)
+    if windows == config.data.test_windows:
+        return config, prepared
+    config = replace(config, data=replace(config.data, test_windows=windows))
+    return config, read_validated(config.data_path, lambda frame: prepare_training(frame, config.data))
+
+
+def benchmark(config: TrainConfig, peers: tuple[str, ...], seeds: int, auto_test_windows: bool = False) -> BenchmarkResult:
+    """`auto_test_windows` replaces `config.data.test_windows` by a validation-sized test part (the CLI's default)."""
     unknown = [p for p in peers if p not in PEERS]
     if unknown or seeds < 1:
         raise ConfigError(f"--peers must name some of {', '.join(PEERS)} (got {','.join(peers) or 'none'}) "
                           "and --seeds must be positive")
     prepared = read_validated(config.data_path, lambda frame: prepare_training(frame, config.data))
+    if auto_test_windows:
+        config, prepared = _with_test_windows(config, prepared)
     quantiles = config.model.quantiles
     use_store(config.tracking_uri, config.experiment)
     with mlflow.start_run(tags={"forecast.kind": "benchmark"}) as parent:
@@ -105,6 +120,7 @@ def benchmark(config: TrainConfig, peers: tuple[str, ...], seeds: int) -> Benchm
             mlflow.log_params({"peers": ",".join(peers), "seeds": seeds, "data_path": str(config.data_path),
                                "seq_len": prepared.spec.seq_len, "horizon": prepared.spec.horizon,
                                "test_windows": config.data.test_windows,
+                               "test_windows_source": "validation-sized" if auto_test_windows else "given",
                                **{f"budget.{k}": v for k, v in vars(budget).items()}})
             rows = []
             for k in range(seeds):

@@ -10,7 +10,7 @@ def test_benchmark_scores_every_model_on_the_same_windows(tmp_path, make_frame, 
     make_frame(n_series=2, length=150).to_csv(tmp_path / "d.csv", index=False)
     result = CliRunner().invoke(main, ["benchmark", "--data", str(tmp_path / "d.csv"), "--tracking-uri", tracking_uri,
                                        "--experiment", "bench", "--max-epochs", "1", "--seq-len", "12", "--horizon", "6",
-                                       "--test-windows", "2", *tiny_model])
+                                       "--seeds", "1", *tiny_model])
     assert result.exit_code == 0, result.output
     for label in ("forecast (ours)", "pf Baseline", "pf NHiTS", "pf TemporalFusionTransformer", "seasonal naive"):
         assert label in result.output
@@ -32,6 +32,9 @@ def test_benchmark_scores_every_model_on_the_same_windows(tmp_path, make_frame, 
         {children["forecast"].data.params["batch_size_resolved"]}
     assert "health.status" in children["forecast"].data.tags  # ours is a full training run, logged not registered
     assert all(v.run_id != children["forecast"].info.run_id for v in client.search_model_versions("name='forecaster'"))
+    # by default the test part is as long as validation: ceil(0.1 * 150) = 15 rows -> 2 origins of 6 per series
+    assert parent.data.params["test_windows"] == "2" and parent.data.params["test_windows_source"] == "validation-sized"
+    assert "test: 2 window(s) per series" in result.output
     assert "nhits/mase" in parent.data.metrics and "forecast/mase" in parent.data.metrics
     assert {"benchmark/table.csv", "benchmark/runs.csv"} <= {a.path for a in client.list_artifacts(parent.info.run_id, "benchmark")}
 
@@ -41,4 +44,13 @@ def test_an_unknown_peer_is_one_line_and_no_run(tmp_path, make_frame, tracking_u
     result = CliRunner().invoke(main, ["benchmark", "--data", str(tmp_path / "d.csv"), "--peers", "nhits,prophet",
                                        "--tracking-uri", tracking_uri, "--experiment", "bench-bad"])
     assert result.exit_code == 1 and "--peers must name some of baseline, nhits, tft (got nhits,prophet)" in result.output
+    assert MlflowClient(tracking_uri).get_experiment_by_name("bench-bad") is None
+
+
+@pytest.mark.parametrize("value", ["0", "some"])
+def test_test_windows_must_be_auto_or_positive(tmp_path, make_frame, tracking_uri, value):
+    make_frame(n_series=1, length=150).to_csv(tmp_path / "d.csv", index=False)
+    result = CliRunner().invoke(main, ["benchmark", "--data", str(tmp_path / "d.csv"), "--test-windows", value,
+                                       "--tracking-uri", tracking_uri, "--experiment", "bench-bad"])
+    assert result.exit_code == 2 and f"expected auto or a positive integer, got '{value}'" in result.output
     assert MlflowClient(tracking_uri).get_experiment_by_name("bench-bad") is None

@@ -7,7 +7,8 @@ from data.config import DataConfig
 from data.prepare import prepare_training
 from data.scaling import SeriesScaler
 from data.schema import ID, TARGET
-from data.windows import Panel, WindowDataset, min_length, ranges, split_points, window_starts
+from data.windows import (Panel, WindowDataset, min_length, ranges, split_points, validation_sized_test_windows,
+                          window_starts)
 
 
 @given(st.lists(st.tuples(st.integers(-5, 20), st.integers(-5, 20)), max_size=8))
@@ -75,6 +76,23 @@ def test_no_window_sees_targets_of_a_later_part(lengths, T, H, test_windows):
     long_enough = lengths >= min_length(T, H, 0.1, test_windows)
     assert set(series["train"].tolist()) >= set(np.flatnonzero(long_enough).tolist())
 
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(20, 3000), st.integers(1, 30), st.integers(1, 48), st.sampled_from([0.05, 0.1, 0.2, 0.45]),
+       st.sampled_from([0, 7, 24]))
+def test_the_benchmark_test_part_is_the_most_validation_sized_origins_that_fit(length, T, H, val_fraction, lag):
+    w = validation_sized_test_windows(length, T, H, val_fraction, lag)
+    val_len = max(H, int(np.ceil(val_fraction * length)))
+    assert w >= 1
+    assert w == 1 or w * H <= val_len                                          # never longer than validation
+    assert w == 1 or min_length(T, H, val_fraction, w, lag) <= length           # and the series still trains
+    more = w + 1                                                                # one more origin breaks a rule
+    assert more * H > np.ceil(val_fraction * length) or min_length(T, H, val_fraction, more, lag) > length
+
+
+def test_etth_gets_72_test_origins():  # 17,420 hourly rows: validation 1,742 rows, 72 whole days of origins
+    assert validation_sized_test_windows(17420, 20, 24, 0.1, 24) == 72
 
 def test_scalers_see_only_the_training_part(make_frame):
     frame = make_frame(n_series=2, length=150)
