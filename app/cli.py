@@ -146,7 +146,8 @@ def benchmark(data_path, peers, seeds, test_windows, **options):
     from pipelines.benchmark import benchmark as run_benchmark
 
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    config = given(TrainConfig, options, data_path=data_path, data=given(DataConfig, {**options, "test_windows": test_windows}),
+    data = given(DataConfig, {**options, "test_windows": test_windows})  # None (auto) leaves the field's default
+    config = given(TrainConfig, options, data_path=data_path, data=data,
                    model=given(ModelConfig, options), optim=given(OptimConfig, options),
                    health=given(HealthConfig, options))
     names = tuple(p.strip().lower() for p in peers.split(",") if p.strip())
