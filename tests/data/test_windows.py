@@ -77,7 +77,6 @@ def test_no_window_sees_targets_of_a_later_part(lengths, T, H, test_windows):
     assert set(series["train"].tolist()) >= set(np.flatnonzero(long_enough).tolist())
 
 
-
 @settings(max_examples=60, deadline=None)
 @given(st.integers(20, 3000), st.integers(1, 30), st.integers(1, 48), st.sampled_from([0.05, 0.1, 0.2, 0.45]),
        st.sampled_from([0, 7, 24]))
@@ -93,6 +92,7 @@ def test_the_benchmark_test_part_is_the_most_validation_sized_origins_that_fit(l
 
 def test_etth_gets_72_test_origins():  # 17,420 hourly rows: validation 1,742 rows, 72 whole days of origins
     assert validation_sized_test_windows(17420, 20, 24, 0.1, 24) == 72
+
 
 def test_scalers_see_only_the_training_part(make_frame):
     frame = make_frame(n_series=2, length=150)
