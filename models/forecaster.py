@@ -43,7 +43,9 @@ class TemporalProjection(nn.Module):
 
 class Head(nn.Module):
     """(z (B, d_model), future (B, H, K), target (B, T)) -> (B, H, Q): an MLP over the summary, the known
-    future and (with `target_skip`) the window's target values themselves."""
+    future and (with `target_skip`) the window's target values themselves; with `known_skip`, plus a linear
+    map of each step's own known features, shared by the steps and zero at the start (the MLP sees the
+    H*K flattened values through one hidden layer, which blurs "this step, one season ago")."""
 
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -51,10 +53,16 @@ class Head(nn.Module):
         n_in = config.d_model + config.horizon * config.n_known + (config.seq_len if self.skip else 0)
         self.net = nn.Sequential(nn.Linear(n_in, config.d_model), nn.GELU(), nn.Dropout(config.dropout),
                                  nn.Linear(config.d_model, config.horizon * self.n_quantiles))
+        self.known = None
+        if config.known_skip and config.n_known:
+            self.known = nn.Linear(config.n_known, self.n_quantiles)              # (B, H, K) -> (B, H, Q)
+            nn.init.zeros_(self.known.weight)
+            nn.init.zeros_(self.known.bias)
 
     def forward(self, z: torch.Tensor, future: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         z = torch.cat([z, future.flatten(1), *([target] if self.skip else [])], dim=1)  # (B, d_model + H*K [+ T])
-        return self.net(z).view(-1, self.horizon, self.n_quantiles)                     # (B, H, Q)
+        y = self.net(z).view(-1, self.horizon, self.n_quantiles)                        # (B, H, Q)
+        return y if self.known is None else y + self.known(future)
 
 
 class Forecaster(nn.Module):
