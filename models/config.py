@@ -24,7 +24,7 @@ class ModelConfig:
     activation: str = field(default="gelu", metadata={"help": "Feed-forward activation: gelu|relu."})
     target_skip: bool = field(default=False, metadata={"help": "The head also reads the window's (normalised) target values directly: exact recent levels the pooled summary blurs (helps on ETTh with --lr 3e-4, hurts short smooth series: README)."})
     known_skip: bool = field(default=False, metadata={"help": "The head also maps each horizon step's own known features (the seasonal lag, the calendar, known covariates) straight to that step's forecast: one linear map shared by all steps, so 'last season at this hour, plus a correction' is a few weights away (README)."})
-    naive_level: bool = field(default=False, metadata={"help": "Forecast the change from the window's last value (the naive forecast, as NHiTS does) rather than the level itself."})
+    naive_level: bool = field(default=True, metadata={"help": "Forecast the change from the window's last value (the naive forecast, as NHiTS does) rather than the level itself."})
     positional_encoding: bool = field(default=True, metadata={"help": "Add sinusoidal positions in temporal_projection (off makes mean/attention pooling blind to time order)."})
     # set from the data, not by the user
     seq_len: int = field(default=20, metadata={"derived": True})

@@ -14,7 +14,7 @@ class TrainConfig:
     health: HealthConfig = HealthConfig()
     max_epochs: int = field(default=30, metadata={"help": "Upper bound on epochs (early stopping usually ends sooner)."})
     max_steps: int = field(default=-1, metadata={"help": "Upper bound on optimiser steps (-1 = no bound)."})
-    batch_size: int | None = field(default=None, metadata={"help": "Windows per batch (auto: 256, or fewer so that an epoch has at least 8 steps on small data)."})
+    batch_size: int | None = field(default=None, metadata={"help": "Windows per batch (auto: 256, or fewer so that an epoch has at least 32 steps on small data)."})
     patience: int = field(default=5, metadata={"help": "Epochs without validation improvement before stopping."})
     seed: int = field(default=0, metadata={"help": "Seed for weights, shuffling and dropout."})
     experiment: str | None = field(default="forecast", metadata={"help": "MLflow experiment name."})
@@ -41,10 +41,11 @@ class TrainConfig:
             raise ConfigError(f"--patience must be positive, got {self.patience}")
 
     def resolved_batch_size(self, n_train_windows: int) -> int:
-        """The given batch size, or 256 capped at an eighth of the training windows (at least 8)."""
+        """The given batch size, or 256 capped so that an epoch has at least 32 steps (and at least 8): small
+        data gets enough optimiser steps within the epoch budget (README)."""
         if self.batch_size is not None:
             return self.batch_size
-        return max(8, min(256, n_train_windows // 8))
+        return max(8, min(256, n_train_windows // 32))
 
     @property
     def world_size(self) -> int:
