@@ -22,7 +22,9 @@ def load_bundle(directory: str | Path) -> tuple[Forecaster, DataSpec]:
     directory = Path(directory)
     checkpoint = torch.load(directory / "model.pt", map_location="cpu", weights_only=True)
     config = {k: tuple(v) if isinstance(v, list) else v for k, v in checkpoint["config"].items()}
-    config.setdefault("covariate_norm", False)   # bundles saved before the option were trained without it
+    # bundles saved before an option existed were trained without it, whatever its default is now
+    config.setdefault("covariate_norm", False)
+    config.setdefault("naive_level", False)
     model = Forecaster(ModelConfig(**config))
     model.load_state_dict(checkpoint["state_dict"])
     model.eval()

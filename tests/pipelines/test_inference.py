@@ -119,13 +119,14 @@ def test_bundle_round_trip_gives_identical_forecasts(make_frame, tmp_path):
     pd.testing.assert_frame_equal(again.predict(_raw(frame)), predictor.predict(_raw(frame)))
 
 
-def test_a_bundle_saved_before_covariate_norm_loads_without_it(make_frame, tmp_path):
-    """Models logged before the option existed were trained on covariates as they are: they must stay so."""
+@pytest.mark.parametrize("option", ["covariate_norm", "naive_level"])
+def test_a_bundle_saved_before_an_option_loads_without_it(make_frame, tmp_path, option):
+    """Models logged before an option existed (now on by default) were trained without it: they must stay so."""
     frame = make_frame(n_series=1, length=80)
     predictor = _predictor(frame)
     save_bundle(tmp_path / "bundle", predictor.model, predictor.spec)
     saved = torch.load(tmp_path / "bundle" / "model.pt", weights_only=True)
-    del saved["config"]["covariate_norm"]
+    del saved["config"][option]
     torch.save(saved, tmp_path / "bundle" / "model.pt")
     model, _ = load_bundle(tmp_path / "bundle")
-    assert predictor.model.config.covariate_norm and not model.config.covariate_norm
+    assert getattr(predictor.model.config, option) and not getattr(model.config, option)
