@@ -25,6 +25,7 @@ class ModelConfig:
     target_skip: bool = field(default=False, metadata={"help": "The head also reads the window's (normalised) target values directly: exact recent levels the pooled summary blurs (on ETTh2 with the naive level: better validation, worse test MASE; README)."})
     known_skip: bool = field(default=False, metadata={"help": "The head also maps each horizon step's own known features (the seasonal lag, the calendar, known covariates) straight to that step's forecast: one linear map shared by all steps, so 'last season at this hour, plus a correction' is a few weights away (README)."})
     naive_level: bool = field(default=True, metadata={"help": "Forecast the change from the window's last value (the naive forecast, as NHiTS does) rather than the level itself."})
+    spread_floor: float = field(default=0.1, metadata={"help": "Added to each window's target spread in instance normalisation, in units of the series' training-part spread: a flat or quiet window (a stuck sensor, a calm night) no longer has its noise, its seasonal lag and its forecast's change blown up (README)."})
     positional_encoding: bool = field(default=True, metadata={"help": "Add sinusoidal positions in temporal_projection (off makes mean/attention pooling blind to time order)."})
     # set from the data, not by the user
     seq_len: int = field(default=20, metadata={"derived": True})
@@ -42,6 +43,8 @@ class ModelConfig:
             raise ConfigError(f"--ff-mult must be at least 1, got {self.ff_mult}")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"--dropout must be in [0, 1), got {self.dropout}")
+        if self.spread_floor <= 0.0:
+            raise ConfigError(f"--spread-floor must be positive, got {self.spread_floor}")
         if not 0.0 <= self.covariate_dropout < 1.0:
             raise ConfigError(f"--covariate-dropout must be in [0, 1), got {self.covariate_dropout}")
         if self.aggregator not in AGGREGATOR_NAMES:

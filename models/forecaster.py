@@ -93,7 +93,7 @@ class Forecaster(nn.Module):
         if not c.instance_norm:
             return x, future, loc, spread
         loc = x[:, :, :1].mean(dim=1, keepdim=True)                             # (B, 1, 1)
-        spread = x[:, :, :1].std(dim=1, keepdim=True, unbiased=False) + 1e-5    # (B, 1, 1)
+        spread = x[:, :, :1].std(dim=1, keepdim=True, unbiased=False) + c.spread_floor   # (B, 1, 1)
         j = c.lag_feature
         target_like = [0, j] if j >= 0 else [0]                                 # the target and its lag
         x[:, :, target_like] = (x[:, :, target_like] - loc) / spread

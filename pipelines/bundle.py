@@ -25,6 +25,7 @@ def load_bundle(directory: str | Path) -> tuple[Forecaster, DataSpec]:
     # bundles saved before an option existed were trained without it, whatever its default is now
     config.setdefault("covariate_norm", False)
     config.setdefault("naive_level", False)
+    config.setdefault("spread_floor", 1e-5)
     model = Forecaster(ModelConfig(**config))
     model.load_state_dict(checkpoint["state_dict"])
     model.eval()

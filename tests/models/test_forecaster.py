@@ -46,6 +46,7 @@ def test_pinball_loss_matches_pytorch_forecasting():
     ({"aggregator": "max"}, "--aggregator must be one of"),
     ({"quantiles": (0.1, 0.9)}, "must include 0.5"),
     ({"quantiles": (0.5, 0.1)}, "increasing"),
+    ({"spread_floor": 0.0}, "--spread-floor must be positive"),
 ])
 def test_bad_config_fails_fast(kwargs, message):
     with pytest.raises(ConfigError, match=message):
@@ -70,10 +71,11 @@ def test_module_optimiser_excludes_biases_and_norms_from_decay():
 def test_instance_norm_puts_the_seasonal_lag_channel_on_the_target_scale():
     """Shift and scale the target and its lag channel together (in the window and over the horizon): the
     forecast moves with them exactly, as it does for the target alone. A lag channel left on the global scale
-    would break this."""
+    would break this. (The spread floor, a fixed amount in the series' own units, is not scaled with the
+    window, so it is made negligible here.)"""
     torch.manual_seed(0)
     config = ModelConfig(d_model=16, n_heads=2, layers=1, dropout=0.0, seq_len=8, horizon=3, n_features=3,
-                         n_known=2, lag_feature=1)   # features: target, lag (known), one calendar feature
+                         n_known=2, lag_feature=1, spread_floor=1e-6)   # target, lag (known), one calendar feature
     model = Forecaster(config).eval()
     x, future = torch.randn(4, 8, 3), torch.randn(4, 3, 2)
     moved_x, moved_future = x.clone(), future.clone()
@@ -81,6 +83,26 @@ def test_instance_norm_puts_the_seasonal_lag_channel_on_the_target_scale():
     moved_future[:, :, 0] = 3.0 * future[:, :, 0] + 5.0
     with torch.no_grad():
         torch.testing.assert_close(model(moved_x, moved_future), 3.0 * model(x, future) + 5.0, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("floor, bounded", [(ModelConfig.spread_floor, True), (1e-5, False)])
+def test_a_flat_window_does_not_blow_up_its_seasonal_lag(floor, bounded):
+    """A stuck sensor: the target is flat over the window, its lag channel (yesterday) is not. With the spread
+    floor the normalised lag stays within |lag - level| / floor; with the old 1e-5 it reaches ~1e5 (so the
+    test can fail), and that is what the encoder and the head were fed."""
+    torch.manual_seed(0)
+    config = ModelConfig(d_model=16, n_heads=2, layers=1, dropout=0.0, seq_len=8, horizon=3, n_features=2,
+                         n_known=1, lag_feature=1, spread_floor=floor)   # target, lag (known)
+    model = Forecaster(config).eval()
+    x, future = torch.full((4, 8, 2), 2.0), 2.0 + torch.randn(4, 3, 1)
+    x[:, :, 1] += torch.randn(4, 8)
+    deviation = max((x[:, :, 1] - 2.0).abs().max(), (future - 2.0).abs().max())
+    nx, nfuture, loc, spread = model.normalise(x, future)
+    largest = max(nx[:, :, 1].abs().max(), nfuture.abs().max())
+    assert largest <= deviation / floor * (1 + 1e-5) and (largest < 100.0) == bounded
+    torch.testing.assert_close(spread, torch.full_like(spread, floor))
+    with torch.no_grad():
+        assert torch.isfinite(model(x, future)).all()
 
 
 @pytest.mark.parametrize("covariate_norm", [True, False])

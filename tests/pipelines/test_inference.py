@@ -119,9 +119,9 @@ def test_bundle_round_trip_gives_identical_forecasts(make_frame, tmp_path):
     pd.testing.assert_frame_equal(again.predict(_raw(frame)), predictor.predict(_raw(frame)))
 
 
-@pytest.mark.parametrize("option", ["covariate_norm", "naive_level"])
-def test_a_bundle_saved_before_an_option_loads_without_it(make_frame, tmp_path, option):
-    """Models logged before an option existed (now on by default) were trained without it: they must stay so."""
+@pytest.mark.parametrize("option, before", [("covariate_norm", False), ("naive_level", False), ("spread_floor", 1e-5)])
+def test_a_bundle_saved_before_an_option_loads_without_it(make_frame, tmp_path, option, before):
+    """Models logged before an option existed were trained with what the code did then: they must stay so."""
     frame = make_frame(n_series=1, length=80)
     predictor = _predictor(frame)
     save_bundle(tmp_path / "bundle", predictor.model, predictor.spec)
@@ -129,4 +129,4 @@ def test_a_bundle_saved_before_an_option_loads_without_it(make_frame, tmp_path, 
     del saved["config"][option]
     torch.save(saved, tmp_path / "bundle" / "model.pt")
     model, _ = load_bundle(tmp_path / "bundle")
-    assert getattr(predictor.model.config, option) and not getattr(model.config, option)
+    assert getattr(predictor.model.config, option) != before and getattr(model.config, option) == before
