@@ -80,8 +80,8 @@ class Forecaster(nn.Module):
 
     def normalise(self, x: torch.Tensor, future: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Each window's target (and its seasonal lag, in x and over the horizon) on the window's own scale
-        (instance normalisation), and with `covariate_norm` each past covariate on its own: (x, future, loc,
-        spread), loc and spread to undo it on the output."""
+        (instance normalisation: its mean, and its std plus `spread_floor`), and with `covariate_norm` each past
+        covariate on its own: (x, future, loc, spread), loc and spread to undo it on the output."""
         c = self.config
         loc, spread = torch.zeros_like(x[:, :1, :1]), torch.ones_like(x[:, :1, :1])
         x, future = x.clone(), future.clone()
