@@ -10,6 +10,10 @@ from data.prepare import DataSpec
 from models.config import ModelConfig
 from models.forecaster import Forecaster
 
+# options added after bundles were first saved, with what the code computed before each existed: an older
+# bundle keeps computing that, whatever the option's default is now
+BEFORE_OPTION = {"covariate_norm": False, "naive_level": False, "spread_floor": 1e-5}
+
 
 def save_bundle(directory: Path, model: Forecaster, spec: DataSpec) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
@@ -21,11 +25,7 @@ def save_bundle(directory: Path, model: Forecaster, spec: DataSpec) -> Path:
 def load_bundle(directory: str | Path) -> tuple[Forecaster, DataSpec]:
     directory = Path(directory)
     checkpoint = torch.load(directory / "model.pt", map_location="cpu", weights_only=True)
-    config = {k: tuple(v) if isinstance(v, list) else v for k, v in checkpoint["config"].items()}
-    # bundles saved before an option existed were trained without it, whatever its default is now
-    config.setdefault("covariate_norm", False)
-    config.setdefault("naive_level", False)
-    config.setdefault("spread_floor", 1e-5)
+    config = {**BEFORE_OPTION, **{k: tuple(v) if isinstance(v, list) else v for k, v in checkpoint["config"].items()}}
     model = Forecaster(ModelConfig(**config))
     model.load_state_dict(checkpoint["state_dict"])
     model.eval()

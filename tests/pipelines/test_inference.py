@@ -12,7 +12,7 @@ from data.prepare import prepare_training
 from data.windows import WindowDataset
 from models.config import ModelConfig
 from models.forecaster import Forecaster
-from pipelines.bundle import load_bundle, save_bundle
+from pipelines.bundle import BEFORE_OPTION, load_bundle, save_bundle
 from pipelines.inference import Predictor
 
 
@@ -119,7 +119,7 @@ def test_bundle_round_trip_gives_identical_forecasts(make_frame, tmp_path):
     pd.testing.assert_frame_equal(again.predict(_raw(frame)), predictor.predict(_raw(frame)))
 
 
-@pytest.mark.parametrize("option, before", [("covariate_norm", False), ("naive_level", False), ("spread_floor", 1e-5)])
+@pytest.mark.parametrize("option, before", BEFORE_OPTION.items())
 def test_a_bundle_saved_before_an_option_loads_without_it(make_frame, tmp_path, option, before):
     """Models logged before an option existed were trained with what the code did then: they must stay so."""
     frame = make_frame(n_series=1, length=80)
