@@ -198,3 +198,36 @@ def test_a_step_budget_shorter_than_an_epoch_still_validates_and_registers(tmp_p
     assert result.exit_code == 0, result.output
     run = MlflowClient(tracking_uri).get_run(MlflowClient(tracking_uri).search_model_versions("name='fewsteps'")[0].run_id)
     assert run.data.metrics["steps"] == 3 and "best_val_loss" in run.data.metrics
+
+
+def test_a_file_of_integer_columns_trains_and_predicts_through_the_cli_and_the_pyfunc(tmp_path, make_frame,
+                                                                                      tracking_uri, tiny_model):
+    """Counts as the target, a 0/1 flag and a weekday as covariates, all int64 when read back: MLflow refuses
+    int64 for a double column of a signature, so this file once trained and then could not be forecast."""
+    frame = make_frame(n_series=2, length=150)
+    frame["value"] = frame["value"].round().astype("int64")
+    frame["promo"] = (frame.index % 5 == 0).astype("int64") * 3
+    frame["weekday"] = frame["timestamp"].dt.dayofweek.astype("int64")
+    frame = frame.drop(columns="cov0")
+    result = _train(tmp_path, frame, tracking_uri, "counts", *tiny_model)
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "sales.csv"
+    assert pd.read_csv(path).dtypes[["value", "promo", "weekday"]].tolist() == ["int64"] * 3
+
+    out = tmp_path / "next.csv"
+    result = CliRunner().invoke(main, ["predict", "--model", "models:/counts/1", "--data", str(path),
+                                       "--output", str(out), "--tracking-uri", tracking_uri])
+    assert result.exit_code == 0, result.output
+    cli = pd.read_csv(out)
+    assert len(cli) == 2 * 6 and cli["prediction"].notna().all()
+
+    script = textwrap.dedent(f"""
+        import mlflow, pandas as pd
+        out = mlflow.pyfunc.load_model("models:/counts/1").predict(pd.read_csv({str(path)!r}))
+        out.to_csv({str(tmp_path / 'pyfunc.csv')!r}, index=False)
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"MLFLOW_TRACKING_URI": tracking_uri}
+    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "pyfunc.csv"), cli)
