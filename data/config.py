@@ -18,7 +18,8 @@ class DataConfig:
     horizon: int | None = field(default=None, metadata={"help": "Forecast horizon (default from the frequency: 24 hourly, 48 half-hourly, 7 daily, 12 monthly, ...)."})
     val_fraction: float = field(default=0.1, metadata={"help": "Share of each series (at least one horizon) held out for validation, before the test part."})
     test_windows: int = field(default=1, metadata={"help": "Test forecast origins per series, one horizon apart at the end of each series."})
-    seasonal_lag: bool = field(default=True, metadata={"help": "Add the target one season earlier as an input channel, known over the horizon too (the seasonal-naive forecast): a window shorter than a season still sees the same hour yesterday. Off by itself where the horizon exceeds the season or the series are too short for seq_len + a season."})
+    season_length: int | None = field(default=None, metadata={"help": "Rows per season (12 monthly, 4 quarterly, 24 hourly, ...; 1 = none), statsforecast's name: drives the seasonal lag channel, seasonal MASE and fallbacks (default: from the frequency; integer time: found in the autocorrelation)."})
+    seasonal_lag: bool = field(default=True, metadata={"help": "Add the target one season earlier as an input channel, known over the horizon too (the seasonal-naive forecast): a window shorter than a season still sees the same hour yesterday. Over a horizon longer than the season it repeats the last season."})
 
     def __post_init__(self):
         if self.fill not in FILLS:
@@ -27,6 +28,8 @@ class DataConfig:
             raise DataError(f"--seq-len must be a positive integer, got {self.seq_len}")
         if self.horizon is not None and self.horizon < 1:
             raise DataError(f"--horizon must be a positive integer, got {self.horizon}")
+        if self.season_length is not None and self.season_length < 1:
+            raise DataError(f"--season-length must be a positive integer, got {self.season_length}")
         if not 0.0 < self.val_fraction < 0.5:
             raise DataError(f"--val-fraction must be in (0, 0.5), got {self.val_fraction}")
         if self.test_windows < 1:

@@ -7,7 +7,7 @@
 turns new rows into inputs exactly as training did; it is saved with the model as JSON.
 """
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -17,8 +17,9 @@ from data.config import DataConfig
 from data.errors import DataError
 from data.frequency import Frequency, infer_frequency, regularise
 from data.scaling import SeriesScaler
+from data.season import detect_season
 from data.schema import ID, TARGET, TIME, Schema, canonical, detect
-from data.windows import Panel, min_length, split_points, window_starts
+from data.windows import Panel, WindowDataset, first_origin, split_points, window_starts
 
 log = logging.getLogger("forecast")
 
@@ -56,8 +57,12 @@ class DataSpec:
 
     @property
     def context(self) -> int:
-        """History rows a forecast needs: the input window and, with the lag channel, one season before it."""
-        return self.seq_len + self.lag
+        """History rows a forecast needs: the input window and, with the lag channel, at least one season."""
+        return first_origin(self.seq_len, self.lag)
+
+    def dataset(self, panel: Panel, starts: np.ndarray) -> WindowDataset:
+        """The windows starting at `starts`, the seasonal lag channel repeating the last season over the horizon."""
+        return WindowDataset(panel.values, starts, self.seq_len, self.horizon, panel.n_known, self.lag_feature, self.lag)
 
     @property
     def n_known(self) -> int:
@@ -103,28 +108,40 @@ def build_panel(regular: pd.DataFrame, spec: DataSpec, scaler: SeriesScaler) -> 
 
 
 def seasonal_lag(target: np.ndarray, offsets: np.ndarray, lag: int) -> np.ndarray:
-    """The target `lag` rows earlier within each series (NaN for a series' first `lag` rows)."""
-    out = np.full(len(target), np.nan)
+    """The target `lag` rows earlier within each series; a series' first `lag` rows, which have no season
+    before them, get their own value (a seasonal change of zero). Only input rows can be among those: no window
+    forecasts a row before `first_origin`."""
+    out = target.astype(np.float64, copy=True)
     position = np.arange(len(target)) - np.repeat(offsets[:-1], np.diff(offsets))
     rows = np.flatnonzero(position >= lag)
     out[rows] = target[rows - lag]
     return out
 
 
-def _lag(config: DataConfig, freq: Frequency, horizon: int, lengths: pd.Series) -> int:
-    """The seasonal lag to use: one season, unless it is off, there is no season, the horizon would reach past
-    it (the lag of a later step is not yet observed), or it would make a usable series too short."""
+def _season(config: DataConfig, freq: Frequency, regular: pd.DataFrame) -> tuple[Frequency, str]:
+    """The season: given, else the frequency's, else (integer time) the autocorrelation's; and where it came from."""
+    if config.season_length is not None:
+        return replace(freq, season_length=config.season_length), "given"
+    if freq.kind != "int":
+        return freq, "frequency"
+    found = detect_season(regular)
+    scores = ", ".join(f"{m}: {v:+.2f}" for m, v in found.scores.items())
+    if found.season == 1:
+        log.warning("integer time and no season in the autocorrelation (median over series, lag: value "
+                    f"{scores}): forecasting without one; give --season-length N if the data has one "
+                    "(12 monthly, 4 quarterly, 7 daily, 24 hourly)")
+        return freq, "none"
+    log.info(f"integer time: season {found.season} found in the autocorrelation of the differences "
+             f"({found.scores[found.season]:+.2f}, median over {found.series} series); --season-length N sets "
+             "another (1 = none)")
+    return replace(freq, season_length=found.season), "autocorrelation"
+
+
+def _lag(config: DataConfig, freq: Frequency) -> int:
+    """The seasonal lag channel: one season, unless it is off or there is no season. Over a horizon longer than
+    the season it repeats the last observed season, as the seasonal-naive forecast does."""
     m = freq.season_length
-    if not config.seasonal_lag or m <= 1:
-        return 0
-    if horizon > m:
-        log.debug(f"seasonal lag channel off: the horizon ({horizon}) is longer than the season ({m})")
-        return 0
-    args = (config.seq_len, horizon, config.val_fraction, config.test_windows)
-    if ((lengths >= min_length(*args)) & (lengths < min_length(*args, lag=m))).any():
-        log.debug(f"seasonal lag channel off: some series are too short for seq_len {config.seq_len} + a season ({m})")
-        return 0
-    return m
+    return m if config.seasonal_lag and m > 1 else 0
 
 
 def _covariate_warnings(train: pd.DataFrame, raw: pd.DataFrame, columns: list[str]) -> list[str]:
@@ -153,16 +170,18 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
     horizon = config.horizon or freq.default_horizon
     value_columns = [TARGET, *schema.covariates, *schema.known_covariates]
     regular, gaps = regularise(frame, freq, value_columns, config.fill)
+    freq, season_source = _season(config, freq, regular)
 
     lengths = regular.groupby(ID, sort=False).size()
-    lag = _lag(config, freq, horizon, lengths)
-    need = min_length(config.seq_len, horizon, config.val_fraction, config.test_windows, lag)
+    lag = _lag(config, freq)
+    first = first_origin(config.seq_len, lag)
+    need = first + horizon
     short = lengths.index[lengths < need].tolist()
     warnings = []
     if short:
-        warnings.append(f"skipped {len(short)} series shorter than {need} points (seq_len {config.seq_len} + "
-                        f"{f'+ seasonal lag {lag} ' if lag else ''}horizon {horizon} + validation + "
-                        f"{config.test_windows} test window(s)): "
+        warnings.append(f"{len(short)} series shorter than {need} points (seq_len {config.seq_len}"
+                        f"{f', a season of {lag}' if lag > config.seq_len else ''} + horizon {horizon}) give no "
+                        f"training window; they are still forecast: "
                         f"{', '.join(map(repr, short[:10]))}{' ...' if len(short) > 10 else ''}")
         regular = regular[~regular[ID].isin(short)].reset_index(drop=True)
     if regular.empty:
@@ -170,7 +189,7 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
                         f"{config.seq_len} and horizon {horizon}; the longest has {int(lengths.max())}")
 
     lengths = regular.groupby(ID, sort=False).size().to_numpy()
-    split = split_points(lengths, horizon, config.val_fraction, config.test_windows)
+    split = split_points(lengths, horizon, config.val_fraction, config.test_windows, first)
     position = regular.groupby(ID, sort=False).cumcount().to_numpy()
     in_train = position < np.repeat(split.val_start, lengths)
     train_part = regular[in_train]
@@ -192,6 +211,8 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
     report = {
         "series": int(len(panel.ids)), "series_skipped": short, "rows": int(len(raw)),
         "rows_regular": int(len(regular)), "frequency": freq.alias, "season_length": freq.season_length,
+        "season_source": season_source, "series_without_test": int((split.test_start == lengths).sum()),
+        "series_without_validation": int((split.val_start == lengths).sum()),
         "seq_len": config.seq_len, "seasonal_lag": lag, "horizon": horizon, "horizon_source": "given" if config.horizon else "frequency",
         "target": schema.target, "id_col": schema.id_col, "time_col": schema.time_col,
         "covariates": list(schema.covariates), "known_covariates": list(schema.known_covariates),

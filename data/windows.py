@@ -5,8 +5,9 @@ dataset yields ~3,000 windows/s against >150,000/s here (benchmarks/windows.py),
 normalised future target in `decoder_cont`, which this model must never see.
 
 A window starting at global row s reads inputs rows [s, s+T) and targets rows [s+T, s+T+H) of one series.
-With a seasonal lag channel (the target `lag` rows earlier) a window's first row must be at least `lag` rows
-into its series, so that every input row's lag is observed.
+With a seasonal lag channel (the target one season, `lag` rows, earlier) a window's first target must be at least
+a season into its series, so that the lag of every horizon step is observed; over a horizon longer than the
+season the channel repeats the last observed season (the seasonal-naive forecast), never a target of the window.
 """
 from dataclasses import dataclass
 
@@ -43,26 +44,40 @@ def ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Split:
-    """Per series, relative row where validation targets start and where test targets start."""
+    """Per series, relative row where validation targets start and where test targets start (= the series'
+    length where it has no such part)."""
     val_start: np.ndarray   # (S,)
     test_start: np.ndarray  # (S,)
 
 
-def split_points(lengths: np.ndarray, horizon: int, val_fraction: float, test_windows: int) -> Split:
-    """Test = the last `test_windows * horizon` points; validation = max(horizon, val_fraction * n) before."""
-    test_start = lengths - test_windows * horizon
+def first_origin(seq_len: int, lag: int = 0) -> int:
+    """The first target row of a series that a window can forecast: a full input window before it, and with the
+    seasonal lag channel a whole season, so that the lag of every horizon step is observed."""
+    return max(seq_len, lag)
+
+
+def split_points(lengths: np.ndarray, horizon: int, val_fraction: float, test_windows: int,
+                 first: int = 0) -> Split:
+    """Test = the last `test_windows * horizon` points; validation = max(horizon, val_fraction * n) before.
+
+    A series keeps one training window (targets ending at least `first` + horizon rows in) before all else: one
+    too short for a test part too has only validation, one too short for that trains on all its windows."""
     val_len = np.maximum(horizon, np.ceil(val_fraction * lengths).astype(np.int64))
-    return Split(test_start - val_len, test_start)
+    full_test = lengths - test_windows * horizon
+    has_test = full_test - val_len - horizon >= first
+    has_val = ~has_test & (lengths - val_len - horizon >= first)
+    test_start = np.where(has_test, full_test, lengths)
+    val_start = np.where(has_test, full_test - val_len, np.where(has_val, lengths - val_len, lengths))
+    return Split(val_start, test_start)
 
 
 def min_length(seq_len: int, horizon: int, val_fraction: float, test_windows: int, lag: int = 0) -> int:
-    """Shortest series that yields one training window, a validation part and the test windows."""
-    n = seq_len + lag + horizon
-    while True:
-        split = split_points(np.array([n]), horizon, val_fraction, test_windows)
-        if split.val_start[0] - horizon >= seq_len + lag:
-            return n
+    """Shortest series that yields a training window, a validation part and the test windows."""
+    first = first_origin(seq_len, lag)
+    n = first + horizon
+    while split_points(np.array([n]), horizon, val_fraction, test_windows, first).test_start[0] == n:
         n += 1
+    return n
 
 
 def validation_sized_test_windows(length: int, seq_len: int, horizon: int, val_fraction: float, lag: int = 0) -> int:
@@ -78,14 +93,15 @@ def window_starts(panel: Panel, split: Split, seq_len: int, horizon: int, lag: i
     """Global start rows of the train, val and test windows.
 
     train: targets end before validation starts; val: targets inside the validation part; test: origins at
-    test_start, test_start + H, ... . No window's targets cross into a later part.
+    test_start, test_start + H, ... . No window's targets cross into a later part, and no window forecasts a
+    row before `first_origin` (a series shorter than that plus a horizon has no windows).
     """
     off = panel.offsets[:-1]
     n = panel.lengths
-    first = np.full_like(n, seq_len + lag)  # first target row with a full input window (and its lags)
+    first = first_origin(seq_len, lag)
     train = ranges(off + first - seq_len, off + split.val_start - horizon + 1 - seq_len)
     val = ranges(off + np.maximum(split.val_start, first) - seq_len, off + split.test_start - horizon + 1 - seq_len)
-    k = np.where(split.test_start >= seq_len + lag, (n - split.test_start) // horizon, 0)  # origins per series
+    k = np.where(split.test_start >= first, (n - split.test_start) // horizon, 0)  # origins per series
     series = np.repeat(np.arange(len(n)), k)
     test = off[series] + split.test_start[series] + ranges(np.zeros_like(k), k) * horizon - seq_len
     return {"train": train, "val": val, "test": test}
@@ -103,11 +119,14 @@ class WindowDataset(torch.utils.data.Dataset):
     """
     collate_fn = staticmethod(_identity)
 
-    def __init__(self, values: np.ndarray, starts: np.ndarray, seq_len: int, horizon: int, n_known: int):
+    def __init__(self, values: np.ndarray, starts: np.ndarray, seq_len: int, horizon: int, n_known: int,
+                 lag_column: int = -1, lag: int = 0):
         self.values = torch.as_tensor(values, dtype=torch.float32)
         self.starts = torch.as_tensor(starts, dtype=torch.int64)
         self.seq_len, self.horizon, self.n_known = seq_len, horizon, n_known
         self._span = torch.arange(seq_len + horizon)
+        # the seasonal lag channel over a horizon longer than the season: step h reads the lag of step h mod m
+        self._lag = (lag_column, seq_len + torch.arange(horizon) % lag) if lag_column >= 0 and horizon > lag else None
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -118,6 +137,9 @@ class WindowDataset(torch.utils.data.Dataset):
         x = block[:, : self.seq_len]                                        # (B, T, F)
         y = block[:, self.seq_len:, 0]                                      # (B, H)
         future = block[:, self.seq_len:, block.shape[-1] - self.n_known:]   # (B, H, K)
+        if self._lag is not None:
+            column, steps = self._lag
+            future[:, :, column - (block.shape[-1] - self.n_known)] = block[:, steps, column]
         return x, y, future
 
     def __getitem__(self, index):

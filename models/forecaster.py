@@ -7,8 +7,11 @@ values over the horizon (calendar features, known covariates, the seasonal lag c
 season earlier, which instance normalisation puts on the target's scale). The features in between are past
 covariates, each normalised by its own window mean/std with `covariate_norm`; in training, `covariate_dropout`
 hides them from a share of the windows. Besides the pooled summary, the head reads the
-window's normalised target itself (`target_skip`) and, with `naive_level`, forecasts the change from its last
-value; the health monitor's order check therefore looks at the encoder path (`summary`) alone.
+window's normalised target itself (`target_skip`) and forecasts the correction to an anchor: with
+`seasonal_anchor` (where the lag channel exists) a per-step blend of the naive and seasonal-naive forecasts,
+else with `naive_level` the window's last value. The head's last layer starts near zero, so before training
+the forecast is the anchor: a small step budget starts from a strong baseline, not from noise. The health
+monitor's order check therefore looks at the encoder path (`summary`) alone.
 """
 import math
 
@@ -22,6 +25,10 @@ from models.config import ModelConfig
 # floor on a past covariate's window spread, in the panel's scaled units (1 = one training-part std): a
 # covariate that barely moves within a window stays near zero instead of having its noise blown up
 COVARIATE_SPREAD_FLOOR = 0.1
+# the head's last layer starts at this share of its default scale: the forecast starts within a few thousandths
+# of a window's spread of its anchor, and the gradient still reaches every layer at the first step (an exactly
+# zero layer would leave all upstream gradients zero there: dead columns in the gradient-health checks)
+ANCHOR_START = 0.01
 
 
 class TemporalProjection(nn.Module):
@@ -53,6 +60,10 @@ class Head(nn.Module):
         n_in = config.d_model + config.horizon * config.n_known + (config.seq_len if self.skip else 0)
         self.net = nn.Sequential(nn.Linear(n_in, config.d_model), nn.GELU(), nn.Dropout(config.dropout),
                                  nn.Linear(config.d_model, config.horizon * self.n_quantiles))
+        if config.naive_level or config.seasonal_anchor:   # the forecast starts at its anchor (module docstring)
+            with torch.no_grad():
+                self.net[-1].weight.mul_(ANCHOR_START)
+                self.net[-1].bias.zero_()
         self.known = None
         if config.known_skip and config.n_known:
             self.known = nn.Linear(config.n_known, self.n_quantiles)              # (B, H, K) -> (B, H, Q)
@@ -63,6 +74,32 @@ class Head(nn.Module):
         z = torch.cat([z, future.flatten(1), *([target] if self.skip else [])], dim=1)  # (B, d_model + H*K [+ T])
         y = self.net(z).view(-1, self.horizon, self.n_quantiles)                        # (B, H, Q)
         return y if self.known is None else y + self.known(future)
+
+
+class SeasonalBlend(nn.Module):
+    """The anchor where the seasonal lag channel exists: per horizon step, naive + share * (seasonal naive -
+    naive), on normalised inputs -> (B, H, 1). `share` (0 = naive, 1 = seasonal naive) is fitted by least
+    squares on training windows before training, then learned with the rest."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.column = config.lag_feature - config.n_past              # the lag's column in `future`
+        self.share = nn.Parameter(torch.ones(config.horizon))
+
+    def forward(self, x: torch.Tensor, future: torch.Tensor) -> torch.Tensor:
+        last = x[:, -1:, :1]                                          # (B, 1, 1) the naive forecast
+        seasonal = future[:, :, self.column:self.column + 1]          # (B, H, 1) the seasonal naive
+        return last + self.share[None, :, None] * (seasonal - last)
+
+    @torch.no_grad()
+    def fit(self, x: torch.Tensor, future: torch.Tensor, y: torch.Tensor) -> None:
+        """Least squares per step on normalised windows, within [0, 1]; unchanged at a step where the two
+        anchors agree (step m of season m: the last value is itself a season before)."""
+        last = x[:, -1, 0:1]                                          # (B, 1)
+        d, r = future[:, :, self.column] - last, y - last             # (B, H)
+        energy = (d * d).sum(0)
+        share = (d * r).sum(0) / energy.clamp_min(1e-12)
+        self.share.copy_(torch.where(energy > 1e-12, share.clamp(0.0, 1.0), self.share))
 
 
 class Forecaster(nn.Module):
@@ -77,6 +114,20 @@ class Forecaster(nn.Module):
                                              norm=nn.LayerNorm(config.d_model) if config.norm_first else None)
         self.aggregator = AGGREGATORS[config.aggregator](config)
         self.head = Head(config)
+        self.blend = SeasonalBlend(config) if config.seasonal_anchor and config.lag_feature >= 0 else None
+
+    def anchor(self, x: torch.Tensor, future: torch.Tensor) -> torch.Tensor | None:
+        """On normalised inputs: the forecast before any correction, (B, H, 1), or None (forecast the level)."""
+        if self.blend is not None:
+            return self.blend(x, future)
+        return x[:, -1:, :1] if self.config.naive_level else None
+
+    @torch.no_grad()
+    def fit_anchor(self, x: torch.Tensor, future: torch.Tensor, y: torch.Tensor) -> None:
+        """Fit the seasonal blend (if any) on raw training windows: x (B, T, F), future (B, H, K), y (B, H)."""
+        if self.blend is not None:
+            x, future, loc, spread = self.normalise(x, future)
+            self.blend.fit(x, future, (y - loc[:, :, 0]) / spread[:, :, 0])
 
     def normalise(self, x: torch.Tensor, future: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Each window's target (and its seasonal lag, in x and over the horizon) on the window's own scale
@@ -122,6 +173,7 @@ class Forecaster(nn.Module):
         if self.training:
             x = self.hide_covariates(x)
         y = self.head(self.summary(x), future, x[:, :, 0])                    # (B, H, Q)
-        if self.config.naive_level:       # the head forecasts the change from the last value
-            y = y + x[:, -1:, :1]
+        anchor = self.anchor(x, future)
+        if anchor is not None:                                                  # the head forecasts the correction
+            y = y + anchor
         return y * spread + loc

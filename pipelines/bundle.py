@@ -12,7 +12,7 @@ from models.forecaster import Forecaster
 
 # options added after bundles were first saved, with what the code computed before each existed: an older
 # bundle keeps computing that, whatever the option's default is now
-BEFORE_OPTION = {"covariate_norm": False, "naive_level": False, "spread_floor": 1e-5}
+BEFORE_OPTION = {"covariate_norm": False, "naive_level": False, "spread_floor": 1e-5, "seasonal_anchor": False}
 
 
 def save_bundle(directory: Path, model: Forecaster, spec: DataSpec) -> Path:

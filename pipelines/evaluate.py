@@ -53,8 +53,7 @@ def naive_forecasts(raw: np.ndarray, origins: np.ndarray, first_rows: np.ndarray
 
 def evaluate(model: Forecaster, prepared: Prepared, batch_size: int) -> Evaluation:
     starts = prepared.starts["test"]
-    dataset = WindowDataset(prepared.panel.values, starts, prepared.spec.seq_len, prepared.spec.horizon,
-                            prepared.panel.n_known)
+    dataset = prepared.spec.dataset(prepared.panel, starts)
     started = time.perf_counter()
     scaled = predict_scaled(model, dataset, batch_size)
     evaluation = score(prepared, scaled, model.config.quantiles)

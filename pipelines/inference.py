@@ -69,7 +69,7 @@ class Predictor:
         short = lengths.index[lengths < T]
         if not len(short):
             return self._forecast(regular, future, batch_size, progress)[self.columns]
-        need = f"seq_len {spec.seq_len} + seasonal lag {spec.lag}" if spec.lag else f"seq_len {T}"
+        need = f"seq_len {spec.seq_len}, a season {spec.lag}" if spec.lag else f"seq_len {T}"
         log.warning(f"{len(short)} series shorter than {T} rows ({need}) get a "
                     f"{'seasonal-naive/' if spec.freq.season_length > 1 else ''}naive forecast: "
                     f"{', '.join(map(repr, short[:10].tolist()))}{' ...' if len(short) > 10 else ''}")
@@ -126,7 +126,8 @@ class Predictor:
         ends = panel.offsets[1:]
         grid = spec.freq.following(panel.timestamps[ends - 1], H)                      # (S, H)
         x = panel.values[(ends - T)[:, None] + np.arange(T)]                           # (S, T, F)
-        lagged = panel.values[(ends - spec.lag)[:, None] + np.arange(H), 0] if spec.lag else None  # horizon <= lag
+        # the seasonal-naive forecast, in scaled units: the last season, repeated over a longer horizon
+        lagged = panel.values[(ends - spec.lag)[:, None] + np.arange(H) % spec.lag, 0] if spec.lag else None
         fut = self._future_known(panel.ids, grid, future, scaler, rows, lagged)        # (S, H, K)
         self.model.eval()
         starts = range(0, len(x), batch_size)

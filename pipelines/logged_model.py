@@ -5,8 +5,7 @@ from importlib.metadata import version as installed
 from pathlib import Path
 
 import mlflow
-from mlflow.models import infer_signature
-from mlflow.types.schema import AnyType, ColSpec, Schema
+from mlflow.models import ModelSignature, infer_signature
 
 import data
 import models
@@ -28,15 +27,6 @@ def _stage_code(directory: Path) -> Path:
     return directory
 
 
-def _any_typed(inputs: Schema) -> Schema:
-    """The request's columns by name, each typed Any. MLflow enforces a signature before the model sees the
-    frame and refuses int64 for a double column ("Can not safely convert int64 to float64": it upcasts only
-    ints of <= 6 bytes), so a count target or a weekday covariate read from the training file itself could not
-    be forecast; ids, timestamps and values are validated and cast by the model (data/schema.py), with errors
-    naming the column, series and row."""
-    return Schema([ColSpec(AnyType(), spec.name, required=spec.required) for spec in inputs.inputs])
-
-
 def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_name: str | None, tmp: Path) -> str | None:
     """Log the pyfunc under the active run as `model`; with a `model_name`, register a new version and return it."""
     bundle = save_bundle(tmp / "bundle", model, spec)
@@ -46,7 +36,12 @@ def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow\.")
         signature = infer_signature(example, output, params={"batch_size": 1024, "progress": False})
-    signature.inputs = _any_typed(signature.inputs)
+    # no input schema: MLflow enforces one before the model sees the frame and refuses int64 for a double column
+    # ("Can not safely convert int64 to float64": it upcasts only ints of <= 6 bytes), so a count target or a
+    # weekday covariate read from the training file itself could not be forecast; typing the columns Any instead
+    # breaks the scoring server's CSV parsing (it needs a type per column). The model checks its own input
+    # (data/schema.py: the column, series and row of what is wrong); the input example shows the request.
+    signature = ModelSignature(inputs=None, outputs=signature.outputs, params=signature.params)
     requirements = [f"{name}=={installed(name).split('+')[0]}" for name in REQUIREMENTS]
     with warnings.catch_warnings():  # MLflow's hints about integer columns and predict() type hints
         warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow\.")

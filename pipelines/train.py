@@ -21,7 +21,6 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 
 from data.io import read_validated
 from data.prepare import Prepared, prepare_training
-from data.windows import WindowDataset
 from models.health import GradientHealthMonitor, NonFiniteError
 from models.lightning import ForecastModule
 from pipelines.config import TrainConfig
@@ -53,9 +52,8 @@ class TrainResult:
 
 
 def _loaders(prepared: Prepared, batch_size: int, seed: int):
-    p, d = prepared.panel, prepared.spec
-    train = WindowDataset(p.values, prepared.starts["train"], d.seq_len, d.horizon, p.n_known)
-    val = WindowDataset(p.values, prepared.starts["val"], d.seq_len, d.horizon, p.n_known)
+    train = prepared.spec.dataset(prepared.panel, prepared.starts["train"])
+    val = prepared.spec.dataset(prepared.panel, prepared.starts["val"])
     return train.loader(batch_size, shuffle=True, seed=seed), val.loader(batch_size, shuffle=False)
 
 
@@ -126,6 +124,8 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
     steps_per_epoch = math.ceil(len(train_loader) / config.world_size)  # each process sees its share
     total = config.max_steps if config.max_steps > 0 else config.max_epochs * steps_per_epoch
     module = ForecastModule(model_config, config.optim, total)
+    x, y, future = train_loader.dataset.__getitems__(range(min(len(train_loader.dataset), 8192)))
+    module.model.fit_anchor(x, future, y)
     # always on: the per-step non-finite check; --health-every 0 turns off only the periodic checks
     monitor = GradientHealthMonitor(spec.feature_names, config.health)
     reporting = config.health.health_every > 0
@@ -205,7 +205,7 @@ def _log_inputs(config: TrainConfig, prepared: Prepared, module: ForecastModule,
     spec, m = prepared.spec, module.config
     where = ("experiment", "tracking_uri")  # where the run lives: MLflow records it (and `mlflow run` may differ)
     mlflow.log_params({**{k: v for k, v in config.flat().items() if k not in where}, "data.horizon_resolved": spec.horizon,
-                       "data.frequency": spec.freq.alias, "data.season_length": spec.freq.season_length,
+                       "data.frequency": spec.freq.alias, "data.season_length_resolved": spec.freq.season_length,
                        "model.n_features": m.n_features,
                        "model.n_known": m.n_known, "batch_size_resolved": batch_size,
                        "n_parameters": sum(p.numel() for p in module.parameters())})

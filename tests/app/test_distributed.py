@@ -21,8 +21,8 @@ def test_two_process_ddp_gives_one_run_and_one_registered_version(tmp_path, make
     (run,) = client.search_runs([client.get_experiment_by_name("forecast").experiment_id])
     assert run.info.status == "FINISHED" and run.data.params["devices"] == "2"
     assert [str(v.version) for v in client.search_model_versions("name='ddp'")] == ["1"]
-    # 4 series x 133 training windows (the first 12 + 24 rows feed the input window and its seasonal lag)
-    # = 532 windows = 17 batches of 32; each process takes half of them (9, the sampler pads), so 2 epochs
-    # are 18 optimiser steps (a single process would take 34)
-    assert run.data.metrics["steps"] == 18
+    # 4 series x 145 training windows (origins from row 24, a season in, to the validation part 20 + 6 rows
+    # before the end, less a horizon) = 580 windows; each process takes half of them, 290 = 10 batches of 32,
+    # so 2 epochs are 20 optimiser steps (a single process would take 38)
+    assert run.data.metrics["steps"] == 20
     assert run.data.tags["health.status"] == "healthy" and "test_mase" in run.data.metrics

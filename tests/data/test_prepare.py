@@ -13,25 +13,35 @@ def test_prepare_shapes_features_and_report(make_frame):
     prepared = prepare_training(make_frame(n_series=2, length=100), DataConfig(seq_len=10))
     spec, report = prepared.spec, prepared.report
     assert spec.horizon == 24 and report["horizon_source"] == "frequency"
-    assert spec.feature_names == ["value", "cov0", "cal_hour_sin", "cal_hour_cos", "cal_dayofweek_sin",
+    assert spec.feature_names == ["value", "cov0", "value_lag24", "cal_hour_sin", "cal_hour_cos", "cal_dayofweek_sin",
                                   "cal_dayofweek_cos"]
-    assert prepared.panel.values.shape == (200, 6) and spec.n_known == 4
+    assert prepared.panel.values.shape == (200, 7) and spec.n_known == 5
     assert report["windows"]["test"] == 2 and report["windows"]["train"] > 0
-    assert len(prepared.example) == 10
+    assert report["season_length"] == 24 and report["season_source"] == "frequency"
+    assert len(prepared.example) == 24   # a forecast needs a season of history (the lag of every step)
 
 
-def test_short_series_are_skipped_with_a_warning_naming_them(make_frame, caplog):
-    frame = make_frame(n_series=3, length=100)
-    frame = frame[~((frame[ID] == "s1") & (frame.index % 100 >= 30))]
+def test_every_series_with_a_training_window_trains_and_the_rest_are_named(make_frame, caplog):
+    """seq_len 10, season 24, horizon 6: a series trains from 24 + 6 = 30 points; validation and test come
+    from the series long enough to hold them (a test part of 6 needs 30 + validation 6 + 6 = 42 points at this length)."""
+    frame = make_frame(n_series=4, length=100)
+    keep = {"s0": 100, "s1": 40, "s2": 31, "s3": 29}
+    frame = frame[frame.groupby(ID).cumcount() < frame[ID].map(keep)]
     with caplog.at_level(logging.WARNING, logger="forecast"):
-        prepared = prepare_training(frame, DataConfig(seq_len=10))
-    assert prepared.panel.ids.tolist() == ["s0", "s2"]
-    assert "skipped 1 series shorter than" in caplog.text and "'s1'" in caplog.text
+        prepared = prepare_training(frame, DataConfig(seq_len=10, horizon=6))
+    p, starts = prepared.panel, prepared.starts
+    assert p.ids.tolist() == ["s0", "s1", "s2"]
+    trained = {p.ids[i]: int(n) for i, n in zip(*np.unique(p.series_of(starts["train"]), return_counts=True))}
+    assert trained == {"s0": 100 - 6 - 10 - 6 - 24 + 1, "s1": 40 - 6 - 6 - 24 + 1, "s2": 31 - 6 - 24 + 1}
+    assert set(p.ids[p.series_of(starts["val"])]) == {"s0", "s1"}     # s2 is too short to spare a validation part
+    assert set(p.ids[p.series_of(starts["test"])]) == {"s0"}
+    assert prepared.report["series_without_test"] == 2 and prepared.report["series_without_validation"] == 1
+    assert "1 series shorter than 30 points" in caplog.text and "'s3'" in caplog.text and "still forecast" in caplog.text
 
 
 def test_no_series_long_enough_is_an_error(make_frame):
-    with pytest.raises(DataError, match="no series is long enough: each needs at least .* the longest has 100"):
-        prepare_training(make_frame(length=100), DataConfig(seq_len=10, horizon=60))
+    with pytest.raises(DataError, match="no series is long enough: each needs at least 104 .* the longest has 100"):
+        prepare_training(make_frame(length=100), DataConfig(seq_len=10, horizon=80))
 
 
 def test_dead_covariates_are_warned_before_training(make_frame, caplog):
@@ -51,41 +61,63 @@ def test_dead_covariates_are_warned_before_training(make_frame, caplog):
 def test_seasonal_lag_channel_is_the_target_one_season_earlier(make_frame):
     prepared = prepare_training(make_frame(n_series=2, length=300), DataConfig(seq_len=10, horizon=24))
     spec, panel = prepared.spec, prepared.panel
-    assert spec.lag == 24 and spec.context == 34 and prepared.report["seasonal_lag"] == 24
+    assert spec.lag == 24 and spec.context == 24 and prepared.report["seasonal_lag"] == 24
     assert spec.feature_names[:3] == ["value", "cov0", "value_lag24"] and spec.lag_feature == 2
     assert spec.n_known == 5  # the lag and four calendar features are known over the horizon
     for s in range(2):
         rows = np.arange(panel.offsets[s] + 24, panel.offsets[s + 1])
         assert np.array_equal(panel.values[rows, 2], panel.values[rows - 24, 0])
-    # every window's input rows have an observed lag: none starts within the first season of its series
+        first = np.arange(panel.offsets[s], panel.offsets[s] + 24)  # no season before them: their own value
+        assert np.array_equal(panel.values[first, 2], panel.values[first, 0])
+    # every window forecasts from a full season of history on: its horizon's lags are all observed
     for starts in prepared.starts.values():
-        assert (starts - panel.offsets[panel.series_of(starts)] >= 24).all()
-    assert len(prepared.example) == 34
+        assert (starts + spec.seq_len - panel.offsets[panel.series_of(starts)] >= 24).all()
+    assert len(prepared.example) == 24
 
 
-def test_seasonal_lag_never_reads_a_target_at_or_after_the_origin(make_frame):
-    from data.windows import WindowDataset
-
-    prepared = prepare_training(make_frame(n_series=2, length=300), DataConfig(seq_len=10, horizon=24))
+@pytest.mark.parametrize("horizon", [24, 30, 60])
+def test_seasonal_lag_over_the_horizon_is_the_seasonal_naive_forecast_and_never_a_target(make_frame, horizon):
+    """Over a horizon longer than the season (30 or 60 hours, season 24) the channel repeats the last observed
+    season, as seasonal naive does: step h reads the row h mod 24 of the season before the origin."""
+    prepared = prepare_training(make_frame(n_series=2, length=400), DataConfig(seq_len=10, horizon=horizon))
     p, spec = prepared.panel, prepared.spec
+    assert spec.lag == 24
     starts = np.concatenate(list(prepared.starts.values()))
-    dataset = WindowDataset(p.values, starts, spec.seq_len, spec.horizon, p.n_known)
-    x, y, future = dataset.__getitems__(list(range(len(starts))))
+    x, y, future = spec.dataset(p, starts).__getitems__(list(range(len(starts))))
     lag_in_future = future[:, :, spec.lag_feature - (p.values.shape[1] - p.n_known)].numpy()
     origins = starts + spec.seq_len
-    expected = p.values[origins[:, None] + np.arange(24) - 24, 0]          # rows before each origin only
+    expected = p.values[origins[:, None] - 24 + np.arange(horizon) % 24, 0]   # rows before each origin only
     assert np.array_equal(lag_in_future, expected)
 
 
-@pytest.mark.parametrize("config, length, why", [
-    (DataConfig(seq_len=10, horizon=24, seasonal_lag=False), 300, "turned off"),
-    (DataConfig(seq_len=10, horizon=30), 300, "horizon longer than the season"),
-    (DataConfig(seq_len=10, horizon=24), 100, "series too short for seq_len + a season"),
+@pytest.mark.parametrize("config, frame, why", [
+    (DataConfig(seq_len=10, horizon=24, seasonal_lag=False), "hourly", "turned off"),
+    (DataConfig(seq_len=10, horizon=6), "random walk, integer time", "no season in the data"),
+    (DataConfig(seq_len=10, horizon=6, season_length=1), "hourly, integer time", "season 1 given"),
 ])
-def test_seasonal_lag_is_off_where_it_cannot_or_should_not_be_used(config, length, why, make_frame):
-    prepared = prepare_training(make_frame(n_series=2, length=length), config)
+def test_seasonal_lag_is_off_where_it_cannot_or_should_not_be_used(config, frame, why, make_frame):
+    data = make_frame(n_series=2, length=300)
+    if "integer" in frame:
+        data["timestamp"] = data.groupby(ID).cumcount()
+    if "random" in frame:
+        data["value"] = np.random.default_rng(0).normal(size=len(data)).cumsum()
+    prepared = prepare_training(data, config)
     assert prepared.spec.lag == 0 and prepared.spec.lag_feature == -1, why
     assert len(prepared.panel.ids) == 2 and not any("_lag" in f for f in prepared.spec.feature_names)
+
+
+def test_integer_time_takes_the_season_given_or_finds_it(make_frame, caplog):
+    """Integer time says nothing about seasons: --season-length sets one; without it the autocorrelation finds
+    the daily cycle of this hourly data (24), and it drives the lag channel and the seasonal-naive MASE."""
+    frame = make_frame(n_series=3, length=200)
+    frame["timestamp"] = frame.groupby(ID).cumcount()
+    with caplog.at_level(logging.INFO, logger="forecast"):
+        found = prepare_training(frame, DataConfig(seq_len=10, horizon=6))
+    assert found.spec.freq.season_length == 24 and found.spec.lag == 24
+    assert found.report["season_source"] == "autocorrelation" and "season 24 found" in caplog.text
+    given = prepare_training(frame, DataConfig(seq_len=10, horizon=6, season_length=12))
+    assert given.spec.freq.season_length == 12 and given.spec.lag == 12 and given.report["season_source"] == "given"
+    assert given.spec.feature_names[2] == "value_lag12"
 
 
 def _shape(kind, make_frame):
@@ -99,7 +131,7 @@ def _shape(kind, make_frame):
 
 
 @pytest.mark.parametrize("kind, alias, n_series, n_features", [
-    ("30min", "30min", 2, 7), ("monthly", "MS", 2, 5), ("single-no-id-int-time", "1", 1, 1), ("ds-y-names", "h", 2, 7)])
+    ("30min", "30min", 2, 7), ("monthly", "MS", 2, 5), ("single-no-id-int-time", "1", 1, 2), ("ds-y-names", "h", 2, 7)])
 def test_every_conventional_shape_prepares_without_flags(kind, alias, n_series, n_features, make_frame):
     prepared = prepare_training(_shape(kind, make_frame), DataConfig(seq_len=10, horizon=5))
     assert prepared.spec.freq.alias == alias

@@ -148,6 +148,7 @@ def test_known_skip_starts_as_the_plain_head_and_maps_each_step_to_itself():
     torch.manual_seed(0)
     shape = dict(d_model=16, n_heads=2, layers=1, dropout=0.0, seq_len=8, horizon=3, n_features=3, n_known=2,
                  lag_feature=1)   # target, its seasonal lag (known), one calendar feature
+    shape["seasonal_anchor"] = False      # the known path alone (the anchor would move with the lag too)
     plain, skip = Forecaster(ModelConfig(**shape)).eval(), Forecaster(ModelConfig(**shape, known_skip=True)).eval()
     skip.load_state_dict(plain.state_dict(), strict=False)
     x, future = torch.randn(4, 8, 3), torch.randn(4, 3, 2)
@@ -164,3 +165,54 @@ def test_known_skip_starts_as_the_plain_head_and_maps_each_step_to_itself():
     torch.testing.assert_close(change[:, [0, 2], :], torch.zeros(4, 2, 3))
     assert Forecaster(ModelConfig(**{**shape, "n_features": 1, "n_known": 0, "lag_feature": -1},
                                   known_skip=True)).head.known is None   # nothing known: nothing to map
+
+
+def _seasonal_windows(n=64, T=8, H=6, m=4, seed=0):
+    """Windows of a series with season m: x (target, its lag), future (the lag over the horizon, the last
+    season repeated) and y; with `noise` 0 the target repeats its season exactly."""
+    g = torch.Generator().manual_seed(seed)
+    season = torch.randn(n, m, generator=g) * 3.0
+    level = torch.randn(n, 1, generator=g) * 10.0
+    rows = torch.arange(-m, T + H)
+    series = level + season[:, rows % m]                                 # (n, m + T + H)
+    x = torch.stack([series[:, m:m + T], series[:, :T]], dim=-1)        # the target and one season earlier
+    future = series[:, m + T - m + torch.arange(H) % m][:, :, None]      # the last season, repeated
+    return x, future, series[:, m + T:]
+
+
+SEASONAL = dict(d_model=16, n_heads=2, layers=1, dropout=0.0, seq_len=8, horizon=6, n_features=2, n_known=1,
+                lag_feature=1)
+
+
+def test_the_anchored_forecast_starts_at_the_naive_seasonal_blend():
+    """Before training, every quantile is the anchor (within a few thousandths of the window's spread):
+    naive + share * (seasonal naive - naive) per step, on the window's own scale."""
+    torch.manual_seed(0)
+    model = Forecaster(ModelConfig(**SEASONAL)).eval()
+    x, future, _ = _seasonal_windows()
+    with torch.no_grad():
+        model.blend.share.copy_(torch.linspace(0.0, 1.0, 6))
+        out = model(x, future)                                                      # (B, H, Q)
+    last = x[:, -1:, 0]
+    expected = last + torch.linspace(0.0, 1.0, 6) * (future[:, :, 0] - last)        # (B, H)
+    spread = x[:, :, 0].std(dim=1, unbiased=False, keepdim=True) + model.config.spread_floor
+    assert ((out - expected[:, :, None]).abs() / spread[:, :, None]).max() < 0.01
+    # without the lag channel the anchor is the last value (naive level); with neither, no anchor
+    plain = Forecaster(ModelConfig(**{**SEASONAL, "n_features": 1, "n_known": 0, "lag_feature": -1})).eval()
+    assert plain.blend is None
+    with torch.no_grad():
+        assert ((plain(x[:, :, :1], future[:, :, :0]) - last[:, :, None]).abs() / spread[:, :, None]).max() < 0.01
+
+
+@pytest.mark.parametrize("truth, share", [("seasonal", 1.0), ("naive", 0.0)])
+def test_the_anchor_blend_is_fitted_on_training_windows(truth, share):
+    model = Forecaster(ModelConfig(**SEASONAL))
+    x, future, y = _seasonal_windows()
+    if truth == "naive":
+        y = x[:, -1:, 0].expand_as(y)
+    model.fit_anchor(x, future, y)
+    # step 4 (index 3) of season 4: seasonal naive is the last value itself, the blend is moot and kept at 1
+    expected = torch.tensor([share, share, share, 1.0, share, share])
+    torch.testing.assert_close(model.blend.share.detach(), expected, atol=1e-4, rtol=0)
+    old = Forecaster(ModelConfig(**SEASONAL, seasonal_anchor=False))   # bundles from before: no blend at all
+    assert old.blend is None and not any(k.startswith("blend") for k in old.state_dict())

@@ -9,19 +9,20 @@ import torch
 from data.config import DataConfig
 from data.errors import DataError
 from data.prepare import prepare_training
-from data.windows import WindowDataset
 from models.config import ModelConfig
 from models.forecaster import Forecaster
 from pipelines.bundle import BEFORE_OPTION, load_bundle, save_bundle
 from pipelines.inference import Predictor
 
 
-def _predictor(frame, **data):
-    prepared = prepare_training(frame, DataConfig(seq_len=10, horizon=6, **data))
+def _predictor(frame, horizon=6, **data):
+    prepared = prepare_training(frame, DataConfig(seq_len=10, horizon=horizon, **data))
     spec = prepared.spec
-    config = ModelConfig(d_model=16, n_heads=2, layers=1, seq_len=10, horizon=6,
+    config = ModelConfig(d_model=16, n_heads=2, layers=1, seq_len=10, horizon=horizon,
                          n_features=prepared.panel.values.shape[1], n_known=spec.n_known, lag_feature=spec.lag_feature)
-    return Predictor(Forecaster(config), spec)
+    model = Forecaster(config)
+    model.head.net[-1].reset_parameters()  # as after training: the forecast reads every input, not just its anchor
+    return Predictor(model, spec)
 
 
 def _raw(frame):
@@ -53,30 +54,31 @@ def test_short_and_unseen_series_still_get_forecasts(make_frame, caplog):
     out = predictor.predict(_raw(request))
     methods = out.groupby("series_id")["method"].first().to_dict()
     assert methods == {"s0": "model", "s1": "model", "new": "model", "short": "naive", "tiny": "naive"}
-    assert "series shorter than 34 rows (seq_len 10 + seasonal lag 24)" in caplog.text and "'short'" in caplog.text
+    assert "series shorter than 24 rows (seq_len 10, a season 24)" in caplog.text and "'short'" in caplog.text
     # naive repeats the last value; the interval is left empty rather than invented
     assert (out[out["series_id"] == "tiny"]["prediction"] == tiny["value"].iloc[-1]).all()
     assert out[out["series_id"] == "tiny"]["q0.1"].isna().all()
 
 
-@pytest.mark.parametrize("seasonal_lag", [True, False])
-def test_serving_builds_the_inputs_training_built(make_frame, seasonal_lag):
+@pytest.mark.parametrize("seasonal_lag, horizon", [(True, 6), (False, 6), (True, 30)])
+def test_serving_builds_the_inputs_training_built(make_frame, seasonal_lag, horizon):
     """The Predictor on the rows before a test origin forecasts what the model forecasts on that test window of
-    the training panel (seasonal lag channel and calendar included): no train/serve skew."""
+    the training panel (seasonal lag channel, over a horizon longer than the season too, and calendar included):
+    no train/serve skew."""
     frame = make_frame(n_series=2, length=120)
-    predictor = _predictor(frame, seasonal_lag=seasonal_lag)
-    prepared = prepare_training(frame, DataConfig(seq_len=10, horizon=6, seasonal_lag=seasonal_lag))
+    predictor = _predictor(frame, horizon=horizon, seasonal_lag=seasonal_lag)
+    prepared = prepare_training(frame, DataConfig(seq_len=10, horizon=horizon, seasonal_lag=seasonal_lag))
     spec, p, starts = prepared.spec, prepared.panel, prepared.starts["test"]
     assert spec.lag == (24 if seasonal_lag else 0) and len(starts) == 2
-    x, _, future = WindowDataset(p.values, starts, 10, 6, p.n_known).__getitems__([0, 1])
+    x, _, future = spec.dataset(p, starts).__getitems__([0, 1])
     predictor.model.eval()
     with torch.no_grad():
         scaled = predictor.model(x, future).sort(dim=-1).values[:, :, 1].numpy().astype(np.float64)  # medians
     expected = spec.scaler.inverse(scaled[:, :, None], spec.scaler.rows_for(p.ids))[:, :, 0]
-    history = frame.groupby("series_id").head(120 - 6)                                 # rows before each origin
+    history = frame.groupby("series_id").head(120 - horizon)                           # rows before each origin
     out = predictor.predict(_raw(history))
     assert set(out["method"]) == {"model"}
-    np.testing.assert_allclose(out["prediction"].to_numpy().reshape(2, 6), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(out["prediction"].to_numpy().reshape(2, horizon), expected, rtol=1e-5, atol=1e-5)
 
 
 def test_seasonal_naive_fallback_when_a_season_is_there(make_frame):
@@ -127,6 +129,8 @@ def test_a_bundle_saved_before_an_option_loads_without_it(make_frame, tmp_path, 
     save_bundle(tmp_path / "bundle", predictor.model, predictor.spec)
     saved = torch.load(tmp_path / "bundle" / "model.pt", weights_only=True)
     del saved["config"][option]
+    old = Forecaster(ModelConfig(**{**saved["config"], option: before})).state_dict()  # what the old code saved
+    saved["state_dict"] = {k: v for k, v in saved["state_dict"].items() if k in old}
     torch.save(saved, tmp_path / "bundle" / "model.pt")
     model, _ = load_bundle(tmp_path / "bundle")
     assert getattr(predictor.model.config, option) != before and getattr(model.config, option) == before
