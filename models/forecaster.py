@@ -77,29 +77,44 @@ class Head(nn.Module):
 
 
 class SeasonalBlend(nn.Module):
-    """The anchor where the seasonal lag channel exists: per horizon step, naive + share * (seasonal naive -
-    naive), on normalised inputs -> (B, H, 1). `share` (0 = naive, 1 = seasonal naive) is fitted by least
-    squares on training windows before training, then learned with the rest."""
+    """The anchor where the seasonal lag channel exists, on normalised inputs -> (B, H, 1): per horizon step,
+
+        naive + share * (seasonal naive - naive) + drift * (last value - the value a season before it)
+
+    share (0 = naive, 1 = seasonal naive) and drift (the year-over-year change carried into the horizon, the
+    trend that neither naive forecast has) are fitted by least squares on training windows before training,
+    then learned with the rest."""
 
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.column = config.lag_feature - config.n_past              # the lag's column in `future`
+        self.lag_column = config.lag_feature                          # and in x
         self.share = nn.Parameter(torch.ones(config.horizon))
+        self.drift = nn.Parameter(torch.zeros(config.horizon))
+
+    def _parts(self, x: torch.Tensor, future: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        last = x[:, -1:, 0]                                           # (B, 1) the naive forecast
+        seasonal = future[:, :, self.column]                          # (B, H) the seasonal naive
+        change = last - x[:, -1:, self.lag_column]                    # (B, 1) the change over the last season
+        return last, seasonal - last, change
 
     def forward(self, x: torch.Tensor, future: torch.Tensor) -> torch.Tensor:
-        last = x[:, -1:, :1]                                          # (B, 1, 1) the naive forecast
-        seasonal = future[:, :, self.column:self.column + 1]          # (B, H, 1) the seasonal naive
-        return last + self.share[None, :, None] * (seasonal - last)
+        last, seasonal, change = self._parts(x, future)
+        return (last + self.share * seasonal + self.drift * change)[:, :, None]
 
     @torch.no_grad()
     def fit(self, x: torch.Tensor, future: torch.Tensor, y: torch.Tensor) -> None:
-        """Least squares per step on normalised windows, within [0, 1]; unchanged at a step where the two
-        anchors agree (step m of season m: the last value is itself a season before)."""
-        last = x[:, -1, 0:1]                                          # (B, 1)
-        d, r = future[:, :, self.column] - last, y - last             # (B, H)
-        energy = (d * d).sum(0)
-        share = (d * r).sum(0) / energy.clamp_min(1e-12)
-        self.share.copy_(torch.where(energy > 1e-12, share.clamp(0.0, 1.0), self.share))
+        """Least squares per step on normalised windows, share within [0, 1] (kept where the two naive forecasts
+        agree: step m of season m, whose seasonal naive is the last value itself)."""
+        last, d, g = self._parts(x, future)
+        g = g.expand_as(d)
+        r = y - last                                                  # (B, H)
+        a, b, c = (d * d).sum(0), (d * g).sum(0), (g * g).sum(0) + 1e-6 * len(g)   # a small ridge on drift
+        u, v = (d * r).sum(0), (g * r).sum(0)
+        det = a * c - b * b
+        share = torch.where(a > 1e-12, ((c * u - b * v) / det.clamp_min(1e-12)).clamp(0.0, 1.0), self.share)
+        self.share.copy_(share)
+        self.drift.copy_((v - share * b) / c)
 
 
 class Forecaster(nn.Module):

@@ -216,3 +216,23 @@ def test_the_anchor_blend_is_fitted_on_training_windows(truth, share):
     torch.testing.assert_close(model.blend.share.detach(), expected, atol=1e-4, rtol=0)
     old = Forecaster(ModelConfig(**SEASONAL, seasonal_anchor=False))   # bundles from before: no blend at all
     assert old.blend is None and not any(k.startswith("blend") for k in old.state_dict())
+
+
+def test_the_anchor_carries_the_change_over_the_last_season_into_a_trend():
+    """A season plus a straight line: each step's target is its seasonal naive plus the last season's change
+    scaled to the step (h / m seasons on), which the fitted drift per step recovers exactly."""
+    model = Forecaster(ModelConfig(**SEASONAL))
+    x, future, y = _seasonal_windows()
+    slope = torch.randn(len(x), 1, generator=torch.Generator().manual_seed(1))          # per window, per row
+    m, T, H = 4, 8, 6
+    x = x.clone()
+    x[:, :, 0] += slope * torch.arange(T)
+    x[:, :, 1] += slope * (torch.arange(T) - m)                                          # one season earlier
+    future = future + slope[:, :, None] * (T - m + torch.arange(H) % m)[None, :, None]  # the last season
+    y = y + slope * (T + torch.arange(H))
+    model.fit_anchor(x, future, y)
+    seasons_on = (torch.arange(H) // m + 1).float()      # seasonal naive lags a trend by m rows per season on
+    torch.testing.assert_close(model.blend.drift.detach(), seasons_on, atol=1e-3, rtol=1e-3)
+    with torch.no_grad():
+        model.head.net[-1].weight.zero_()
+        torch.testing.assert_close(model.eval()(x, future)[:, :, 1], y, atol=1e-3, rtol=1e-3)
