@@ -21,6 +21,11 @@ class DataConfig:
     season_length: int | None = field(default=None, metadata={"help": "Rows per season (12 monthly, 4 quarterly, 24 hourly, ...; 1 = none), statsforecast's name: drives the seasonal lag channel, seasonal MASE and fallbacks (default: from the frequency; integer time: found in the autocorrelation)."})
     seasonal_lag: bool = field(default=True, metadata={"help": "Add the target one season earlier as an input channel, known over the horizon too (the seasonal-naive forecast): a window shorter than a season still sees the same hour yesterday. Over a horizon longer than the season it repeats the last season."})
 
+    @property
+    def text_columns(self) -> tuple[str, ...]:
+        """Columns to read as text whatever they look like: a named series id ("007" is not 7)."""
+        return (self.id_col,) if self.id_col else ()
+
     def __post_init__(self):
         if self.fill not in FILLS:
             raise DataError(f"--fill must be one of {', '.join(FILLS)}, got {self.fill!r}")

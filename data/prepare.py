@@ -47,6 +47,11 @@ class DataSpec:
                 *calendar_names(self.freq.calendar)]
 
     @property
+    def text_columns(self) -> tuple[str, ...]:
+        """Columns a request is read with as text: the series id ("007" is not 7)."""
+        return (self.schema.id_col,) if self.schema.id_col else ()
+
+    @property
     def lag_name(self) -> str:
         return f"{self.schema.target}_lag{self.lag}"
 

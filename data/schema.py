@@ -17,6 +17,7 @@ ID_NAMES = ("series_id", "unique_id", "id", "item_id")
 TIME_NAMES = ("timestamp", "ds", "date", "time")
 TARGET_NAMES = ("value", "y", "target")
 SINGLE_SERIES = "series_0"  # the id given to a file without an id column
+LARGEST = 1e150  # larger magnitudes overflow once squared (a variance, an RMSE): 1.7e308 is float64's end
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,28 @@ def detect(frame: pd.DataFrame, config: DataConfig) -> Schema:
     for name in (*covariates, *config.known_covariates):
         if name in (ID, TIME, TARGET):
             raise DataError(f"covariate column {name!r} has a reserved name; rename it")
-    time_kind = "int" if pd.api.types.is_integer_dtype(frame[time_col]) else "datetime"
+    if pd.api.types.is_bool_dtype(frame[target]):
+        raise DataError(f"target column {target!r} is boolean (True/False): a forecast target must be numeric; "
+                        "convert it to 0/1 first if a share of True is what you want to forecast")
+    time_kind = _time_kind(frame[time_col], time_col)
     ignored = tuple(c for c in columns if c not in used)
     return Schema(id_col, time_col, target, covariates, tuple(config.known_covariates), time_kind, ignored)
+
+
+def _time_kind(col: pd.Series, name: str) -> str:
+    """"int" for an integer index (whole numbers, also when stored as floats), else "datetime"; fractional
+    numbers are refused (read as datetimes they would be nanoseconds since 1970)."""
+    if pd.api.types.is_integer_dtype(col):
+        return "int"
+    if pd.api.types.is_float_dtype(col):
+        values = col.to_numpy()
+        fractional = np.isfinite(values) & (values != np.round(values))
+        if fractional.any():
+            first = np.flatnonzero(fractional)[0]
+            raise DataError(f"time column {name!r} holds fractional numbers, e.g. {values[first]!r} at data row(s) "
+                            f"{_rows(fractional)}: give dates, or an integer index (epoch seconds as whole numbers)")
+        return "int"
+    return "datetime"
 
 
 def _is_numeric(col: pd.Series) -> bool:
@@ -100,11 +120,21 @@ def _numeric(frame: pd.DataFrame, column: str, ids: pd.Series) -> pd.Series:
         first = np.flatnonzero(infinite)[0]
         raise DataError(f"column {column!r} has infinite values in series {ids.iloc[first]!r} "
                         f"at data row(s) {_rows(infinite)}")
+    huge = np.abs(values.to_numpy()) > LARGEST
+    if huge.any():
+        first = np.flatnonzero(huge)[0]
+        raise DataError(f"column {column!r} has values too large to compute with (above {LARGEST:.0e} in size), "
+                        f"e.g. {values.iloc[first]!r} in series {ids.iloc[first]!r} at data row(s) {_rows(huge)}")
     return values
 
 
 def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series) -> pd.Series:
     if kind == "int":
+        missing = col.isna()
+        if missing.any():
+            first = np.flatnonzero(missing.to_numpy())[0]
+            raise DataError(f"time column {name!r} has missing values in series {ids.iloc[first]!r} at data "
+                            f"row(s) {_rows(missing)}")
         return col.astype("int64")
     parsed = col if pd.api.types.is_datetime64_any_dtype(col) else _to_datetime(col)
     bad = parsed.isna()
@@ -114,6 +144,12 @@ def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series) -> pd.Seri
                         f"in series {ids.iloc[first]!r} at data row(s) {_rows(bad)}")
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    outside = (parsed < pd.Timestamp.min) | (parsed > pd.Timestamp.max)
+    if outside.any():
+        first = np.flatnonzero(outside.to_numpy())[0]
+        raise DataError(f"time column {name!r} has dates outside {pd.Timestamp.min:%Y-%m-%d} .. "
+                        f"{pd.Timestamp.max:%Y-%m-%d}, the range this tool can compute with, e.g. {col.iloc[first]!r} "
+                        f"in series {ids.iloc[first]!r} at data row(s) {_rows(outside)}")
     return parsed.astype("datetime64[ns]")
 
 

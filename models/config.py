@@ -1,4 +1,5 @@
 """ModelConfig and OptimConfig: the network's shape and how it is optimised. Invariants fail fast."""
+import math
 from dataclasses import dataclass, field
 
 AGGREGATOR_NAMES = ("mean", "learnable", "weighted", "attention")
@@ -80,11 +81,12 @@ class OptimConfig:
     grad_clip: float = field(default=1.0, metadata={"help": "Clip the global gradient norm to this (0 = off)."})
 
     def __post_init__(self):
-        if self.lr <= 0:
-            raise ConfigError(f"--lr must be positive, got {self.lr}")
+        if not math.isfinite(self.lr) or self.lr <= 0:
+            raise ConfigError(f"--lr must be a positive number, got {self.lr}")
         if not 0.0 <= self.warmup_frac < 1.0:
             raise ConfigError(f"--warmup-frac must be in [0, 1), got {self.warmup_frac}")
-        if self.weight_decay < 0 or self.grad_clip < 0:
+        if not (math.isfinite(self.weight_decay) and math.isfinite(self.grad_clip)) \
+                or self.weight_decay < 0 or self.grad_clip < 0:
             raise ConfigError("--weight-decay and --grad-clip must be non-negative")
 
 

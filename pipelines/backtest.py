@@ -82,7 +82,8 @@ def backtest(model_uri: str, data_path: str, windows: int, tracking_uri: str | N
     use_store(tracking_uri, experiment)
     predictor = Predictor.load(download_model(model_uri) / "artifacts" / "bundle")
     quantiles = predictor.quantiles
-    table, scales, panel = read_validated(data_path, lambda raw: backtest_table(predictor, raw, windows))
+    table, scales, panel = read_validated(data_path, lambda raw: backtest_table(predictor, raw, windows),
+                                         predictor.spec.text_columns)
     result = accuracy(table, scales, quantiles)
     metrics = flat_metrics(result["overall"], "backtest", quantiles)
     with mlflow.start_run(tags={"forecast.kind": "backtest", "forecast.model_uri": model_uri}) as run:

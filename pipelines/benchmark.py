@@ -98,7 +98,8 @@ def _with_test_windows(config: TrainConfig, prepared: Prepared) -> tuple[TrainCo
     if windows == config.data.test_windows:
         return config, prepared
     config = replace(config, data=replace(config.data, test_windows=windows))
-    return config, read_validated(config.data_path, lambda frame: prepare_training(frame, config.data))
+    return config, read_validated(config.data_path, lambda frame: prepare_training(frame, config.data),
+                                  config.data.text_columns)
 
 
 def benchmark(config: TrainConfig, peers: tuple[str, ...], seeds: int, auto_test_windows: bool = False) -> BenchmarkResult:
@@ -107,7 +108,8 @@ def benchmark(config: TrainConfig, peers: tuple[str, ...], seeds: int, auto_test
     if unknown or seeds < 1:
         raise ConfigError(f"--peers must name some of {', '.join(PEERS)} (got {','.join(peers) or 'none'}) "
                           "and --seeds must be positive")
-    prepared = read_validated(config.data_path, lambda frame: prepare_training(frame, config.data))
+    prepared = read_validated(config.data_path, lambda frame: prepare_training(frame, config.data),
+                              config.data.text_columns)
     if auto_test_windows:
         config, prepared = _with_test_windows(config, prepared)
     quantiles = config.model.quantiles

@@ -15,6 +15,7 @@ class TrainConfig:
     max_epochs: int = field(default=30, metadata={"help": "Upper bound on epochs (early stopping usually ends sooner)."})
     max_steps: int = field(default=-1, metadata={"help": "Upper bound on optimiser steps (-1 = no bound)."})
     batch_size: int | None = field(default=None, metadata={"help": "Windows per batch (auto: 256, or fewer so that an epoch has at least 32 steps on small data)."})
+    ema_decay: float = field(default=0.0, metadata={"help": "Validate, keep and log an exponential moving average of the weights, updated every step with this decay (0.99: about the last 100 steps; 0 = off)."})
     patience: int = field(default=5, metadata={"help": "Epochs without validation improvement before stopping."})
     seed: int = field(default=0, metadata={"help": "Seed for weights, shuffling and dropout."})
     experiment: str | None = field(default="forecast", metadata={"help": "MLflow experiment name."})
@@ -29,14 +30,19 @@ class TrainConfig:
     resume: str | None = field(default=None, metadata={"help": "Continue this run (killed, failed or interrupted) from its last checkpoint, with the same data and settings."})
 
     def __post_init__(self):
-        if self.max_epochs < 1 and self.max_steps < 1:
-            raise ConfigError("give --max-epochs or --max-steps a positive value")
+        if self.max_steps == 0 or self.max_steps < -1:
+            raise ConfigError(f"--max-steps must be a positive integer (or -1: no bound), got {self.max_steps}")
+        if self.max_epochs < 1 and not (self.max_epochs == -1 and self.max_steps > 0):
+            raise ConfigError(f"--max-epochs must be a positive integer (or -1 with --max-steps: no bound), "
+                              f"got {self.max_epochs}")
         if self.batch_size is not None and self.batch_size < 1:
             raise ConfigError(f"--batch-size must be positive, got {self.batch_size}")
         if self.strategy.startswith("ddp_spawn"):
             raise ConfigError("--strategy ddp_spawn splits the MLflow run in two; use --strategy ddp")
         if self.devices < 1 or self.num_nodes < 1:
             raise ConfigError("--devices and --num-nodes must be positive")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ConfigError(f"--ema-decay must be in [0, 1), got {self.ema_decay}")
         if self.patience < 1:
             raise ConfigError(f"--patience must be positive, got {self.patience}")
 

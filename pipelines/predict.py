@@ -39,7 +39,7 @@ def predict(model_uri: str, frame: pd.DataFrame, batch_size: int = 1024, trackin
 def predict_file(model_uri: str, data_path: str, output: str, batch_size: int = 1024,
                  tracking_uri: str | None = None) -> pd.DataFrame:
     model = load(model_uri, tracking_uri)
-    frame = read_table(data_path)
+    frame = read_table(data_path, model.unwrap_python_model().predictor.spec.text_columns)
     try:
         forecasts = forecast_with(model, frame, batch_size, progress=True)
     except ForecastError as err:

@@ -17,7 +17,7 @@ import lightning as L
 import mlflow
 import pandas as pd
 import torch
-from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, TQDMProgressBar
+from lightning.pytorch.callbacks import Callback, EarlyStopping, EMAWeightAveraging, ModelCheckpoint, TQDMProgressBar
 
 from data.io import read_validated
 from data.prepare import Prepared, prepare_training
@@ -113,7 +113,8 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
     makes the run a child of the active one (forecast compare, benchmark); `register=False` logs the model
     unregistered; `tags` are set on the run."""
     started = time.perf_counter()
-    prepared = read_validated(config.data_path, lambda frame: prepare_training(frame, config.data))
+    prepared = read_validated(config.data_path, lambda frame: prepare_training(frame, config.data),
+                              config.data.text_columns)
     spec = prepared.spec
     model_config = replace(config.model, seq_len=spec.seq_len, horizon=spec.horizon,
                            n_features=prepared.panel.values.shape[1], n_known=spec.n_known,
@@ -222,6 +223,8 @@ def _end(run_id: str, status: str, kept_dir: Path) -> None:
 
 def _trainer(config: TrainConfig, run_id: str | None, root: str, callbacks: list, steps_per_epoch: int) -> L.Trainer:
     callbacks = [*callbacks, EarlyStopping(monitor="val_loss", mode="min", patience=config.patience)]
+    if config.ema_decay:  # validation, checkpoints and the final weights are the average's
+        callbacks.append(EMAWeightAveraging(decay=config.ema_decay))
     if config.progress:
         callbacks.append(TQDMProgressBar(refresh_rate=max(1, steps_per_epoch // 20)))
     # a step budget shorter than an epoch still ends on a validation pass (the checkpoint needs one)

@@ -86,6 +86,25 @@ CASES = [
     ("--horizon larger than any series", _write(GOOD), ["--horizon", "500"], "no series is long enough"),
     ("zero --seq-len", _write(GOOD), ["--seq-len", "0"], "--seq-len must be a positive integer, got 0"),
     ("negative --seq-len", _write(GOOD), ["--seq-len", "-3"], "--seq-len must be a positive integer, got -3"),
+    # real exports that once looked like success, hung or crashed (issue 15)
+    ("spaces around the header names", _write(" series_id,timestamp , value ,temp\n" + GOOD.split("\n", 1)[1]), [],
+     None),
+    ("a trailing comma on every line", _write(GOOD.replace("\n", ",\n")), [], None),
+    ("a NUL byte inside the text", _write(GOOD.replace("10.0", "10\x000", 1)), [], "has a NUL byte at byte"),
+    ("a boolean target", _write(HEADER + "".join(f"a,2024-01-{1 + i // 24:02d}T{i % 24:02d}:00:00,{i % 3 == 0},1\n"
+                                                 for i in range(80))), [], "target column 'value' is boolean"),
+    ("epoch seconds as fractional floats", _write(HEADER + "".join(f"a,{1.7e9 + 3600.5 * i},{i % 5},1\n"
+                                                                  for i in range(80))), [],
+     "time column 'timestamp' holds fractional numbers"),
+    ("epoch seconds as whole floats", _write(HEADER + "".join(f"a,{1.7e9 + 3600.0 * i},{np.sin(i / 4)},1\n"
+                                                             for i in range(80))), [], None),
+    ("dates beyond 2262", _write(GOOD.replace("2024-", "9999-")), [],
+     "time column 'timestamp' has dates outside 1677-09-21 .. 2262-04-11"),
+    ("a value at the end of float64", _write(GOOD.replace(",10.0,", ",1.7e308,", 1)), [],
+     "column 'value' has values too large to compute with"),
+    ("--lr nan", _write(GOOD), ["--lr", "nan"], "--lr must be a positive number, got nan"),
+    ("--max-steps 0", _write(GOOD), ["--max-steps", "0"], "--max-steps must be a positive integer"),
+    ("--max-epochs 0", _write(GOOD), ["--max-epochs", "0"], "--max-epochs must be a positive integer"),
 ]
 TINY = ["--layers", "1", "--d-model", "8", "--n-heads", "2", "--max-epochs", "1", "--seq-len", "8", "--horizon", "4",
         "--no-progress", "--health-every", "0"]
@@ -99,9 +118,15 @@ def test_bad_input(case, make, extra, error, tmp_path, tracking_uri):
     # later options win in click, so a case's own --seq-len/--horizon override the tiny defaults
     result = CliRunner().invoke(main, args)
     client = MlflowClient(tracking_uri)
-    if error is None:
+    if error is None:  # accepted: it trains, registers, and forecasts its own file with finite numbers
         assert result.exit_code == 0, result.output
         assert len(client.search_model_versions(f"name='{name}'")) == 1
+        out = tmp_path / "forecasts.csv"
+        result = CliRunner().invoke(main, ["predict", "--model", f"models:/{name}/1", "--data", args[2],
+                                           "--output", str(out), "--tracking-uri", tracking_uri])
+        assert result.exit_code == 0, result.output
+        forecasts = pd.read_csv(out)
+        assert len(forecasts) and np.isfinite(forecasts["prediction"]).all()
         return
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert result.exit_code == 1 and len(lines) == 1 and lines[0].startswith("Error: "), result.output
@@ -111,6 +136,35 @@ def test_bad_input(case, make, extra, error, tmp_path, tracking_uri):
     experiment = client.get_experiment_by_name(name)
     assert experiment is None or client.search_runs([experiment.experiment_id]) == []
     assert client.search_model_versions(f"name='{name}'") == []
+
+
+def test_ids_are_text_so_007_and_7_stay_two_series(tmp_path):
+    from data.io import read_table
+
+    (tmp_path / "ids.csv").write_text("series_id,timestamp,value\n007,1,1.0\n7,1,2.0\n")
+    (tmp_path / "named.csv").write_text("store,timestamp,value\n007,1,1.0\n7,1,2.0\n")
+    assert read_table(tmp_path / "ids.csv")["series_id"].tolist() == ["007", "7"]
+    assert read_table(tmp_path / "named.csv", ("store",))["store"].tolist() == ["007", "7"]
+
+
+def test_float_epoch_timestamps_no_longer_hang_the_data_path():
+    """Floats in the time column were read as nanoseconds since 1970: a 1-ns grid, and a loop that never ended."""
+    import signal
+
+    from data.config import DataConfig
+    from data.errors import DataError
+    from data.prepare import prepare_training
+
+    frame = pd.DataFrame({"timestamp": 1.7e9 + 3600.0 * np.arange(200), "value": np.sin(np.arange(200) / 4)})
+    signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(TimeoutError("the data path hung")))
+    signal.alarm(60)
+    try:
+        prepared = prepare_training(frame, DataConfig(seq_len=10, horizon=6))
+        assert prepared.spec.freq.kind == "int" and prepared.spec.freq.alias == "3600"
+        with pytest.raises(DataError, match="holds fractional numbers"):
+            prepare_training(frame.assign(timestamp=frame["timestamp"] + 0.25), DataConfig(seq_len=10, horizon=6))
+    finally:
+        signal.alarm(0)
 
 
 def test_the_corpus_has_at_least_thirty_cases():
