@@ -13,6 +13,7 @@ class DataConfig:
     target: str | None = field(default=None, metadata={"help": "Target column (auto: value|y|target, or the only numeric column)."})
     covariates: tuple[str, ...] | None = field(default=None, metadata={"help": "Comma-separated past-observed covariates (default: every other numeric column)."})
     known_covariates: tuple[str, ...] = field(default=(), metadata={"help": "Comma-separated covariates known for the future (given in future rows at predict time)."})
+    dayfirst: bool | None = field(default=None, metadata={"help": "Dates such as 02/01/2021 are day first (--dayfirst: 2 January) or month first (--no-dayfirst: 1 February); needed only where every date reads both ways."})
     fill: str = field(default="interpolate", metadata={"help": "How to fill inserted/missing timestamps: interpolate|ffill|zero|error."})
     seq_len: int = field(default=20, metadata={"help": "Input window length (timesteps)."})
     horizon: int | None = field(default=None, metadata={"help": "Forecast horizon (default from the frequency: 24 hourly, 48 half-hourly, 7 daily, 12 monthly, ...)."})

@@ -30,6 +30,7 @@ class Schema:
     known_covariates: tuple[str, ...]  # known for the future too
     time_kind: str                     # "datetime" | "int"
     ignored: tuple[str, ...] = ()      # non-numeric columns nobody asked for
+    dayfirst: bool | None = None       # how day/month/year dates read: day first, month first; None = no such dates
 
 
 def _rows(mask: pd.Series | np.ndarray, limit: int = 5) -> str:
@@ -85,7 +86,40 @@ def detect(frame: pd.DataFrame, config: DataConfig) -> Schema:
                         "convert it to 0/1 first if a share of True is what you want to forecast")
     time_kind = _time_kind(frame[time_col], time_col)
     ignored = tuple(c for c in columns if c not in used)
-    return Schema(id_col, time_col, target, covariates, tuple(config.known_covariates), time_kind, ignored)
+    dayfirst = _date_order(frame[time_col], time_col, config.dayfirst) if time_kind == "datetime" else None
+    return Schema(id_col, time_col, target, covariates, tuple(config.known_covariates), time_kind, ignored, dayfirst)
+
+
+# a date written day/month/year or month/day/year (not year first): "13/01/2021", "01.13.2021 10:00"
+NUMERIC_DATE = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}(?!\d)"
+
+
+def _date_order(col: pd.Series, name: str, given: bool | None) -> bool | None:
+    """Whether the column's d/m/y-style dates are day first (True) or month first (False): read from the values
+    that only one order can read (a first number above 12 is a day), else as given (--dayfirst/--no-dayfirst);
+    dates that both orders read, with nothing given, are refused rather than guessed. None: no such dates."""
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return None
+    parts = col.astype(str).str.extract(NUMERIC_DATE)
+    has = parts[0].notna().to_numpy()
+    if not has.any():
+        return None
+    first, second = parts[0][has].astype(int).to_numpy(), parts[1][has].astype(int).to_numpy()
+    values = col[has].astype(str).to_numpy()
+    day, month = first > 12, second > 12
+    if day.any() and month.any():
+        raise DataError(f"time column {name!r} mixes day-first and month-first dates, e.g. {values[day][0]!r} and "
+                        f"{values[month][0]!r}; write them one way (ISO 8601: 2021-01-13)")
+    if given is not None:
+        wrong = month if given else day
+        if wrong.any():
+            raise DataError(f"time column {name!r}: {values[wrong][0]!r} cannot be read "
+                            f"{'day' if given else 'month'} first, as --{'' if given else 'no-'}dayfirst says")
+        return given
+    if day.any() or month.any():
+        return bool(day.any())
+    raise DataError(f"time column {name!r} has dates such as {values[0]!r} that read day first and month first "
+                    "alike: pass --dayfirst (13/01 = 13 January) or --no-dayfirst (01/13 = 13 January)")
 
 
 def _time_kind(col: pd.Series, name: str) -> str:
@@ -128,7 +162,7 @@ def _numeric(frame: pd.DataFrame, column: str, ids: pd.Series) -> pd.Series:
     return values
 
 
-def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series) -> pd.Series:
+def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series, dayfirst: bool | None = None) -> pd.Series:
     if kind == "int":
         missing = col.isna()
         if missing.any():
@@ -136,7 +170,19 @@ def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series) -> pd.Seri
             raise DataError(f"time column {name!r} has missing values in series {ids.iloc[first]!r} at data "
                             f"row(s) {_rows(missing)}")
         return col.astype("int64")
-    parsed = col if pd.api.types.is_datetime64_any_dtype(col) else _to_datetime(col)
+    if pd.api.types.is_datetime64_any_dtype(col):
+        parsed = col
+    elif dayfirst is None:
+        parsed = _to_datetime(col)
+    else:  # d/m/y dates in their order, the others (ISO, ...) as they are: one order for all would misread ISO
+        numeric = col.astype(str).str.extract(NUMERIC_DATE)[0].notna().to_numpy()
+        parsed = pd.Series(pd.NaT, index=col.index, dtype="datetime64[ns]")
+        for mask, order in ((numeric, dayfirst), (~numeric, False)):
+            if mask.any():
+                part = _to_datetime(col[mask], order)
+                if getattr(part.dt, "tz", None) is not None:
+                    part = part.dt.tz_convert("UTC").dt.tz_localize(None)
+                parsed[mask] = part.astype("datetime64[ns]")
     bad = parsed.isna()
     if bad.any():
         first = np.flatnonzero(bad.to_numpy())[0]
@@ -153,18 +199,18 @@ def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series) -> pd.Seri
     return parsed.astype("datetime64[ns]")
 
 
-def _to_datetime(col: pd.Series) -> pd.Series:
+def _to_datetime(col: pd.Series, dayfirst: bool = False) -> pd.Series:
     """One inferred format; else mixed UTC offsets (e.g. across a DST change) brought to UTC; else any
     format per value, unparseable values becoming NaT (reported by the caller with their rows)."""
     for options in ({}, {"utc": True}):
         try:
             with warnings.catch_warnings():  # "could not infer format": per-value parsing is the intent here
                 warnings.simplefilter("ignore", UserWarning)
-                return pd.to_datetime(col, **options)
+                return pd.to_datetime(col, dayfirst=dayfirst, **options)
         except (ValueError, TypeError, OverflowError):
             pass
     try:
-        return pd.to_datetime(col, errors="coerce", format="mixed", utc=True)
+        return pd.to_datetime(col, errors="coerce", format="mixed", utc=True, dayfirst=dayfirst)
     except (ValueError, TypeError, OverflowError):
         return pd.to_datetime(pd.Series(pd.NaT, index=col.index))
 
@@ -183,7 +229,8 @@ def canonical(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
             raise DataError(f"id column {schema.id_col!r} has missing values at data row(s) "
                             f"{_rows(frame[schema.id_col].isna())}")
         ids = frame[schema.id_col].astype(str)
-    out = pd.DataFrame({ID: ids, TIME: _parse_time(frame[schema.time_col], schema.time_kind, schema.time_col, ids)})
+    out = pd.DataFrame({ID: ids, TIME: _parse_time(frame[schema.time_col], schema.time_kind, schema.time_col, ids,
+                                                   schema.dayfirst)})
     out[TARGET] = _numeric(frame, schema.target, ids)
     for name in (*schema.covariates, *schema.known_covariates):
         out[name] = _numeric(frame, name, ids)

@@ -18,7 +18,7 @@ import torch
 
 from data.calendar import calendar_features
 from data.errors import DataError
-from data.frequency import regularise
+from data.frequency import infer_frequency, regularise
 from data.prepare import DataSpec, build_panel
 from data.scaling import SeriesScaler
 from data.schema import ID, TARGET, TIME, canonical
@@ -63,6 +63,7 @@ class Predictor:
         last_observed = np.maximum.reduceat(observed, starts)                  # per series
         is_history = position <= np.repeat(last_observed, np.diff(np.r_[starts, len(frame)]))
         history, future = frame[is_history].reset_index(drop=True), frame[~is_history]
+        self._check_frequency(history)
         regular, _ = regularise(history, spec.freq, spec.scaled_columns, spec.fill)
 
         lengths = regular.groupby(ID, sort=False).size()
@@ -79,6 +80,17 @@ class Predictor:
             parts.append(self._forecast(regular[~is_short].reset_index(drop=True), future, batch_size, progress))
         out = pd.concat(parts, ignore_index=True).sort_values([ID, "step"], kind="stable")
         return out.reset_index(drop=True)[self.columns]
+
+    def _check_frequency(self, history: pd.DataFrame) -> None:
+        """History at another step than the model's (daily rows for an hourly model) would be filled in onto the
+        model's grid and forecast as if nothing were wrong: refuse it, naming both steps."""
+        steps = history.groupby(ID, sort=False)[TIME].diff().dropna()
+        if steps.empty:
+            return
+        given = infer_frequency(history, self.spec.freq.kind).alias
+        if given != self.spec.freq.alias:
+            raise DataError(f"the history's step is {given!r} (its most common), but the model forecasts at "
+                            f"{self.spec.freq.alias!r}: send history rows at the model's frequency")
 
     def _scaler_for(self, regular: pd.DataFrame) -> SeriesScaler:
         """The training scalers, plus scalers fitted on the given history for series never seen in training."""

@@ -102,6 +102,14 @@ CASES = [
      "time column 'timestamp' has dates outside 1677-09-21 .. 2262-04-11"),
     ("a value at the end of float64", _write(GOOD.replace(",10.0,", ",1.7e308,", 1)), [],
      "column 'value' has values too large to compute with"),
+    ("day-first dates", _write(HEADER + "".join(f"a,{t:%d/%m/%Y},{np.sin(i / 3)},1\n" for i, t in
+                                               enumerate(pd.date_range("2021-01-01", periods=60, freq="D")))), [], None),
+    ("day-first dates that read both ways", _write(HEADER + "".join(
+        f"a,{t:%d/%m/%Y},{i},1\n" for i, t in enumerate(pd.date_range("2021-01-01", periods=12, freq="D")))), [],
+     "read day first and month first alike: pass --dayfirst"),
+    ("half ISO, half day-first dates", _write(HEADER + "".join(
+        f"a,{t.strftime('%Y-%m-%d' if i % 2 else '%d/%m/%Y')},{np.sin(i / 3)},1\n"
+        for i, t in enumerate(pd.date_range("2021-01-01", periods=60, freq="D")))), [], None),
     ("--lr nan", _write(GOOD), ["--lr", "nan"], "--lr must be a positive number, got nan"),
     ("--max-steps 0", _write(GOOD), ["--max-steps", "0"], "--max-steps must be a positive integer"),
     ("--max-epochs 0", _write(GOOD), ["--max-epochs", "0"], "--max-epochs must be a positive integer"),

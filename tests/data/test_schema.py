@@ -82,3 +82,15 @@ def test_unparseable_time_names_the_row():
     raw = pd.DataFrame({"ds": ["2024-01-01", "soon", "2024-01-03"], "y": [1.0, 2.0, 3.0]})
     with pytest.raises(DataError, match=r"time column 'ds' has unparseable .* 'soon' .* data row\(s\) 2"):
         _canonical(raw)
+
+
+@pytest.mark.parametrize("layout", ["day first", "half ISO, half day first", "month first"])
+def test_day_month_order_is_read_from_the_dates_that_allow_one_order(layout):
+    """60 daily dates written 13/01/2021-style were read month first where they could be (276 days inserted)."""
+    days = pd.date_range("2021-01-01", periods=60, freq="D")
+    written = {"day first": days.strftime("%d/%m/%Y"), "month first": days.strftime("%m/%d/%Y"),
+               "half ISO, half day first": [t.strftime("%Y-%m-%d" if i % 2 else "%d/%m/%Y") for i, t in enumerate(days)]}
+    frame = pd.DataFrame({"date": written[layout], "value": np.arange(60.0)})
+    schema = detect(frame, DataConfig())
+    assert schema.dayfirst is (layout != "month first")
+    assert (canonical(frame, schema)["timestamp"].to_numpy() == days.to_numpy()).all()

@@ -134,3 +134,11 @@ def test_a_bundle_saved_before_an_option_loads_without_it(make_frame, tmp_path, 
     torch.save(saved, tmp_path / "bundle" / "model.pt")
     model, _ = load_bundle(tmp_path / "bundle")
     assert getattr(predictor.model.config, option) != before and getattr(model.config, option) == before
+
+
+def test_history_at_another_frequency_is_refused_not_filled_in(make_frame):
+    """Daily rows for an hourly model were interpolated onto the hourly grid and forecast without a word."""
+    predictor = _predictor(make_frame(n_series=1, length=80))
+    daily = make_frame(n_series=1, length=40, freq="D")
+    with pytest.raises(DataError, match="the history's step is '1D' .* the model forecasts at 'h'"):
+        predictor.predict(_raw(daily))
