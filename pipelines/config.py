@@ -15,7 +15,7 @@ class TrainConfig:
     max_epochs: int = field(default=30, metadata={"help": "Upper bound on epochs (early stopping usually ends sooner)."})
     max_steps: int = field(default=-1, metadata={"help": "Upper bound on optimiser steps (-1 = no bound)."})
     batch_size: int | None = field(default=None, metadata={"help": "Windows per batch (auto: 256, or fewer so that an epoch has at least 32 steps on small data)."})
-    ema_decay: float = field(default=0.0, metadata={"help": "Validate, keep and log an exponential moving average of the weights, updated every step with this decay (0.99: about the last 100 steps; 0 = off)."})
+    ema_decay: float = field(default=0.99, metadata={"help": "Validate, keep and log an exponential moving average of the weights, updated every step with this decay (0.99: about the last 100 steps; 0 = off): a steadier model than the last step's."})
     patience: int = field(default=5, metadata={"help": "Epochs without validation improvement before stopping."})
     seed: int = field(default=0, metadata={"help": "Seed for weights, shuffling and dropout."})
     experiment: str | None = field(default="forecast", metadata={"help": "MLflow experiment name."})

@@ -63,12 +63,13 @@ def evaluate(model: Forecaster, prepared: Prepared, batch_size: int) -> Evaluati
 
 def score(prepared: Prepared, scaled: np.ndarray, quantiles: tuple[float, ...]) -> Evaluation:
     """Score quantile forecasts (N, H, Q) of the test windows, in the scaled space and the order of
-    `prepared.starts["test"]`, against the actual values and the naive baselines; any model's, ours or a peer's."""
+    `prepared.starts["test"]`, against the actual values and the naive baselines; any model's, ours or a peer's,
+    kept >= 0 alike where the target was never negative in training (`DataSpec.bound`, as predict does)."""
     spec, panel, starts = prepared.spec, prepared.panel, prepared.starts["test"]
     T, H = spec.seq_len, spec.horizon
     series = panel.series_of(starts)
     rows = spec.scaler.rows_for(panel.ids[series])
-    q = spec.scaler.inverse(scaled.astype(np.float64), rows)                                   # (N, H, Q)
+    q = spec.bound(spec.scaler.inverse(scaled.astype(np.float64), rows))                       # (N, H, Q)
     p = q[:, :, list(quantiles).index(0.5)]                                  # the median (ModelConfig requires it)
     origins = starts + T
     y = panel.raw_target[origins[:, None] + np.arange(H)]                                       # (N, H)

@@ -149,7 +149,7 @@ class Predictor:
             starts = tqdm(starts, desc="forecasting", unit="batch", leave=False)
         preds = [self.model(torch.from_numpy(x[i:i + batch_size]), torch.from_numpy(fut[i:i + batch_size])).numpy()
                  for i in starts]
-        q = scaler.inverse(np.sort(np.concatenate(preds), axis=-1).astype(np.float64), rows)   # (S, H, Q)
+        q = spec.bound(scaler.inverse(np.sort(np.concatenate(preds), axis=-1).astype(np.float64), rows))  # (S, H, Q)
         return self._rows(panel.ids, grid, q[:, :, self.model.config.median_index], q, "model")
 
     def _fallback(self, regular: pd.DataFrame) -> pd.DataFrame:

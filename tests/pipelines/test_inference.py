@@ -142,3 +142,16 @@ def test_history_at_another_frequency_is_refused_not_filled_in(make_frame):
     daily = make_frame(n_series=1, length=40, freq="D")
     with pytest.raises(DataError, match="the history's step is '1D' .* the model forecasts at 'h'"):
         predictor.predict(_raw(daily))
+
+
+def test_a_target_never_negative_in_training_is_never_forecast_negative(make_frame, tmp_path):
+    frame = make_frame(n_series=1, length=80)
+    predictor = _predictor(frame)
+    assert predictor.spec.nonnegative                        # 10 + 3 sin(...) + noise: always positive
+    with torch.no_grad():
+        predictor.model.head.net[-1].bias.fill_(-1e3)        # a forecast far below zero
+    assert (predictor.predict(_raw(frame))[["prediction", "q0.1", "q0.9"]] == 0.0).all().all()
+    save_bundle(tmp_path / "bundle", predictor.model, predictor.spec)
+    assert load_bundle(tmp_path / "bundle")[1].nonnegative   # saved with the model
+    signed = _predictor(frame.assign(value=frame["value"] - 12.0))
+    assert not signed.spec.nonnegative
