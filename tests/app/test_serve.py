@@ -93,18 +93,24 @@ def test_serve_answers_every_format_and_rejects_bad_requests(tmp_path, make_fram
             assert len(rows) == 12 and set(rows["method"]) == {"model"}
             assert rows["timestamp"].iloc[0] == "2024-01-07T06:00:00"
 
+        split = json.loads(_split(history))
         bad = {
             "missing column": (_split(history.drop(columns=["value"])), "value"),
             "text target": (_split(history.assign(value="abc")), "value"),
             "unknown format": (json.dumps({"frame": []}).encode(), "dataframe_split"),
             "not json": (b"{not json", "JSON"),
             "duplicated rows": (_split(pd.concat([history, history.head(1)])), "duplicated (series, time) pairs"),
+            "JSON nested 10,000 deep": (b"[" * 10_000 + b"]" * 10_000, "JSON nested 10000 deep"),
+            "batch_size 0": (json.dumps({**split, "params": {"batch_size": 0}}).encode(),
+                             "params.batch_size must be a positive integer, got 0"),
+            "batch_size -1": (json.dumps({**split, "params": {"batch_size": -1}}).encode(), "got -1"),
+            "malformed CSV": (b'series_id,timestamp,value\n"a,1\nb,2,3,4,5\n', "Failed to parse input"),
         }
         for name, (body, expected) in bad.items():
-            status, text = _request(port, "/invocations", body)
+            status, text = _request(port, "/invocations", body, "text/csv" if "CSV" in name else "application/json")
             message = json.loads(text)["message"]
             assert 400 <= status < 500 and expected in message, (name, status, text[:500])
-            assert "Traceback" not in text and "stack_trace" not in json.loads(text), name
+            assert "Traceback" not in text and "stack_trace" not in json.loads(text) and "\n" not in message, name
         huge = _split(pd.concat([history] * 300, ignore_index=True))   # ~1.4 MB
         assert len(huge) > 2**20
         status, text = _announce(port, "/invocations", len(huge))

@@ -1,0 +1,130 @@
+"""The guard in front of MLflow's scoring-server app (app/serving.py): an ASGI middleware that
+
+- answers 413 to a body over the limit, by Content-Length or while a chunked body streams in,
+  before anything parses it (MLflow's server reads any body whole);
+- answers 408 to a client that stops sending its body for the body timeout;
+- answers 400 to JSON nested deeper than any request needs (Python's parser would hit its recursion limit: a 500);
+- keeps error answers to one line: MLflow's `stack_trace` field is dropped, and a multi-line message (one that
+  echoes the input frame first) is cut to its last line.
+
+The body is read here, checked, and handed to MLflow's app whole.
+"""
+import asyncio
+import json
+
+import numpy as np
+
+MAX_DEPTH = 64   # a request (dataframe_split, dataframe_records, inputs, params) nests 4 deep
+
+
+class Refused(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class _Gone(Exception):
+    """The client disconnected while sending its body: nobody to answer."""
+
+
+def json_depth(body: bytes) -> int:
+    """The deepest bracket nesting of a JSON text (brackets inside strings count too: an upper bound)."""
+    b = np.frombuffer(body, dtype=np.uint8)
+    step = np.isin(b, (91, 123)).astype(np.int32) - np.isin(b, (93, 125)).astype(np.int32)  # [{ and ]}
+    return int(step.cumsum().max(initial=0))
+
+
+def one_line(body: bytes) -> bytes:
+    """An error answer without MLflow's stack trace, its message cut to the last line."""
+    try:
+        error = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(error, dict):
+        return body
+    error.pop("stack_trace", None)
+    lines = [line for line in str(error.get("message", "")).splitlines() if line.strip()]
+    if len(lines) > 1:
+        error["message"] = lines[-1].strip()
+    return json.dumps(error).encode()
+
+
+class RequestGuard:
+    def __init__(self, inner, limit: int, timeout: float):
+        self.inner, self.limit, self.timeout = inner, limit, timeout
+
+    async def _answer(self, send, refused: Refused):
+        body = json.dumps({"error_code": refused.code, "message": refused.message}).encode()
+        await send({"type": "http.response.start", "status": refused.status,
+                    "headers": [(b"content-type", b"application/json"), (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
+
+    def _too_large(self, size: int | None) -> Refused:
+        said = f"{size} bytes" if size is not None else "more"
+        return Refused(413, "REQUEST_TOO_LARGE", f"request body of {said} exceeds the limit of {self.limit} bytes "
+                       "(forecast serve --max-request-mb); split the series over requests")
+
+    async def _read_body(self, headers: dict, receive) -> bytes:
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            raise self._too_large(int(length))
+        chunks, seen = [], 0
+        while True:
+            try:
+                message = await asyncio.wait_for(receive(), self.timeout)
+            except asyncio.TimeoutError:
+                raise Refused(408, "REQUEST_TIMEOUT", f"the request body stopped arriving for {self.timeout:g} s") from None
+            if message["type"] == "http.disconnect":
+                raise _Gone
+            chunks.append(message.get("body", b""))
+            seen += len(chunks[-1])
+            if seen > self.limit:
+                raise self._too_large(None)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD"):
+            return await self.inner(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        try:
+            body = await self._read_body(headers, receive)
+            if b"json" in headers.get(b"content-type", b"") and (depth := json_depth(body)) > MAX_DEPTH:
+                raise Refused(400, "BAD_REQUEST", f"JSON nested {depth} deep: send a frame as dataframe_split, "
+                              "dataframe_records or inputs")
+        except Refused as refused:
+            return await self._answer(send, refused)
+        except _Gone:
+            return None
+        handed = False
+
+        async def replay():  # the body once, whole; then whatever the client does next (a disconnect)
+            nonlocal handed
+            if handed:
+                return await receive()
+            handed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return await self.inner(scope, replay, _errors_in_one_line(send))
+
+
+def _errors_in_one_line(send):
+    """`send` that holds an error answer until its body is complete, then sends it through `one_line`."""
+    held = {}
+
+    async def wrapped(message):
+        if message["type"] == "http.response.start" and message["status"] >= 400:
+            held["start"], held["body"] = message, b""
+            return None
+        if message["type"] == "http.response.body" and "start" in held:
+            held["body"] += message.get("body", b"")
+            if message.get("more_body", False):
+                return None
+            body = one_line(held.pop("body"))
+            start = held.pop("start")
+            headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+            await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+            return await send({"type": "http.response.body", "body": body})
+        return await send(message)
+
+    return wrapped

@@ -1,0 +1,75 @@
+"""The guard in front of the scoring server (app/guard.py), driven as an ASGI app with scripted clients."""
+import asyncio
+import json
+
+from app.guard import RequestGuard, json_depth
+
+
+def _run(guard, messages, headers=(), method="POST"):
+    """One request through `guard`: the client sends `messages` (then waits forever); the answer's status and
+    JSON body."""
+    sent, incoming = [], list(messages)
+
+    async def receive():
+        if incoming:
+            return incoming.pop(0)
+        await asyncio.sleep(3600)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": method, "headers": [(k.encode(), v.encode()) for k, v in headers]}
+    asyncio.run(guard(scope, receive, send))
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], json.loads(body), dict(start["headers"])
+
+
+async def _echo(scope, receive, send):
+    """An inner app that reads the whole body and answers its length; or MLflow's kind of error answer."""
+    body, message = b"", {"more_body": True}
+    while message.get("more_body"):
+        message = await receive()
+        body += message.get("body", b"")
+    if body.startswith(b"fail"):
+        error = {"error_code": "BAD_REQUEST", "message": "[600 rows x 4 columns]\nwith schema ...\nthe real reason",
+                 "stack_trace": "Traceback (most recent call last): ..."}
+        status, answer = 400, json.dumps(error).encode()
+    else:
+        status, answer = 200, json.dumps({"length": len(body)}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(answer)).encode())]})
+    await send({"type": "http.response.body", "body": answer})
+
+
+def _chunks(body: bytes, size: int):
+    parts = [body[i:i + size] for i in range(0, len(body), size)]
+    return [{"type": "http.request", "body": p, "more_body": i < len(parts) - 1} for i, p in enumerate(parts)]
+
+
+def test_a_chunked_body_over_the_limit_gets_413_and_one_under_it_passes_whole():
+    guard = RequestGuard(_echo, limit=1000, timeout=5)
+    status, answer, _ = _run(guard, _chunks(b"x" * 1500, 100))          # no Content-Length: chunked
+    assert status == 413 and "exceeds the limit of 1000 bytes" in answer["message"]
+    status, answer, _ = _run(guard, [], headers=[("content-length", "5000")])
+    assert status == 413 and "request body of 5000 bytes" in answer["message"]
+    assert _run(guard, _chunks(b"x" * 900, 100))[:2] == (200, {"length": 900})
+
+
+def test_a_client_that_stops_sending_its_body_times_out():
+    status, answer, _ = _run(RequestGuard(_echo, limit=1000, timeout=0.2), _chunks(b"x" * 300, 100)[:2])
+    assert status == 408 and "stopped arriving for 0.2 s" in answer["message"]
+
+
+def test_deeply_nested_json_is_refused_in_one_line():
+    deep = b"[" * 10_000 + b"]" * 10_000
+    assert json_depth(deep) == 10_000 and json_depth(b'{"dataframe_split": {"data": [[1, 2]]}}') == 4
+    status, answer, _ = _run(RequestGuard(_echo, limit=10**6, timeout=5), _chunks(deep, 4096),
+                             headers=[("content-type", "application/json")])
+    assert status == 400 and answer["message"].startswith("JSON nested 10000 deep")
+
+
+def test_error_answers_lose_the_stack_trace_and_the_echoed_frame():
+    status, answer, headers = _run(RequestGuard(_echo, limit=1000, timeout=5), _chunks(b"fail", 100))
+    assert status == 400 and answer == {"error_code": "BAD_REQUEST", "message": "the real reason"}
+    assert int(headers[b"content-length"]) == len(json.dumps(answer))
