@@ -9,7 +9,7 @@ FILLS = ("interpolate", "ffill", "zero", "error")
 @dataclass(frozen=True)
 class DataConfig:
     id_col: str | None = field(default=None, metadata={"help": "Series id column (auto: series_id|unique_id|id|item_id; none = one series)."})
-    time_col: str | None = field(default=None, metadata={"help": "Time column (auto: timestamp|ds|date|time). Datetimes or integers."})
+    time_col: str | None = field(default=None, metadata={"help": "Time column (auto: timestamp|ds|date|time|month|quarter|week). Datetimes, periods such as 1939 Jan, 2005 Q1, 1991 W06, or integers."})
     target: str | None = field(default=None, metadata={"help": "Target column (auto: value|y|target, or the only numeric column)."})
     covariates: tuple[str, ...] | None = field(default=None, metadata={"help": "Comma-separated past-observed covariates (default: every other numeric column)."})
     known_covariates: tuple[str, ...] = field(default=(), metadata={"help": "Comma-separated covariates known for the future (given in future rows at predict time)."})

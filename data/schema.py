@@ -14,7 +14,7 @@ from data.errors import DataError
 
 ID, TIME, TARGET = "series_id", "timestamp", "target"
 ID_NAMES = ("series_id", "unique_id", "id", "item_id")
-TIME_NAMES = ("timestamp", "ds", "date", "time")
+TIME_NAMES = ("timestamp", "ds", "date", "time", "month", "quarter", "week")  # the last: fpp3/tsibble exports
 TARGET_NAMES = ("value", "y", "target")
 SINGLE_SERIES = "series_0"  # the id given to a file without an id column
 LARGEST = 1e150  # larger magnitudes overflow once squared (a variance, an RMSE): 1.7e308 is float64's end
@@ -118,6 +118,8 @@ def _date_order(col: pd.Series, name: str, given: bool | None) -> bool | None:
         return given
     if day.any() or month.any():
         return bool(day.any())
+    if (first == second).all():   # 01/01, 02/02, ...: the same date either way
+        return None
     raise DataError(f"time column {name!r} has dates such as {values[0]!r} that read day first and month first "
                     "alike: pass --dayfirst (13/01 = 13 January) or --no-dayfirst (01/13 = 13 January)")
 
@@ -199,9 +201,32 @@ def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series, dayfirst: 
     return parsed.astype("datetime64[ns]")
 
 
+# periods as fpp3/tsibble and spreadsheets write them: "1939 Jan", "2005 Q1", "1991 W06" (ISO week), each the
+# start of its period
+PERIODS = (
+    (r"^\d{4} [A-Z][a-z]{2}$", lambda c: pd.to_datetime(c, format="%Y %b", errors="coerce")),
+    (r"^\d{4} ?Q[1-4]$", lambda c: pd.PeriodIndex(c.str.replace(" ", ""), freq="Q").to_timestamp().to_series(index=c.index)),
+    (r"^\d{4} W\d{2}$", lambda c: pd.to_datetime(c + " 1", format="%G W%V %u", errors="coerce")),
+)
+
+
+def _periods(col: pd.Series) -> pd.Series | None:
+    """The start of each period where every value is written as one kind of period, else None."""
+    text = col.astype(str).str.strip()
+    for pattern, parse in PERIODS:
+        if text.str.fullmatch(pattern).all():
+            return parse(text)
+    return None
+
+
 def _to_datetime(col: pd.Series, dayfirst: bool = False) -> pd.Series:
-    """One inferred format; else mixed UTC offsets (e.g. across a DST change) brought to UTC; else any
-    format per value, unparseable values becoming NaT (reported by the caller with their rows)."""
+    """A period notation (`PERIODS`); else one inferred format; else mixed UTC offsets (e.g. across a DST change)
+    brought to UTC; else any format per value, unparseable values becoming NaT (reported by the caller with
+    their rows)."""
+    if col.dtype == object or isinstance(col.dtype, pd.StringDtype):
+        periods = _periods(col)
+        if periods is not None:
+            return periods
     for options in ({}, {"utc": True}):
         try:
             with warnings.catch_warnings():  # "could not infer format": per-value parsing is the intent here

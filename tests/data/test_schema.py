@@ -94,3 +94,18 @@ def test_day_month_order_is_read_from_the_dates_that_allow_one_order(layout):
     schema = detect(frame, DataConfig())
     assert schema.dayfirst is (layout != "month first")
     assert (canonical(frame, schema)["timestamp"].to_numpy() == days.to_numpy()).all()
+
+
+@pytest.mark.parametrize("written, first, alias", [
+    (["1939 Jan", "1939 Feb", "1939 Mar", "1939 Apr"], "1939-01-01", "MS"),
+    (["2005 Q1", "2005 Q2", "2005 Q3", "2005 Q4"], "2005-01-01", "QS"),
+    (["1991 W06", "1991 W07", "1991 W08", "1991 W09"], "1991-02-04", "7D"),
+])
+def test_periods_as_fpp3_and_spreadsheets_write_them_are_read(written, first, alias):
+    from data.frequency import infer_frequency
+
+    frame = pd.DataFrame({"Month": written, "Count": [3.0, 4.0, 5.0, 6.0]})
+    schema = detect(frame, DataConfig())
+    assert schema.time_col == "Month" and schema.target == "Count"
+    out = canonical(frame, schema)
+    assert out[TIME].iloc[0] == pd.Timestamp(first) and infer_frequency(out, "datetime").alias == alias
