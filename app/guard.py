@@ -4,8 +4,8 @@
   before anything parses it (MLflow's server reads any body whole);
 - answers 408 to a client that stops sending its body for the body timeout;
 - answers 400 to JSON nested deeper than any request needs (Python's parser would hit its recursion limit: a 500);
-- keeps error answers to one line: MLflow's `stack_trace` field is dropped, and a multi-line message (one that
-  echoes the input frame first) is cut to its last line.
+- keeps error answers to one line: MLflow's `stack_trace` field is dropped, and so is the echo of the input
+  frame or body that some of its messages carry.
 
 The body is read here, checked, and handed to MLflow's app whole.
 """
@@ -35,7 +35,8 @@ def json_depth(body: bytes) -> int:
 
 
 def one_line(body: bytes) -> bytes:
-    """An error answer without MLflow's stack trace, its message cut to the last line."""
+    """An error answer without MLflow's stack trace, and its message on one line without the echo of the input
+    MLflow puts around it ("Failed to predict data '<the frame>'. Error: <why>", "... Input: <the body>")."""
     try:
         error = json.loads(body)
     except ValueError:
@@ -43,9 +44,8 @@ def one_line(body: bytes) -> bytes:
     if not isinstance(error, dict):
         return body
     error.pop("stack_trace", None)
-    lines = [line for line in str(error.get("message", "")).splitlines() if line.strip()]
-    if len(lines) > 1:
-        error["message"] = lines[-1].strip()
+    message = str(error.get("message", "")).split("\nInput:")[0].rsplit("\nError: ", 1)[-1]
+    error["message"] = " ".join(line.strip() for line in message.splitlines() if line.strip())
     return json.dumps(error).encode()
 
 

@@ -2,7 +2,7 @@
 import asyncio
 import json
 
-from app.guard import RequestGuard, json_depth
+from app.guard import RequestGuard, json_depth, one_line
 
 
 def _run(guard, messages, headers=(), method="POST"):
@@ -32,7 +32,8 @@ async def _echo(scope, receive, send):
         message = await receive()
         body += message.get("body", b"")
     if body.startswith(b"fail"):
-        error = {"error_code": "BAD_REQUEST", "message": "[600 rows x 4 columns]\nwith schema ...\nthe real reason",
+        echo = "Failed to predict data '   series_id  value\n0  a  1.0\n[600 rows x 4 columns]'. \nError: "
+        error = {"error_code": "BAD_REQUEST", "message": echo + "the real reason",
                  "stack_trace": "Traceback (most recent call last): ..."}
         status, answer = 400, json.dumps(error).encode()
     else:
@@ -73,3 +74,5 @@ def test_error_answers_lose_the_stack_trace_and_the_echoed_frame():
     status, answer, headers = _run(RequestGuard(_echo, limit=1000, timeout=5), _chunks(b"fail", 100))
     assert status == 400 and answer == {"error_code": "BAD_REQUEST", "message": "the real reason"}
     assert int(headers[b"content-length"]) == len(json.dumps(answer))
+    invalid = json.dumps({"message": "Ensure that input is a valid JSON formatted string. Error: 'x'\nInput: \n{not json\n"})
+    assert json.loads(one_line(invalid.encode()))["message"] == "Ensure that input is a valid JSON formatted string. Error: 'x'"
