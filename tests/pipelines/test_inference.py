@@ -155,3 +155,15 @@ def test_a_target_never_negative_in_training_is_never_forecast_negative(make_fra
     assert load_bundle(tmp_path / "bundle")[1].nonnegative   # saved with the model
     signed = _predictor(frame.assign(value=frame["value"] - 12.0))
     assert not signed.spec.nonnegative
+
+
+def test_the_fallback_of_integer_time_is_seasonal_once_the_season_is_known(make_frame):
+    """Integer time read as season 1 gave every short series a naive forecast; with the season (given here, or
+    found in the autocorrelation) a short series with a season of history gets seasonal naive."""
+    frame = make_frame(n_series=2, length=80).assign(timestamp=lambda f: f.groupby("series_id").cumcount())
+    predictor = _predictor(frame, season_length=12)
+    predictor.spec = replace(predictor.spec, seq_len=50)   # 30 points < the context, but >= one season (12)
+    history = frame[frame["series_id"] == "s0"].tail(30)
+    out = predictor.predict(history)
+    assert set(out["method"]) == {"seasonal_naive"}
+    np.testing.assert_allclose(out["prediction"], history["value"].to_numpy()[30 - 12: 30 - 12 + 6])
