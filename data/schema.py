@@ -3,6 +3,7 @@
 The canonical frame has `series_id` (str), `timestamp` (datetime64 or int64), `target` (float64) and the
 covariates under their own names (float64), sorted by series then time.
 """
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -212,8 +213,12 @@ PERIODS = (
 
 def _periods(col: pd.Series) -> pd.Series | None:
     """The start of each period where every value is written as one kind of period, else None."""
+    first = str(col.iloc[0]).strip() if len(col) else ""
+    candidates = [(p, parse) for p, parse in PERIODS if re.fullmatch(p, first)]   # cheap: most columns are dates
+    if not candidates:
+        return None
     text = col.astype(str).str.strip()
-    for pattern, parse in PERIODS:
+    for pattern, parse in candidates:
         if text.str.fullmatch(pattern).all():
             return parse(text)
     return None
