@@ -4,8 +4,8 @@ model and the scoring server.
 Request: history rows (series id, timestamp, target[, covariates]); rows after a series' last observed
 target carry known covariates for the future. Response: one row per (series, step) with `series_id,
 timestamp, step, prediction, q<tau>..., method`, sorted by series id then step, where `method` is
-`model`, or `seasonal_naive`/`naive` for a series shorter than the model's context (seq_len, plus one season
-when the model reads the seasonal lag channel).
+`model`, or `seasonal_naive`/`naive` for a series shorter than the model's context (seq_len, or a whole season
+where that is longer and the model reads the seasonal lag channel).
 
 Everything this module needs from the project is imported at the top: the pyfunc loads it in isolation
 (pipelines/pyfunc_model.py), so a function-level import of `data`, `models` or `pipelines` would break there.
