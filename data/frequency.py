@@ -105,7 +105,7 @@ def regularise(frame: pd.DataFrame, freq: Frequency, columns: list[str], fill: s
 
     Returns the regular frame and counts for the data report: inserted timestamps and filled values.
     """
-    if _already_regular(frame, freq):  # the common case, decided without building the grid
+    if already_regular(frame, freq):  # the common case, decided without building the grid
         regular = frame.reset_index(drop=True)
     else:
         regular = _reindex(frame, freq)
@@ -116,7 +116,7 @@ def regularise(frame: pd.DataFrame, freq: Frequency, columns: list[str], fill: s
     return regular, report
 
 
-def _already_regular(frame: pd.DataFrame, freq: Frequency) -> bool:
+def already_regular(frame: pd.DataFrame, freq: Frequency) -> bool:
     """True when every series (contiguous, sorted by time) advances by exactly one fixed step per row."""
     step = freq.step if freq.kind == "int" else fixed_step(freq.step)
     if step is None:

@@ -18,7 +18,7 @@ import torch
 
 from data.calendar import calendar_features
 from data.errors import DataError
-from data.frequency import fixed_step, infer_frequency, regularise
+from data.frequency import already_regular, infer_frequency, regularise
 from data.prepare import DataSpec, build_panel
 from data.scaling import SeriesScaler
 from data.schema import ID, TARGET, TIME, canonical
@@ -84,21 +84,13 @@ class Predictor:
     def _check_frequency(self, history: pd.DataFrame) -> None:
         """History at another step than the model's (daily rows for an hourly model) would be filled in onto the
         model's grid and forecast as if nothing were wrong: refuse it, naming both steps."""
-        times, ids = history[TIME].to_numpy(), history[ID].to_numpy()
-        same = ids[1:] == ids[:-1]                            # sorted by series, then time (canonical)
-        if not same.any():
-            return
         freq = self.spec.freq
-        fixed = freq.step if freq.kind == "int" else fixed_step(freq.step)
-        steps = np.diff(times)[same]
-        if fixed is not None:  # the common case, without building an index
-            values, counts = np.unique(steps, return_counts=True)
-            if values[np.argmax(counts)] == (fixed if freq.kind == "int" else fixed.to_timedelta64()):
-                return
+        if already_regular(history, freq) or history[ID].nunique() == len(history):  # on the grid, or one row each
+            return
         given = infer_frequency(history, freq.kind).alias
         if given != freq.alias:
             raise DataError(f"the history's step is {given!r} (its most common), but the model forecasts at "
-                            f"{self.spec.freq.alias!r}: send history rows at the model's frequency")
+                            f"{freq.alias!r}: send history rows at the model's frequency")
 
     def _scaler_for(self, regular: pd.DataFrame) -> SeriesScaler:
         """The training scalers, plus scalers fitted on the given history for series never seen in training."""
