@@ -133,7 +133,7 @@ def _test_windows(ctx, param, value: str) -> int | None:
 
 @main.command()
 @click.option("--data", "data_path", required=True, help="CSV (optionally .gz) or Parquet file, long format.")
-@click.option("--peers", default="baseline,nhits,tft", show_default=True, help="Comma-separated pytorch-forecasting reference models: baseline, nhits, tft.")
+@click.option("--peers", default="baseline,nhits,tft,ets,theta", show_default=True, help="Comma-separated reference models: pytorch-forecasting's baseline, nhits, tft; statsmodels' ets, theta.")
 @click.option("--seeds", default=3, show_default=True, help="Training runs per model (seeds seed, seed+1, ...): one seed's score moves by several per cent.")
 @click.option("--test-windows", "test_windows", default="auto", show_default=True, callback=_test_windows,
               help="Test origins per series, one horizon apart at the end (auto: a test part as long as the validation part of the shortest series).")
@@ -141,7 +141,8 @@ def _test_windows(ctx, param, value: str) -> int | None:
               exclude=("data_path", "resume", "model_name", "devices", "num_nodes", "strategy", "accelerator",
                        "test_windows"))
 def benchmark(data_path, peers, seeds, test_windows, **options):
-    """Our model against pytorch-forecasting's Baseline, NHiTS and TFT: same windows, same budget, one table."""
+    """Our model against pytorch-forecasting's Baseline, NHiTS and TFT and statsmodels' ETS and Theta: same
+    test windows, one table."""
     from app.summary import print_benchmark
     from pipelines.benchmark import benchmark as run_benchmark
 

@@ -39,6 +39,11 @@ class SeriesScaler:
         shape = (-1,) + (1,) * (values.ndim - 1)
         return values * self.scale[rows, column].reshape(shape) + self.mean[rows, column].reshape(shape)
 
+    def forward(self, values: np.ndarray, rows: np.ndarray, column: int = 0) -> np.ndarray:
+        """values (n, ...) of one column, original units -> scaled: `inverse` undone. `rows` (n,)."""
+        shape = (-1,) + (1,) * (values.ndim - 1)
+        return (values - self.mean[rows, column].reshape(shape)) / self.scale[rows, column].reshape(shape)
+
     def extend(self, other: "SeriesScaler") -> "SeriesScaler":
         """This scaler plus the series of `other` (same columns) that this one has not seen."""
         seen = set(self.ids)

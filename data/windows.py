@@ -111,6 +111,12 @@ def _identity(batch):
     return batch
 
 
+def evenly_spaced(n: int, limit: int) -> np.ndarray:
+    """Up to `limit` of the indices 0..n-1, evenly spaced from the first to the last. Windows are ordered by
+    series, then time: the first `limit` would be the first series only, and their early years."""
+    return np.unique(np.linspace(0, n - 1, min(n, limit)).round().astype(np.int64))
+
+
 class WindowDataset(torch.utils.data.Dataset):
     """Windows of a panel, fetched a batch at a time (`__getitems__`: one gather per batch, no collation).
 

@@ -1,7 +1,9 @@
-"""`forecast benchmark`: our model against pytorch-forecasting's reference models on the user's data.
+"""`forecast benchmark`: our model against pytorch-forecasting's reference models and the statistical ones
+(ETS, Theta) on the user's data.
 
-Every model forecasts the same test windows from the same inputs under the same budget (pipelines/peers.py
-states the contract) and is scored by the same code as training's evaluation (`pipelines.evaluate.score`).
+Every model forecasts the same test windows; the trained ones from the same inputs under the same budget
+(pipelines/peers.py states the contract), the statistical ones refitted on each window's history
+(pipelines/statistical.py). All are scored by the same code as training's evaluation (`pipelines.evaluate.score`).
 One parent MLflow run; one nested run per (model, seed): ours is a full training run (gradient health
 included, logged but not registered), each peer a run with its parameters, timings and accuracy artifacts.
 """
@@ -20,14 +22,18 @@ from data.windows import validation_sized_test_windows
 from models.config import ConfigError
 from pipelines.config import TrainConfig
 from pipelines.evaluate import log_accuracy, score
-from pipelines.peers import LABELS as PEER_LABELS
-from pipelines.peers import PEERS, Budget, run_peer
+from pipelines.peers import LABELS as LEARNED_LABELS
+from pipelines.peers import Budget, run_peer
+from pipelines.statistical import LABELS as STATISTICAL_LABELS
+from pipelines.statistical import STATISTICAL, run_statistical
 from pipelines.tracking import use_store
 from pipelines.train import train
 
 log = logging.getLogger("forecast")
 OURS = "forecast"
+PEER_LABELS = {**LEARNED_LABELS, **STATISTICAL_LABELS}
 LABELS = {OURS: "forecast (ours)", **PEER_LABELS}
+DETERMINISTIC = ("baseline", *STATISTICAL)  # no weights, no seed: one run each
 
 
 @dataclass
@@ -58,11 +64,13 @@ def _row(model: str, seed: int, run_id: str, metrics: dict, train_seconds: float
 
 
 def _peer(name: str, prepared, budget: Budget, quantiles) -> dict:
-    log.info(f"benchmark: {'scoring' if name == 'baseline' else 'training'} {PEER_LABELS[name]}, seed {budget.seed}")
+    log.info(f"benchmark: scoring {PEER_LABELS[name]}" if name in DETERMINISTIC
+             else f"benchmark: training {PEER_LABELS[name]}, seed {budget.seed}")
     with mlflow.start_run(nested=True, run_name=PEER_LABELS[name],
                           tags={"forecast.kind": "benchmark", "forecast.benchmark_model": name}) as run:
         try:
-            result = run_peer(name, prepared, budget, quantiles)
+            result = (run_statistical(name, prepared, quantiles) if name in STATISTICAL
+                      else run_peer(name, prepared, budget, quantiles))
             evaluation = score(prepared, result.quantiles, quantiles)
             mlflow.log_params({"model": PEER_LABELS[name], **{f"budget.{k}": v for k, v in vars(budget).items()},
                                **{f"hparams.{k}": v for k, v in list(result.hyperparameters.items())[:80]},
@@ -104,9 +112,9 @@ def _with_test_windows(config: TrainConfig, prepared: Prepared) -> tuple[TrainCo
 
 def benchmark(config: TrainConfig, peers: tuple[str, ...], seeds: int, auto_test_windows: bool = False) -> BenchmarkResult:
     """`auto_test_windows` replaces `config.data.test_windows` by a validation-sized test part (the CLI's default)."""
-    unknown = [p for p in peers if p not in PEERS]
+    unknown = [p for p in peers if p not in PEER_LABELS]
     if unknown or seeds < 1:
-        raise ConfigError(f"--peers must name some of {', '.join(PEERS)} (got {','.join(peers) or 'none'}) "
+        raise ConfigError(f"--peers must name some of {', '.join(PEER_LABELS)} (got {','.join(peers) or 'none'}) "
                           "and --seeds must be positive")
     prepared = read_validated(config.data_path, lambda frame: prepare_training(frame, config.data),
                               config.data.text_columns)
@@ -129,7 +137,7 @@ def benchmark(config: TrainConfig, peers: tuple[str, ...], seeds: int, auto_test
                 seed = config.seed + k
                 rows.append(_ours(config, seed))
                 for name in peers:
-                    if name != "baseline" or k == 0:  # the Baseline has no weights: one run is all it needs
+                    if name not in DETERMINISTIC or k == 0:
                         rows.append(_peer(name, prepared, replace(budget, seed=seed), quantiles))
             runs = pd.DataFrame(rows)
             table = summarise(runs)

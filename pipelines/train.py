@@ -21,6 +21,7 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, EMAWeightAverag
 
 from data.io import read_validated
 from data.prepare import Prepared, prepare_training
+from data.windows import evenly_spaced
 from models.health import GradientHealthMonitor, NonFiniteError
 from models.lightning import ForecastModule
 from pipelines.config import TrainConfig
@@ -34,6 +35,7 @@ from pipelines.resume import DATA_TAG, RunCheckpoint, checkpoint_dir, file_diges
 from pipelines.tracking import use_store
 
 log = logging.getLogger("forecast")
+ANCHOR_WINDOWS = 8192  # the seasonal blend has two numbers per horizon step: a few thousand windows fix them
 
 
 @dataclass
@@ -125,7 +127,7 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
     steps_per_epoch = math.ceil(len(train_loader) / config.world_size)  # each process sees its share
     total = config.max_steps if config.max_steps > 0 else config.max_epochs * steps_per_epoch
     module = ForecastModule(model_config, config.optim, total)
-    x, y, future = train_loader.dataset.__getitems__(range(min(len(train_loader.dataset), 8192)))
+    x, y, future = train_loader.dataset.__getitems__(evenly_spaced(len(train_loader.dataset), ANCHOR_WINDOWS))
     module.model.fit_anchor(x, future, y)
     # always on: the per-step non-finite check; --health-every 0 turns off only the periodic checks
     monitor = GradientHealthMonitor(spec.feature_names, config.health)

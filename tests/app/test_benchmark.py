@@ -1,4 +1,5 @@
-"""`forecast benchmark` end to end on tiny data: ours and pytorch-forecasting's peers, one table, nested runs."""
+"""`forecast benchmark` end to end on tiny data: ours, pytorch-forecasting's and statsmodels' peers, one table,
+nested runs."""
 import pytest
 from click.testing import CliRunner
 from mlflow.tracking import MlflowClient
@@ -12,14 +13,15 @@ def test_benchmark_scores_every_model_on_the_same_windows(tmp_path, make_frame, 
                                        "--experiment", "bench", "--max-epochs", "1", "--seq-len", "12", "--horizon", "6",
                                        "--seeds", "1", *tiny_model])
     assert result.exit_code == 0, result.output
-    for label in ("forecast (ours)", "pf Baseline", "pf NHiTS", "pf TemporalFusionTransformer", "seasonal naive"):
+    for label in ("forecast (ours)", "pf Baseline", "pf NHiTS", "pf TemporalFusionTransformer", "statsmodels ETS",
+                  "statsmodels Theta", "seasonal naive"):
         assert label in result.output
     client = MlflowClient(tracking_uri)
     runs = client.search_runs([client.get_experiment_by_name("bench").experiment_id])
     (parent,) = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
     children = {r.data.tags["forecast.benchmark_model"]: r for r in runs
                 if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id}
-    assert sorted(children) == ["baseline", "forecast", "nhits", "tft"]
+    assert sorted(children) == ["baseline", "ets", "forecast", "nhits", "tft", "theta"]
     assert all(c.info.status == "FINISHED" for c in children.values())
     # pytorch-forecasting's Baseline repeats the last value: on exactly our test windows it is our naive forecast
     baseline = children["baseline"].data.metrics
@@ -43,7 +45,7 @@ def test_an_unknown_peer_is_one_line_and_no_run(tmp_path, make_frame, tracking_u
     make_frame(n_series=1, length=150).to_csv(tmp_path / "d.csv", index=False)
     result = CliRunner().invoke(main, ["benchmark", "--data", str(tmp_path / "d.csv"), "--peers", "nhits,prophet",
                                        "--tracking-uri", tracking_uri, "--experiment", "bench-bad"])
-    assert result.exit_code == 1 and "--peers must name some of baseline, nhits, tft (got nhits,prophet)" in result.output
+    assert result.exit_code == 1 and "--peers must name some of baseline, nhits, tft, ets, theta (got nhits,prophet)" in result.output
     assert MlflowClient(tracking_uri).get_experiment_by_name("bench-bad") is None
 
 

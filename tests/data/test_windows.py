@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pandas as pd
 from hypothesis import given, settings
@@ -7,8 +9,8 @@ from data.config import DataConfig
 from data.prepare import prepare_training
 from data.scaling import SeriesScaler
 from data.schema import ID, TARGET
-from data.windows import (Panel, WindowDataset, min_length, ranges, split_points, validation_sized_test_windows,
-                          window_starts)
+from data.windows import (Panel, WindowDataset, evenly_spaced, min_length, ranges, split_points,
+                          validation_sized_test_windows, window_starts)
 
 
 @given(st.lists(st.tuples(st.integers(-5, 20), st.integers(-5, 20)), max_size=8))
@@ -118,3 +120,13 @@ def test_constant_column_scales_to_zero_not_nan():
     out = scaler.transform(frame[[TARGET]].to_numpy(), scaler.rows_for(frame[ID].to_numpy()))
     assert np.isfinite(out).all() and (out[4:] == 0).all()
     assert scaler.rows_for(np.array(["b", "zz"])).tolist() == [1, -1]
+
+
+@given(st.integers(1, 50_000), st.integers(2, 9_000))
+def test_evenly_spaced_reaches_the_last_window_and_keeps_the_limit(n, limit):
+    """The anchor's sample spans every series: it starts at the first window, ends at the last, never repeats."""
+    picked = evenly_spaced(n, limit)
+    assert len(picked) == min(n, limit) and picked[0] == 0 and picked[-1] == n - 1
+    assert (np.diff(picked) > 0).all()
+    if n > limit:   # no stretch of windows is skipped by much more than the average step
+        assert np.diff(picked).max() <= math.ceil((n - 1) / (limit - 1))
