@@ -80,9 +80,17 @@ def _global_rank(devices: int) -> int:
 @click.option("--output", required=True, help="Where to write forecasts (.csv or .parquet).")
 @click.option("--batch-size", default=1024, show_default=True, help="Series per inference batch.")
 @click.option("--tracking-uri", default=None, help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db).")
-def predict(model_uri, data_path, output, batch_size, tracking_uri):
+@click.option("--spark", is_flag=True, help="Score on Spark, one task per series group; --data and --output may be any Spark path, and the output is a folder of part files.")
+@click.option("--spark-master", envvar="SPARK_MASTER", default=None, help="Spark master URL (default: $SPARK_MASTER, else spark-defaults.conf, else local[*]).")
+def predict(model_uri, data_path, output, batch_size, tracking_uri, spark, spark_master):
     """Forecast the next horizon of every series in a file."""
-    from app.summary import print_forecasts
+    from app.summary import print_forecasts, print_spark_forecasts
+
+    if spark:
+        from pipelines.spark_predict import spark_predict
+
+        print_spark_forecasts(spark_predict(model_uri, data_path, output, spark_master, tracking_uri, batch_size))
+        return
     from pipelines.predict import predict_file
 
     print_forecasts(predict_file(model_uri, data_path, output, batch_size, tracking_uri), output)

@@ -54,6 +54,13 @@ def print_forecasts(forecasts, output: str) -> None:
     click.echo(forecasts.head(min(len(forecasts), 12)).to_string(index=False))
 
 
+def print_spark_forecasts(result) -> None:
+    click.echo(f"Wrote {result.rows} rows ({result.series} series) to {result.output} on Spark ({result.master})")
+    if result.fallback:
+        click.echo(f"warning: {result.fallback} series too short for the model got a fallback forecast "
+                   "(see the `method` column)", err=True)
+
+
 def print_compare(result) -> None:
     s = result.summary
     click.echo(f"\n{'aggregator':<12}{'test MASE':>18}{'snaive':>9}{'steps to conv.':>16}{'proj. zeros':>13}"

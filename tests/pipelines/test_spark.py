@@ -1,61 +1,75 @@
-"""Scoring a Spark DataFrame of history rows with the logged model, on a local pyspark session.
-
-A forecaster turns many history rows into horizon rows per series, so it runs per series group
-(`groupBy(...).applyInPandas`), not as `mlflow.pyfunc.spark_udf` (one output value per input row)."""
-import sys
-
+"""`forecast predict --spark` (pipelines/spark_predict.py) on a real local Spark session: the same rows as
+`forecast predict` on the same file, and a bad file is one line with no output left behind."""
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from app.cli import main
 
-pyspark = pytest.importorskip("pyspark", reason="pyspark is in requirements-test.txt")
+pytest.importorskip("pyspark", reason="pyspark is in requirements-test.txt")
 
 
-def scorer(model_uri: str, tracking_uri: str):
-    """The function each Spark task runs on one series' rows: the model is loaded once per task.
-
-    Built as a closure, so cloudpickle ships it by value (the workers cannot import this test module)."""
-    loaded = {}
-
-    def forecast(group: pd.DataFrame) -> pd.DataFrame:
-        if not loaded:
-            import mlflow
-
-            mlflow.set_tracking_uri(tracking_uri)
-            loaded["model"] = mlflow.pyfunc.load_model(model_uri)
-        return loaded["model"].predict(group)
-
-    return forecast
+@pytest.fixture(scope="module")
+def store_module(tmp_path_factory):
+    """A store of this module's own, in its own folder (a sqlite store keeps artifacts in ./mlruns)."""
+    folder = tmp_path_factory.mktemp("spark-store")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        yield f"sqlite:///{folder / 'mlflow.db'}"
 
 
-def test_spark_scores_history_rows_per_series(tmp_path, make_frame, tracking_uri, tiny_model, monkeypatch):
-    from pyspark.sql import SparkSession
-
-    frame = make_frame(n_series=3, length=120)
-    frame.to_csv(tmp_path / "train.csv", index=False)
-    result = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "train.csv"), "--tracking-uri", tracking_uri,
-                                       "--model-name", "spark", "--max-epochs", "1", "--seq-len", "12", "--horizon", "6",
-                                       *tiny_model])
+@pytest.fixture(scope="module")
+def panel_model(tmp_path_factory, store_module):
+    """A tiny model trained on 1,000 short daily series with zero-padded ids ("0007" must stay "0007")."""
+    tmp = tmp_path_factory.mktemp("spark")
+    rng = np.random.default_rng(0)
+    t = np.arange(40)
+    frame = pd.DataFrame({"series_id": np.repeat([f"{i:04d}" for i in range(1000)], 40),
+                          "timestamp": np.tile(pd.date_range("2024-01-01", periods=40, freq="D").strftime("%Y-%m-%d"), 1000),
+                          "value": (np.tile(10 + 3 * np.sin(2 * np.pi * t / 7), 1000) + rng.normal(0, 0.3, 40_000)
+                                    + np.repeat(np.arange(1000) % 7, 40))})
+    frame.to_csv(tmp / "train.csv", index=False)
+    result = CliRunner().invoke(main, ["train", "--data", str(tmp / "train.csv"), "--tracking-uri", store_module,
+                                       "--model-name", "spark", "--max-steps", "3", "--seq-len", "14", "--horizon", "7",
+                                       "--layers", "1", "--d-model", "16", "--n-heads", "2", "--no-progress"])
     assert result.exit_code == 0, result.output
-    history = frame.assign(timestamp=frame["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S"))
-    expected = scorer("models:/spark/1", tracking_uri)(history)
+    return tmp, frame
 
-    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)
-    monkeypatch.setenv("PYSPARK_DRIVER_PYTHON", sys.executable)
-    spark = (SparkSession.builder.master("local[2]").appName("forecast-test")
-             .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
-             .config("spark.sql.session.timeZone", "UTC").getOrCreate())
-    try:
-        schema = ("series_id string, timestamp timestamp, step long, prediction double, `q0.1` double, "
-                  "`q0.5` double, `q0.9` double, method string")
-        forecast = scorer("models:/spark/1", tracking_uri)
-        scored = (spark.createDataFrame(history).groupBy("series_id").applyInPandas(forecast, schema)
-                  .toPandas().sort_values(["series_id", "step"]).reset_index(drop=True))
-    finally:
-        spark.stop()
-    assert len(scored) == 3 * 6 and list(scored.columns) == list(expected.columns)
-    pd.testing.assert_frame_equal(scored.drop(columns=["timestamp"]), expected.drop(columns=["timestamp"]),
-                                  check_dtype=False)
-    assert (pd.to_datetime(scored["timestamp"]) == pd.to_datetime(expected["timestamp"])).all()
+
+def test_spark_gives_the_rows_of_forecast_predict(panel_model, store_module):
+    from pipelines.spark_predict import spark_predict
+
+    tmp, frame = panel_model
+    history = frame.groupby("series_id").head(35)             # a few series too short for the model: fallbacks
+    history = history[~(history["series_id"].isin(["0003", "0500"]) & (history.groupby("series_id").cumcount() < 25))]
+    history.to_csv(tmp / "history.csv", index=False)
+    local = CliRunner().invoke(main, ["predict", "--model", "models:/spark/1", "--data", str(tmp / "history.csv"),
+                                      "--output", str(tmp / "local.csv"), "--tracking-uri", store_module])
+    assert local.exit_code == 0, local.output
+    result = spark_predict("models:/spark/1", str(tmp / "history.csv"), str(tmp / "spark.parquet"), "local[2]",
+                           store_module)
+    expected = pd.read_csv(tmp / "local.csv", dtype={"series_id": str})
+    scored = pd.read_parquet(tmp / "spark.parquet")
+    assert (result.rows, result.series, result.fallback) == (7000, 1000, 2)
+    assert scored["series_id"].str.len().eq(4).all()           # ids stayed text
+    scored = scored.sort_values(["series_id", "step"]).reset_index(drop=True)
+    assert list(scored.columns) == list(expected.columns)
+    scored["timestamp"] = scored["timestamp"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    expected["timestamp"] = pd.to_datetime(expected["timestamp"]).dt.strftime("%Y-%m-%d %H:%M:%S")
+    pd.testing.assert_frame_equal(scored, expected, check_dtype=False, rtol=1e-6)
+    assert set(scored.loc[scored["method"] != "model", "series_id"]) == {"0003", "0500"}
+
+
+def test_a_bad_value_on_spark_is_one_line_and_leaves_no_output(panel_model, store_module):
+    tmp, frame = panel_model
+    bad = frame.astype({"value": object})
+    bad.loc[bad.index[-3], "value"] = "n/a?"                   # in the last series, far from the driver's sample
+    bad.to_csv(tmp / "bad.csv", index=False)
+    result = CliRunner().invoke(main, ["predict", "--spark", "--spark-master", "local[2]", "--model", "models:/spark/1",
+                                       "--data", str(tmp / "bad.csv"), "--output", str(tmp / "out.csv"),
+                                       "--tracking-uri", store_module])
+    assert result.exit_code == 1
+    assert "column 'value' has non-numeric values, e.g. 'n/a?' in series '0999'" in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+    assert not (tmp / "out.csv").exists()

@@ -1,0 +1,160 @@
+"""`forecast predict --spark`: batch forecasts of history that outgrows one machine, on Spark.
+
+A forecaster turns each series' history rows into `horizon` rows, so it runs per series group
+(`groupBy(id).applyInPandas`), not as `mlflow.pyfunc.spark_udf` (row-aligned: one output value per input row).
+Each group goes through the logged pyfunc, the same code as `forecast predict` and serving. The model is
+downloaded once on the driver and shipped to the executors with `SparkContext.addFile`, so they need neither the
+tracking store nor this project installed (the scorer is a closure: cloudpickle ships it by value), only the
+model's own requirements.
+
+CSV is read with every column as text, so ids keep their zeros ("007") and the model parses numbers and
+times exactly as it does for `forecast predict`; Parquet keeps its types. The output is a Spark dataset (a
+folder of part files): Parquet where the path ends in .parquet, else CSV with a header. On failure the output
+is removed, so a folder that exists is a complete result.
+"""
+import os
+import shutil
+import sys
+import tempfile
+import uuid
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.errors import ForecastError
+from pipelines.tracking import download_model, use_store
+
+FAILED = "forecast-spark-error: "   # marks our one-line errors inside Spark's worker tracebacks
+ALL = "__forecast_all__"            # the group column of a single-series model (no id column)
+
+
+@dataclass
+class SparkForecast:
+    output: str
+    rows: int
+    series: int
+    fallback: int      # series forecast by a fallback method (too short for the model)
+    master: str
+
+
+def _session(master: str | None):
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise ForecastError("--spark needs pyspark: pip install pyspark (4.x)") from None
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")  # tested here on 3.0
+    local = master is None or master.startswith("local")
+    if local:   # workers run this interpreter (its packages); a cluster sets PYSPARK_PYTHON itself
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName("forecast predict").config("spark.sql.session.timeZone", "UTC")
+    if master:
+        builder = builder.master(master)
+    return builder.getOrCreate()
+
+
+def _scorer(model_name: str, batch_size: int):
+    """What each Spark task runs on one series' rows; the model is loaded once per Python worker."""
+    state = {}
+
+    def forecast(group):
+        import mlflow
+        from pyspark import SparkFiles
+
+        if "model" not in state:
+            state["model"] = mlflow.pyfunc.load_model(SparkFiles.get(model_name))
+        try:
+            return state["model"].predict(group.drop(columns=[ALL], errors="ignore"),
+                                          params={"batch_size": batch_size})
+        except mlflow.exceptions.MlflowException as err:    # bad input: the model's one line
+            lines = [line for line in err.message.strip().splitlines() if line.strip()]
+            raise ValueError(FAILED + (lines[-1] if lines else "the model rejected the input")) from None
+
+    return forecast
+
+
+def _read(spark, path: str):
+    if path.lower().endswith((".parquet", ".pq")) or (os.path.isdir(path) and not path.lower().endswith(".csv")):
+        return spark.read.parquet(path)
+    return spark.read.csv(path, header=True, inferSchema=False, multiLine=False)
+
+
+def _write(frame, path: str) -> None:
+    writer = frame.write.mode("overwrite")
+    if path.lower().endswith((".parquet", ".pq")):
+        writer.parquet(path)
+    else:
+        writer.option("header", True).option("timestampFormat", "yyyy-MM-dd HH:mm:ss").csv(path)
+
+
+def _remove(spark, path: str) -> None:
+    """Delete `path` on whatever file system it lives (local, HDFS, S3...), through Hadoop's API."""
+    jvm = spark.sparkContext._jvm
+    target = jvm.org.apache.hadoop.fs.Path(path)
+    target.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).delete(target, True)
+
+
+def _one_line(err: Exception) -> str | None:
+    text = str(err)
+    return text[text.index(FAILED) + len(FAILED):].splitlines()[0] if FAILED in text else None
+
+
+def spark_predict(model_uri: str, data_path: str, output: str, master: str | None = None,
+                  tracking_uri: str | None = None, batch_size: int = 1024) -> SparkForecast:
+    """Forecast every series of `data_path` (CSV or Parquet, any Spark path) on Spark; write them to `output`."""
+    import mlflow
+
+    use_store(tracking_uri)
+    with tempfile.TemporaryDirectory(prefix="forecast-spark-") as tmp:
+        name = f"forecast-model-{uuid.uuid4().hex[:8]}"        # a name no other job of this session has added
+        local_model = shutil.copytree(download_model(model_uri), Path(tmp) / name)
+        model = mlflow.pyfunc.load_model(str(local_model))
+        spark = _session(master)
+        try:
+            from pyspark.errors import PySparkException
+
+            spark.sparkContext.addFile(str(local_model), recursive=True)
+            return _run(spark, model, name, data_path, output, batch_size)
+        except PySparkException as err:   # a path Spark cannot read or write, a cluster it cannot reach...
+            raise ForecastError(f"spark: {str(err).strip().splitlines()[0]}") from None
+        finally:
+            spark.stop()
+
+
+def _run(spark, model, name: str, data_path: str, output: str, batch_size: int) -> SparkForecast:
+    from pyspark.sql import functions as F
+
+    id_col = model.unwrap_python_model().predictor.spec.schema.id_col
+    history, key = _read(spark, data_path), id_col or ALL
+    if id_col is None:
+        history = history.withColumn(ALL, F.lit(0))
+    elif id_col not in history.columns:
+        raise ForecastError(f"{data_path}: has no column {id_col!r} (the model's series id)")
+    first = history.select(key).first()
+    if first is None:
+        raise ForecastError(f"{data_path}: has no data rows")
+    sample = history.filter(F.col(key) == first[0]).toPandas()   # one series on the driver: the output schema
+    schema = spark.createDataFrame(_forecast_on_driver(model, sample, batch_size, data_path)).schema
+    try:
+        _write(history.groupBy(key).applyInPandas(_scorer(name, batch_size), schema), output)
+    except Exception as err:
+        _remove(spark, output)
+        message = _one_line(err)
+        if message is None:
+            raise
+        raise ForecastError(f"{data_path}: {message}") from None
+    counts = _read(spark, output).agg(
+        F.count(F.lit(1)).alias("rows"), F.countDistinct("series_id").alias("series"),
+        F.countDistinct(F.when(F.col("method") != "model", F.col("series_id"))).alias("fallback")).first()
+    return SparkForecast(output, counts["rows"], counts["series"], counts["fallback"], spark.sparkContext.master)
+
+
+def _forecast_on_driver(model, sample, batch_size: int, data_path: str):
+    """The first series forecast on the driver: its columns and types are the job's output schema, and a
+    model that cannot forecast this input says so here, before any Spark job starts."""
+    from pipelines.predict import forecast_with
+
+    try:
+        return forecast_with(model, sample.drop(columns=[ALL], errors="ignore"), batch_size)
+    except ForecastError as err:
+        raise ForecastError(f"{data_path}: {err}") from None
