@@ -49,7 +49,7 @@ def print_forecasts(forecasts, output: str) -> None:
     n = forecasts["series_id"].nunique()
     click.echo(f"Wrote {len(forecasts)} rows ({n} series x {forecasts['step'].max()} steps) to {output}")
     if len(fallback):
-        click.echo(f"warning: {len(fallback)} series too short for the model got a naive forecast "
+        click.echo(f"warning: {len(fallback)} series too short for the model got a fallback forecast "
                    f"(see the `method` column): {', '.join(map(str, fallback[:10]))}", err=True)
     click.echo(forecasts.head(min(len(forecasts), 12)).to_string(index=False))
 
@@ -77,6 +77,7 @@ def print_benchmark(result) -> None:
     b = result.budget
     click.echo(f"\nBudget for every trained model: up to {b.max_epochs} epochs"
                + (f" / {b.max_steps} steps" if b.max_steps > 0 else "")
+               + (f" / {b.time_budget:.0f} s" if b.time_budget else "")
                + f", early stopping after {b.patience} epochs without validation gain, batch {b.batch_size}, "
                f"gradient clip {b.grad_clip}; test: {result.test_windows} window(s) per series\n")
     click.echo(f"{'model':<30}{'test MASE':>18}{'MAE':>10}{'sMAPE %':>10}{'pinball':>10}{'train s':>9}"

@@ -126,7 +126,7 @@ def benchmark(config: TrainConfig, peers: tuple[str, ...], seeds: int, auto_test
         try:
             budget = Budget(config.max_epochs, config.max_steps, config.patience,
                             config.resolved_batch_size(len(prepared.starts["train"])), config.seed,
-                            config.optim.grad_clip, config.progress)
+                            config.optim.grad_clip, config.progress, config.time_budget_seconds)
             mlflow.log_params({"peers": ",".join(peers), "seeds": seeds, "data_path": str(config.data_path),
                                "seq_len": prepared.spec.seq_len, "horizon": prepared.spec.horizon,
                                "test_windows": config.data.test_windows,

@@ -1,8 +1,24 @@
 """TrainConfig: one training run, owning the data, model and optimiser configs."""
+import math
+import re
 from dataclasses import asdict, dataclass, field
 
 from data.config import DataConfig
 from models.config import ConfigError, HealthConfig, ModelConfig, OptimConfig
+
+
+UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def parse_duration(text: str) -> float:
+    """'90s', '15m', '1.5h' or '0' (no budget) -> seconds; anything else is a ConfigError line."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", str(text).lower())
+    if not match or (float(match.group(1)) > 0 and not match.group(2)):
+        raise ConfigError(f"--time-budget must be a duration such as 90s, 15m or 2h (0: no budget), got {text!r}")
+    seconds = float(match.group(1)) * UNITS[match.group(2) or "s"]
+    if not math.isfinite(seconds) or seconds > 366 * 86400:
+        raise ConfigError(f"--time-budget must be at most a year, got {text!r}")
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -16,6 +32,7 @@ class TrainConfig:
     max_steps: int = field(default=-1, metadata={"help": "Upper bound on optimiser steps (-1 = no bound)."})
     batch_size: int | None = field(default=None, metadata={"help": "Windows per batch (auto: 256, or fewer so that an epoch has at least 32 steps on small data)."})
     ema_decay: float = field(default=0.99, metadata={"help": "Validate, keep and log an exponential moving average of the weights, updated every step with this decay (0.99: about the last 100 steps; 0 = off): a steadier model than the last step's."})
+    time_budget: str = field(default="15m", metadata={"help": "Stop training after this long (90s, 15m, 2h; 0 = no limit), keeping the best checkpoint so far; the log says at the start how long training will take."})
     patience: int = field(default=5, metadata={"help": "Epochs without validation improvement before stopping."})
     seed: int = field(default=0, metadata={"help": "Seed for weights, shuffling and dropout."})
     experiment: str | None = field(default="forecast", metadata={"help": "MLflow experiment name."})
@@ -43,6 +60,7 @@ class TrainConfig:
             raise ConfigError("--devices and --num-nodes must be positive")
         if not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"--ema-decay must be in [0, 1), got {self.ema_decay}")
+        parse_duration(self.time_budget)
         if self.patience < 1:
             raise ConfigError(f"--patience must be positive, got {self.patience}")
 
@@ -52,6 +70,10 @@ class TrainConfig:
         if self.batch_size is not None:
             return self.batch_size
         return max(8, min(256, n_train_windows // 32))
+
+    @property
+    def time_budget_seconds(self) -> float:
+        return parse_duration(self.time_budget)
 
     @property
     def world_size(self) -> int:

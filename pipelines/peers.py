@@ -14,6 +14,7 @@ import tempfile
 import time
 import warnings
 from dataclasses import dataclass
+from datetime import timedelta
 
 import lightning as L
 import numpy as np
@@ -38,6 +39,7 @@ class Budget:
     seed: int
     grad_clip: float
     progress: bool = False
+    time_budget: float = 0.0    # seconds of training (0 = no limit)
 
 
 @dataclass
@@ -112,6 +114,7 @@ def _fit(model, train, val, budget: Budget, root: str) -> int:
     if budget.progress:
         callbacks.append(TQDMProgressBar())
     trainer = L.Trainer(max_epochs=budget.max_epochs, max_steps=budget.max_steps, accelerator="cpu", devices=1,
+                        max_time=timedelta(seconds=budget.time_budget) if budget.time_budget else None,
                         gradient_clip_val=budget.grad_clip or None, callbacks=callbacks, logger=False,
                         default_root_dir=root, enable_progress_bar=budget.progress, enable_model_summary=False,
                         num_sanity_val_steps=0, deterministic=True)

@@ -11,6 +11,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 
 import lightning as L
@@ -24,6 +25,7 @@ from data.prepare import Prepared, prepare_training
 from data.windows import evenly_spaced
 from models.health import GradientHealthMonitor, NonFiniteError
 from models.lightning import ForecastModule
+from pipelines.budget import TrainingTime
 from pipelines.config import TrainConfig
 from pipelines.errors import ForecastError
 from pipelines.evaluate import Evaluation, evaluate, log_accuracy
@@ -155,8 +157,9 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
                     _log_inputs(config, prepared, module, batch_size, data_sha)
                 checkpoint = ModelCheckpoint(dirpath=kept_dir, monitor="val_loss", mode="min", save_top_k=1)
                 ctrl_c = StopOnCtrlC(enabled=config.world_size == 1)
+                timing = TrainingTime(total, steps_per_epoch, len(val_loader), config.time_budget_seconds)
                 callbacks = [checkpoint, history, monitor, RunCheckpoint(kept_dir, config.checkpoint_every, log=True),
-                             ctrl_c]
+                             ctrl_c, timing]
                 trainer = _trainer(config, run_id, tmp, callbacks, steps_per_epoch)
                 fit_started = time.perf_counter()
                 with ctrl_c:
@@ -164,6 +167,8 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
                 if ctrl_c.requested:
                     raise KeyboardInterrupt  # stopped cleanly after a batch: the KILLED path below
                 fit_seconds = time.perf_counter() - fit_started
+                mlflow.log_metrics({"fit_seconds": fit_seconds, **({"announced_fit_seconds": timing.announced}
+                                                                   if timing.announced else {})})
                 if reporting:
                     health = log_health(monitor, pd.DataFrame(history.rows), trainer.global_step, run_id)
                 if checkpoint.best_model_path and Path(checkpoint.best_model_path).exists():
@@ -231,7 +236,9 @@ def _trainer(config: TrainConfig, run_id: str | None, root: str, callbacks: list
         callbacks.append(TQDMProgressBar(refresh_rate=max(1, steps_per_epoch // 20)))
     # a step budget shorter than an epoch still ends on a validation pass (the checkpoint needs one)
     val_every = min(steps_per_epoch, config.max_steps) if config.max_steps > 0 else None
+    budget = config.time_budget_seconds
     return L.Trainer(max_epochs=config.max_epochs, max_steps=config.max_steps, accelerator=config.accelerator,
+                     max_time=timedelta(seconds=budget) if budget else None,
                      devices=config.devices, num_nodes=config.num_nodes, strategy=config.strategy,
                      val_check_interval=val_every, logger=RunLogger(run_id) if run_id else False,
                      callbacks=callbacks, default_root_dir=root,

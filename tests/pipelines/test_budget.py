@@ -1,0 +1,54 @@
+"""The time budget: parsed at the door, enforced by Lightning's timer with the best checkpoint kept, and
+announced once the first steps are timed."""
+import logging
+
+import pytest
+from click.testing import CliRunner
+from mlflow.tracking import MlflowClient
+
+from app.cli import main
+from models.config import ConfigError
+from pipelines.config import TrainConfig, parse_duration
+
+
+@pytest.mark.parametrize("text, seconds", [("90s", 90), ("15m", 900), ("1.5h", 5400), ("0", 0), (" 2M ", 120)])
+def test_durations_read_with_their_unit(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["15", "-5m", "ten minutes", "5d", "", "1e9h"])
+def test_a_duration_without_a_unit_or_out_of_range_is_refused(text):
+    with pytest.raises(ConfigError, match="--time-budget must be"):
+        TrainConfig(data_path="unused.csv", time_budget=text)
+
+
+def test_a_binding_budget_stops_training_validated_and_registered_and_says_so(tmp_path, make_frame, tracking_uri,
+                                                                            tiny_model, caplog):
+    """1,000 epochs with patience 1,000 cannot finish in 3 seconds on any machine: the budget ends training,
+    the stop still validates, the best checkpoint is evaluated and the model registered."""
+    make_frame(n_series=3, length=200).to_csv(tmp_path / "d.csv", index=False)
+    with caplog.at_level(logging.INFO, logger="forecast"):
+        result = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "d.csv"), "--tracking-uri", tracking_uri,
+                                           "--model-name", "budget", "--experiment", "budget", "--seq-len", "12",
+                                           "--horizon", "6", "--max-epochs", "1000", "--patience", "1000",
+                                           "--batch-size", "8", "--time-budget", "3s", *tiny_model])
+    assert result.exit_code == 0, result.output
+    client = MlflowClient(tracking_uri)
+    run = client.get_run(client.search_model_versions("name='budget'")[0].run_id)
+    assert run.data.metrics["epochs"] < 1000 and "best_val_loss" in run.data.metrics
+    assert run.data.params["time_budget"] == "3s"
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("training will")]
+    assert len(said) == 1 and "time budget, 3 s from the start" in said[0]
+    assert run.data.metrics["announced_fit_seconds"] == 3.0
+
+
+def test_without_a_binding_budget_the_estimate_is_the_planned_steps(tmp_path, make_frame, tracking_uri, tiny_model,
+                                                                   caplog):
+    make_frame(n_series=3, length=200).to_csv(tmp_path / "d.csv", index=False)
+    with caplog.at_level(logging.INFO, logger="forecast"):
+        result = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "d.csv"), "--tracking-uri", tracking_uri,
+                                           "--model-name", "estimate", "--experiment", "estimate", "--seq-len", "12",
+                                           "--horizon", "6", "--max-steps", "40", "--batch-size", "8", *tiny_model])
+    assert result.exit_code == 0, result.output
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("training will")]
+    assert len(said) == 1 and "40 steps at" in said[0], said
