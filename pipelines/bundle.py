@@ -1,5 +1,6 @@
 """The model bundle: what a logged model carries besides code. Config + weights (model.pt), data spec with
-scalers (spec.json). Plain tensors and JSON: nothing pickled by class reference."""
+scalers (spec.json), the combination with Theta chosen in training (combination.json; a bundle from before it
+has none: weight 0). Plain tensors and JSON: nothing pickled by class reference."""
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -15,14 +16,16 @@ from models.forecaster import Forecaster
 BEFORE_OPTION = {"covariate_norm": False, "naive_level": False, "spread_floor": 1e-5, "seasonal_anchor": False}
 
 
-def save_bundle(directory: Path, model: Forecaster, spec: DataSpec) -> Path:
+def save_bundle(directory: Path, model: Forecaster, spec: DataSpec, theta_weight: float = 0.0) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     torch.save({"config": asdict(model.config), "state_dict": model.state_dict()}, directory / "model.pt")
     (directory / "spec.json").write_text(json.dumps(spec.to_dict()))
+    (directory / "combination.json").write_text(json.dumps({"theta_weight": theta_weight}))
     return directory
 
 
-def load_bundle(directory: str | Path) -> tuple[Forecaster, DataSpec]:
+def load_bundle(directory: str | Path) -> tuple[Forecaster, DataSpec, float]:
+    """(model, spec, theta_weight)."""
     directory = Path(directory)
     checkpoint = torch.load(directory / "model.pt", map_location="cpu", weights_only=True)
     config = {**BEFORE_OPTION, **{k: tuple(v) if isinstance(v, list) else v for k, v in checkpoint["config"].items()}}
@@ -30,4 +33,6 @@ def load_bundle(directory: str | Path) -> tuple[Forecaster, DataSpec]:
     model.load_state_dict(checkpoint["state_dict"])
     model.eval()
     spec = DataSpec.from_dict(json.loads((directory / "spec.json").read_text()))
-    return model, spec
+    combination = directory / "combination.json"
+    theta_weight = json.loads(combination.read_text())["theta_weight"] if combination.exists() else 0.0
+    return model, spec, float(theta_weight)

@@ -11,11 +11,15 @@ import torch
 
 from data.prepare import Prepared
 from data.schema import ID, TIME
-from data.windows import WindowDataset
+from data.windows import WindowDataset, evenly_spaced
 from models.forecaster import Forecaster
+from models.theta import blend, choose_weight, theta_windows
 from pipelines.accuracy import accuracy, flat_metrics
 from pipelines.metrics import seasonal_scales
 from pipelines.plots import error_by_step_figure, forecast_figure, log_figure
+
+
+VALIDATION_SAMPLE = 400   # validation windows the Theta weight is chosen on (a Theta fit per window)
 
 
 @dataclass
@@ -51,11 +55,38 @@ def naive_forecasts(raw: np.ndarray, origins: np.ndarray, first_rows: np.ndarray
     return naive, seasonal
 
 
-def evaluate(model: Forecaster, prepared: Prepared, batch_size: int) -> Evaluation:
+def theta_scaled(prepared: Prepared, starts: np.ndarray) -> np.ndarray:
+    """(N, H) Theta forecasts of the windows at `starts`, each from its series' history up to its origin, in
+    the scaled space."""
+    spec, panel = prepared.spec, prepared.panel
+    series = panel.series_of(starts)
+    raw = theta_windows(panel.raw_target, starts + spec.seq_len, panel.offsets[series], spec.horizon,
+                        spec.freq.season_length)
+    return spec.scaler.forward(raw, spec.scaler.rows_for(panel.ids[series]))
+
+
+def choose_theta_weight(model: Forecaster, prepared: Prepared, batch_size: int,
+                        limit: int = VALIDATION_SAMPLE) -> tuple[float, dict]:
+    """The weight of Theta in the forecast (models/theta.py), chosen on up to `limit` validation windows spread
+    over every series; 0 where there are none. Returns the weight and each candidate's validation error."""
+    starts = prepared.starts["val"]
+    starts = starts[evenly_spaced(len(starts), limit)]
+    if not len(starts):
+        return 0.0, {}
+    dataset = prepared.spec.dataset(prepared.panel, starts)
+    _, y, _ = dataset.__getitems__(np.arange(len(starts)))
+    q = predict_scaled(model, dataset, batch_size)
+    return choose_weight(q, model.config.median_index, theta_scaled(prepared, starts), y.numpy())
+
+
+def evaluate(model: Forecaster, prepared: Prepared, batch_size: int, theta_weight: float = 0.0) -> Evaluation:
+    """The test windows forecast as predict forecasts them (with Theta at `theta_weight`) and scored."""
     starts = prepared.starts["test"]
     dataset = prepared.spec.dataset(prepared.panel, starts)
     started = time.perf_counter()
     scaled = predict_scaled(model, dataset, batch_size)
+    if theta_weight:
+        scaled = blend(scaled, model.config.median_index, theta_scaled(prepared, starts), theta_weight)
     evaluation = score(prepared, scaled, model.config.quantiles)
     evaluation.predict_seconds = time.perf_counter() - started
     return evaluation

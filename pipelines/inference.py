@@ -4,7 +4,8 @@ model and the scoring server.
 Request: history rows (series id, timestamp, target[, covariates]); rows after a series' last observed
 target carry known covariates for the future. Response: one row per (series, step) with `series_id,
 timestamp, step, prediction, q<tau>..., method`, sorted by series id then step, where `method` is
-`model`, or `seasonal_naive`/`naive` for a series shorter than the model's context (seq_len, or a whole season
+`model` (the network's forecast, combined with Theta's where training chose so: models/theta.py), or
+`seasonal_naive`/`naive` for a series shorter than the model's context (seq_len, or a whole season
 where that is longer and the model reads the seasonal lag channel).
 
 Everything this module needs from the project is imported at the top: the pyfunc loads it in isolation
@@ -23,14 +24,15 @@ from data.prepare import DataSpec, build_panel
 from data.scaling import SeriesScaler
 from data.schema import ID, TARGET, TIME, canonical
 from models.forecaster import Forecaster
+from models.theta import blend, theta_windows
 from pipelines.bundle import load_bundle
 
 log = logging.getLogger("forecast")
 
 
 class Predictor:
-    def __init__(self, model: Forecaster, spec: DataSpec):
-        self.model, self.spec = model, spec
+    def __init__(self, model: Forecaster, spec: DataSpec, theta_weight: float = 0.0):
+        self.model, self.spec, self.theta_weight = model, spec, theta_weight
         self.quantiles = model.config.quantiles
 
     @classmethod
@@ -149,7 +151,11 @@ class Predictor:
             starts = tqdm(starts, desc="forecasting", unit="batch", leave=False)
         preds = [self.model(torch.from_numpy(x[i:i + batch_size]), torch.from_numpy(fut[i:i + batch_size])).numpy()
                  for i in starts]
-        q = spec.bound(scaler.inverse(np.sort(np.concatenate(preds), axis=-1).astype(np.float64), rows))  # (S, H, Q)
+        q = scaler.inverse(np.sort(np.concatenate(preds), axis=-1).astype(np.float64), rows)            # (S, H, Q)
+        if self.theta_weight:   # the combination chosen in training (models/theta.py)
+            theta = theta_windows(panel.raw_target, ends, panel.offsets[:-1], H, spec.freq.season_length)
+            q = blend(q, self.model.config.median_index, theta, self.theta_weight)
+        q = spec.bound(q)
         return self._rows(panel.ids, grid, q[:, :, self.model.config.median_index], q, "model")
 
     def _fallback(self, regular: pd.DataFrame) -> pd.DataFrame:

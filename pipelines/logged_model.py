@@ -27,12 +27,13 @@ def _stage_code(directory: Path) -> Path:
     return directory
 
 
-def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_name: str | None, tmp: Path) -> str | None:
+def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_name: str | None, tmp: Path,
+                   theta_weight: float = 0.0) -> str | None:
     """Log the pyfunc under the active run as `model`; with a `model_name`, register a new version and return it."""
-    bundle = save_bundle(tmp / "bundle", model, spec)
+    bundle = save_bundle(tmp / "bundle", model, spec, theta_weight)
     code = _stage_code(tmp / "code")
     example = prepared.example
-    output = Predictor(model, spec).predict(example)
+    output = Predictor(model, spec, theta_weight).predict(example)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow\.")
         signature = infer_signature(example, output, params={"batch_size": 1024, "progress": False})
@@ -42,7 +43,8 @@ def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_
     # breaks the scoring server's CSV parsing (it needs a type per column). The model checks its own input
     # (data/schema.py: the column, series and row of what is wrong); the input example shows the request.
     signature = ModelSignature(inputs=None, outputs=signature.outputs, params=signature.params)
-    requirements = [f"{name}=={installed(name).split('+')[0]}" for name in REQUIREMENTS]
+    needed = (*REQUIREMENTS, "statsmodels") if theta_weight else REQUIREMENTS    # Theta at predict time
+    requirements = [f"{name}=={installed(name).split('+')[0]}" for name in needed]
     with warnings.catch_warnings():  # MLflow's hints about integer columns and predict() type hints
         warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow\.")
         info = mlflow.pyfunc.log_model(name="model", python_model=pyfunc_model.__file__,

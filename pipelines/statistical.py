@@ -7,10 +7,11 @@ statsforecast's AutoETS/AutoTheta are the field's reference, but statsforecast 2
 product pins pandas 3.0.6; statsmodels 0.15 installs beside it and has both methods (docs/benchmarks.md).
 - ETS: additive errors; no trend or a damped additive trend, times no season or an additive one (where two
   seasons of history exist); the four fits compared by AICc, as AutoETS selects.
-- Theta: `ThetaModel`, deseasonalised (its own test) where two seasons of history exist.
+- Theta: `ThetaModel`, deseasonalised where two seasons of history exist (models/theta.py, the same function
+  the product's combination uses).
 Both give point forecasts: every quantile is the point forecast (as pytorch-forecasting's Baseline's are), so
 their pinball loss is a point forecast's. They have no trained weights: `n_parameters` is 0.
-A fit sees at most the last `HISTORY` points (a seasonal ETS fit on 17,000 hourly points takes ~20 s).
+A fit sees at most the last `HISTORY` (1,000) points (a seasonal ETS fit on 17,000 hourly points takes ~20 s).
 """
 import time
 import warnings
@@ -18,11 +19,11 @@ import warnings
 import numpy as np
 
 from data.prepare import Prepared
+from models.theta import HISTORY, theta, theta_windows
 from pipelines.peers import PeerResult
 
 STATISTICAL = ("ets", "theta")
 LABELS = {"ets": "statsmodels ETS", "theta": "statsmodels Theta"}
-HISTORY = 1000
 
 
 def ets(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
@@ -33,37 +34,28 @@ def ets(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
     best = None
     for seasonal in seasons:
         for trend in (None, "add"):
-            fit = ETSModel(history, error="add", trend=trend, damped_trend=trend is not None, seasonal=seasonal,
-                           seasonal_periods=season if seasonal else None).fit(disp=False)
+            try:
+                fit = ETSModel(history, error="add", trend=trend, damped_trend=trend is not None, seasonal=seasonal,
+                               seasonal_periods=season if seasonal else None).fit(disp=False)
+            except (ValueError, np.linalg.LinAlgError):
+                continue
             if np.isfinite(fit.aicc) and (best is None or fit.aicc < best.aicc):
                 best = fit
-    return np.repeat(history[-1], horizon) if best is None else np.asarray(best.forecast(horizon))
-
-
-def theta(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
-    from statsmodels.tsa.forecasting.theta import ThetaModel
-
-    seasonal = season > 1 and len(history) >= 2 * season
-    return np.asarray(ThetaModel(history, period=season if seasonal else 1, deseasonalize=seasonal).fit()
-                      .forecast(horizon))
+    forecast = np.full(horizon, np.nan) if best is None else np.asarray(best.forecast(horizon), dtype=np.float64)
+    return np.where(np.isfinite(forecast), forecast, history[-1])     # a failed fit: the last value
 
 
 def run_statistical(name: str, prepared: Prepared, quantiles: tuple[float, ...]) -> PeerResult:
     """Fit and forecast every test window (N, H, Q, scaled, in the order of the test starts); the fits happen
     at forecast time, so their seconds are predict seconds."""
-    method = {"ets": ets, "theta": theta}[name]
     spec, panel, starts = prepared.spec, prepared.panel, prepared.starts["test"]
-    H, season = spec.horizon, spec.freq.season_length
+    season = spec.freq.season_length
     series = panel.series_of(starts)
-    origins = starts + spec.seq_len
     started = time.perf_counter()
-    point = np.empty((len(starts), H))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")      # statsmodels' convergence and frequency warnings, per fit
-        for k, (origin, first) in enumerate(zip(origins, panel.offsets[series])):
-            history = panel.raw_target[max(first, origin - HISTORY):origin]
-            forecast = method(history, H, season)
-            point[k] = np.where(np.isfinite(forecast), forecast, history[-1])   # a failed fit: the last value
+        point = theta_windows(panel.raw_target, starts + spec.seq_len, panel.offsets[series], spec.horizon, season,
+                              {"ets": ets, "theta": theta}[name])
     rows = spec.scaler.rows_for(panel.ids[series])
     scaled = spec.scaler.forward(point, rows)
     return PeerResult(name, np.repeat(scaled[..., None], len(quantiles), axis=-1), 0.0,

@@ -28,7 +28,7 @@ from models.lightning import ForecastModule
 from pipelines.budget import TrainingTime
 from pipelines.config import TrainConfig
 from pipelines.errors import ForecastError
-from pipelines.evaluate import Evaluation, evaluate, log_accuracy
+from pipelines.evaluate import Evaluation, choose_theta_weight, evaluate, log_accuracy
 from pipelines.health import log_health
 from pipelines.logged_model import log_forecaster
 from pipelines.logger import RunLogger
@@ -182,11 +182,13 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
                 mlflow.log_metrics({"best_val_loss": float(checkpoint.best_model_score or float("nan")),
                                     "epochs": trainer.current_epoch, "steps": trainer.global_step})
 
-                evaluation = evaluate(module.model, prepared, batch_size)
+                theta_weight = _theta_weight(config, module, prepared, batch_size)
+                evaluation = evaluate(module.model, prepared, batch_size, theta_weight)
                 mlflow.log_metrics(evaluation.metrics)
                 _log_evaluation(evaluation, prepared, pd.DataFrame(history.rows), model_config.quantiles)
 
-                version = log_forecaster(module.model, spec, prepared, config.model_name if register else None, Path(tmp))
+                version = log_forecaster(module.model, spec, prepared, config.model_name if register else None, Path(tmp),
+                                         theta_weight)
                 mlflow.flush_async_logging()
                 shutil.rmtree(kept_dir, ignore_errors=True)
             except NonFiniteError as err:
@@ -207,6 +209,19 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
     uri = f"models:/{config.model_name}/{version}" if version else f"runs:/{run_id}/model"
     return TrainResult(run_id, uri, version, evaluation.metrics, prepared.report, trainer.current_epoch, seconds,
                        history.rows, health, fit_seconds, evaluation.predict_seconds)
+
+
+def _theta_weight(config: TrainConfig, module: ForecastModule, prepared: Prepared, batch_size: int) -> float:
+    """The weight of Theta in the forecast, chosen on validation windows (models/theta.py), logged."""
+    if not config.theta_combination:
+        return 0.0
+    weight, errors = choose_theta_weight(module.model, prepared, batch_size)
+    mlflow.log_params({"theta_weight": weight})
+    mlflow.log_metrics({f"val_mae_theta_{int(w * 100)}": e for w, e in errors.items()})
+    if errors:
+        log.info(f"combination with Theta: weight {weight:g} (validation error of the median, scaled: "
+                 + ", ".join(f"{w:g}: {e:.4f}" for w, e in errors.items()) + ")")
+    return weight
 
 
 def _log_inputs(config: TrainConfig, prepared: Prepared, module: ForecastModule, batch_size: int, data_sha: str):

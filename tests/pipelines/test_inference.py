@@ -11,7 +11,9 @@ from data.errors import DataError
 from data.prepare import prepare_training
 from models.config import ModelConfig
 from models.forecaster import Forecaster
+from models.theta import theta
 from pipelines.bundle import BEFORE_OPTION, load_bundle, save_bundle
+from pipelines.evaluate import evaluate
 from pipelines.inference import Predictor
 
 
@@ -132,7 +134,7 @@ def test_a_bundle_saved_before_an_option_loads_without_it(make_frame, tmp_path, 
     old = Forecaster(ModelConfig(**{**saved["config"], option: before})).state_dict()  # what the old code saved
     saved["state_dict"] = {k: v for k, v in saved["state_dict"].items() if k in old}
     torch.save(saved, tmp_path / "bundle" / "model.pt")
-    model, _ = load_bundle(tmp_path / "bundle")
+    model, _, _ = load_bundle(tmp_path / "bundle")
     assert getattr(predictor.model.config, option) != before and getattr(model.config, option) == before
 
 
@@ -167,3 +169,26 @@ def test_the_fallback_of_integer_time_is_seasonal_once_the_season_is_known(make_
     out = predictor.predict(history)
     assert set(out["method"]) == {"seasonal_naive"}
     np.testing.assert_allclose(out["prediction"], history["value"].to_numpy()[30 - 12: 30 - 12 + 6])
+
+
+def test_the_theta_combination_is_the_same_in_evaluation_and_predict_and_moves_halfway(make_frame, tmp_path):
+    """With Theta at weight 0.5, the test part's evaluation (what the run logs) and predict (what users get)
+    give the same forecast: the network's median moved halfway to Theta's forecast from the same history; a
+    saved bundle keeps the weight."""
+    frame = make_frame(n_series=2, length=120)
+    predictor = _predictor(frame)
+    prepared = prepare_training(frame, DataConfig(seq_len=10, horizon=6))
+    history = frame.groupby("series_id").head(114)                     # the rows before each test origin
+    alone = predictor.predict(_raw(history))
+    evaluated = evaluate(predictor.model, prepared, 64, theta_weight=0.5).table
+    save_bundle(tmp_path / "bundle", predictor.model, predictor.spec, theta_weight=0.5)
+    combined = Predictor(*load_bundle(tmp_path / "bundle")).predict(_raw(history))
+    np.testing.assert_allclose(combined["prediction"], evaluated["prediction"], rtol=1e-5, atol=1e-4)
+    for i, (sid, rows) in enumerate(combined.groupby("series_id")):
+        theta_point = theta(history.loc[history["series_id"] == sid, "value"].to_numpy(), 6, 24)
+        own = alone.loc[alone["series_id"] == sid, "prediction"].to_numpy()
+        np.testing.assert_allclose(rows["prediction"], own + 0.5 * (theta_point - own), rtol=1e-6)
+        width = (rows["q0.9"] - rows["q0.1"]).to_numpy()
+        np.testing.assert_allclose(width, (alone.loc[alone["series_id"] == sid, "q0.9"]
+                                           - alone.loc[alone["series_id"] == sid, "q0.1"]).to_numpy(), rtol=1e-6)
+    assert not np.allclose(combined["prediction"], alone["prediction"])

@@ -1,0 +1,38 @@
+"""The combination with Theta: the weight is chosen on validation windows and stays 0 unless it pays."""
+import numpy as np
+import pytest
+
+from models.theta import MARGIN, WEIGHTS, blend, choose_weight, theta
+
+rng = np.random.default_rng(0)
+Y = rng.normal(size=(200, 6))
+Q = np.stack([Y - 1, Y, Y + 1], axis=-1)          # quantiles around the truth
+
+
+def test_blend_moves_the_centre_and_keeps_the_interval():
+    target = np.zeros((200, 6))
+    out = blend(Q, 1, target, 0.25)
+    np.testing.assert_allclose(out[:, :, 1], 0.75 * Y)
+    np.testing.assert_allclose(out[:, :, 2] - out[:, :, 0], 2.0)
+    assert blend(Q, 1, target, 0.0) is Q
+
+
+def test_a_worse_theta_gets_no_weight_and_a_complementary_one_gets_some():
+    weight, errors = choose_weight(Q, 1, Y + rng.normal(size=Y.shape), Y)      # the network is exact: no Theta
+    assert weight == 0.0 and set(errors) == set(WEIGHTS)
+    off = rng.normal(size=Y.shape)
+    network = np.stack([Y + off - 1, Y + off, Y + off + 1], axis=-1)            # two independent errors: the
+    weight, errors = choose_weight(network, 1, Y - off, Y)                      # average of both is exact
+    assert weight == 0.5 and errors[0.5] < errors[0.0] * (1 - MARGIN)
+
+
+def test_a_gain_below_the_margin_keeps_the_network_alone():
+    network = np.stack([Y + 1.0 - 1, Y + 1.0, Y + 1.0 + 1], axis=-1)           # off by +1 everywhere
+    weight, errors = choose_weight(network, 1, Y + 1.0 - 0.002, Y)             # Theta only a hair better
+    assert weight == 0.0 and errors[0.5] < errors[0.0]
+
+
+@pytest.mark.parametrize("history", [np.full(30, 7.0), np.arange(5.0), np.r_[np.zeros(20), -np.ones(10)]])
+def test_theta_on_a_flat_short_or_signed_history_is_finite(history):
+    forecast = theta(history, 6, 4)
+    assert forecast.shape == (6,) and np.isfinite(forecast).all()
