@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from data.errors import DataError
 
 FILLS = ("interpolate", "ffill", "zero", "error")
+TIME_UNITS = ("s", "ms", "us", "ns")
 
 
 @dataclass(frozen=True)
@@ -14,6 +15,7 @@ class DataConfig:
     covariates: tuple[str, ...] | None = field(default=None, metadata={"help": "Comma-separated past-observed covariates (default: every other numeric column)."})
     known_covariates: tuple[str, ...] = field(default=(), metadata={"help": "Comma-separated covariates known for the future (given in future rows at predict time)."})
     dayfirst: bool | None = field(default=None, metadata={"help": "Dates such as 02/01/2021 are day first (--dayfirst: 2 January) or month first (--no-dayfirst: 1 February); needed only where every date reads both ways."})
+    time_unit: str | None = field(default=None, metadata={"help": "The time column holds epoch numbers (since 1970-01-01 UTC) in this unit: s|ms|us|ns; read as dates (default: numbers are an integer index)."})
     fill: str = field(default="interpolate", metadata={"help": "How to fill inserted/missing timestamps: interpolate|ffill|zero|error."})
     seq_len: int = field(default=20, metadata={"help": "Input window length (timesteps)."})
     horizon: int | None = field(default=None, metadata={"help": "Forecast horizon (default from the frequency: 24 hourly, 48 half-hourly, 7 daily, 12 monthly, ...)."})
@@ -28,6 +30,8 @@ class DataConfig:
         return (self.id_col,) if self.id_col else ()
 
     def __post_init__(self):
+        if self.time_unit is not None and self.time_unit not in TIME_UNITS:
+            raise DataError(f"--time-unit must be one of {', '.join(TIME_UNITS)}, got {self.time_unit!r}")
         if self.fill not in FILLS:
             raise DataError(f"--fill must be one of {', '.join(FILLS)}, got {self.fill!r}")
         if self.seq_len < 1:

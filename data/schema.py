@@ -32,6 +32,7 @@ class Schema:
     time_kind: str                     # "datetime" | "int"
     ignored: tuple[str, ...] = ()      # non-numeric columns nobody asked for
     dayfirst: bool | None = None       # how day/month/year dates read: day first, month first; None = no such dates
+    time_unit: str | None = None       # numbers in the time column are epoch s|ms|us|ns (read as dates)
 
 
 def _rows(mask: pd.Series | np.ndarray, limit: int = 5) -> str:
@@ -85,10 +86,15 @@ def detect(frame: pd.DataFrame, config: DataConfig) -> Schema:
     if pd.api.types.is_bool_dtype(frame[target]):
         raise DataError(f"target column {target!r} is boolean (True/False): a forecast target must be numeric; "
                         "convert it to 0/1 first if a share of True is what you want to forecast")
-    time_kind = _time_kind(frame[time_col], time_col)
+    if config.time_unit and not _is_numeric(frame[time_col]):
+        raise DataError(f"--time-unit {config.time_unit}: time column {time_col!r} does not hold numbers "
+                        f"(e.g. {frame[time_col].iloc[0]!r}); leave --time-unit out for dates")
+    time_kind = "datetime" if config.time_unit else _time_kind(frame[time_col], time_col)
     ignored = tuple(c for c in columns if c not in used)
-    dayfirst = _date_order(frame[time_col], time_col, config.dayfirst) if time_kind == "datetime" else None
-    return Schema(id_col, time_col, target, covariates, tuple(config.known_covariates), time_kind, ignored, dayfirst)
+    dayfirst = (_date_order(frame[time_col], time_col, config.dayfirst)
+                if time_kind == "datetime" and not config.time_unit else None)
+    return Schema(id_col, time_col, target, covariates, tuple(config.known_covariates), time_kind, ignored, dayfirst,
+                  config.time_unit)
 
 
 # a date written day/month/year or month/day/year (not year first): "13/01/2021", "01.13.2021 10:00"
@@ -136,7 +142,7 @@ def _time_kind(col: pd.Series, name: str) -> str:
         if fractional.any():
             first = np.flatnonzero(fractional)[0]
             raise DataError(f"time column {name!r} holds fractional numbers, e.g. {values[first]!r} at data row(s) "
-                            f"{_rows(fractional)}: give dates, or an integer index (epoch seconds as whole numbers)")
+                            f"{_rows(fractional)}: give dates, an integer index, or epoch numbers with --time-unit s (or ms, us, ns)")
         return "int"
     return "datetime"
 
@@ -165,7 +171,13 @@ def _numeric(frame: pd.DataFrame, column: str, ids: pd.Series) -> pd.Series:
     return values
 
 
-def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series, dayfirst: bool | None = None) -> pd.Series:
+def _plain(value):
+    """A numpy scalar as the Python number it holds, so that a message shows 1e+30, not np.float64(1e+30)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series, dayfirst: bool | None = None,
+                unit: str | None = None) -> pd.Series:
     if kind == "int":
         missing = col.isna()
         if missing.any():
@@ -173,7 +185,10 @@ def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series, dayfirst: 
             raise DataError(f"time column {name!r} has missing values in series {ids.iloc[first]!r} at data "
                             f"row(s) {_rows(missing)}")
         return col.astype("int64")
-    if pd.api.types.is_datetime64_any_dtype(col):
+    if unit:   # epoch numbers; beyond the representable dates they come back missing: said below
+        parsed = pd.to_datetime(pd.to_numeric(col, errors="coerce").where(lambda v: v.abs() < 2 ** 62),
+                                unit=unit, errors="coerce")
+    elif pd.api.types.is_datetime64_any_dtype(col):
         parsed = col
     elif dayfirst is None:
         parsed = _to_datetime(col)
@@ -189,7 +204,7 @@ def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series, dayfirst: 
     bad = parsed.isna()
     if bad.any():
         first = np.flatnonzero(bad.to_numpy())[0]
-        raise DataError(f"time column {name!r} has unparseable or missing values, e.g. {col.iloc[first]!r} "
+        raise DataError(f"time column {name!r} has unparseable or missing values, e.g. {_plain(col.iloc[first])!r} "
                         f"in series {ids.iloc[first]!r} at data row(s) {_rows(bad)}")
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
@@ -260,7 +275,7 @@ def canonical(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
                             f"{_rows(frame[schema.id_col].isna())}")
         ids = frame[schema.id_col].astype(str)
     out = pd.DataFrame({ID: ids, TIME: _parse_time(frame[schema.time_col], schema.time_kind, schema.time_col, ids,
-                                                   schema.dayfirst)})
+                                                   schema.dayfirst, schema.time_unit)})
     out[TARGET] = _numeric(frame, schema.target, ids)
     for name in (*schema.covariates, *schema.known_covariates):
         out[name] = _numeric(frame, name, ids)

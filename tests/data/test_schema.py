@@ -109,3 +109,30 @@ def test_periods_as_fpp3_and_spreadsheets_write_them_are_read(written, first, al
     assert schema.time_col == "Month" and schema.target == "Count"
     out = canonical(frame, schema)
     assert out[TIME].iloc[0] == pd.Timestamp(first) and infer_frequency(out, "datetime").alias == alias
+
+
+@pytest.mark.parametrize("unit, scale, offset", [("s", 1, 0.0), ("s", 1, 0.5), ("ms", 1000, 0.0)])
+def test_epoch_numbers_read_as_dates_when_the_unit_is_given(unit, scale, offset):
+    """Epoch numbers (ints, or floats with fractions of a second) with --time-unit are dates: an hourly
+    series, a calendar, and the same reading at predict time (the unit is saved in the schema)."""
+    from data.prepare import prepare_training
+
+    epoch = (1.7e9 + 3600.0 * np.arange(200) + offset) * scale
+    frame = pd.DataFrame({"timestamp": epoch if offset else epoch.astype(np.int64), "value": np.sin(np.arange(200) / 4)})
+    prepared = prepare_training(frame, DataConfig(seq_len=10, horizon=6, time_unit=unit))
+    assert prepared.spec.freq.kind == "datetime" and prepared.spec.freq.alias == "h"
+    assert prepared.spec.schema.time_unit == unit and "cal_hour_sin" in prepared.spec.feature_names
+    rows = canonical(frame, prepared.spec.schema)
+    assert rows[TIME].iloc[0] == pd.Timestamp(1.7e9 + offset, unit="s")
+
+
+def test_a_time_unit_for_dates_or_an_unknown_unit_is_one_line():
+    frame = pd.DataFrame({"timestamp": pd.date_range("2024-01-01", periods=50, freq="h").astype(str),
+                          "value": np.arange(50.0)})
+    with pytest.raises(DataError, match="--time-unit s: time column 'timestamp' does not hold numbers"):
+        detect(frame, DataConfig(time_unit="s"))
+    with pytest.raises(DataError, match="--time-unit must be one of s, ms, us, ns, got 'days'"):
+        DataConfig(time_unit="days")
+    huge = pd.DataFrame({"timestamp": [1e30, 1e30 + 1], "value": [1.0, 2.0]})
+    with pytest.raises(DataError, match="time column 'timestamp' has unparseable or missing values, e.g. 1e\\+30"):
+        canonical(huge, detect(huge, DataConfig(time_unit="s")))
