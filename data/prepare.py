@@ -249,8 +249,12 @@ def _example(schema: Schema, series: pd.DataFrame, context: int, horizon: int) -
     if schema.id_col:
         out[schema.id_col] = rows[ID].to_numpy()
     times = rows[TIME]
-    out[schema.time_col] = times.dt.strftime("%Y-%m-%dT%H:%M:%S").to_numpy() if schema.time_kind == "datetime" \
-        else times.to_numpy()
+    if schema.time_unit:      # epoch numbers, as the file had them
+        out[schema.time_col] = ((times - pd.Timestamp(0)) / pd.Timedelta(1, schema.time_unit)).to_numpy()
+    elif schema.time_kind == "datetime":
+        out[schema.time_col] = times.dt.strftime("%Y-%m-%dT%H:%M:%S").to_numpy()
+    else:
+        out[schema.time_col] = times.to_numpy()
     out[schema.target] = rows[TARGET].to_numpy()
     for c in (*schema.covariates, *schema.known_covariates):
         out[c] = rows[c].to_numpy()

@@ -136,3 +136,14 @@ def test_a_time_unit_for_dates_or_an_unknown_unit_is_one_line():
     huge = pd.DataFrame({"timestamp": [1e30, 1e30 + 1], "value": [1.0, 2.0]})
     with pytest.raises(DataError, match="time column 'timestamp' has unparseable or missing values, e.g. 1e\\+30"):
         canonical(huge, detect(huge, DataConfig(time_unit="s")))
+
+
+def test_a_model_of_epoch_time_predicts_from_its_own_input_example():
+    """The logged input example shows epoch numbers, as the file had them, and the model reads it back."""
+    from data.prepare import prepare_training
+
+    frame = pd.DataFrame({"timestamp": (1.7e9 + 3600 * np.arange(200)).astype(np.int64), "value": np.arange(200.0)})
+    prepared = prepare_training(frame, DataConfig(seq_len=10, horizon=6, time_unit="s"))
+    example = prepared.example
+    assert pd.api.types.is_numeric_dtype(example["timestamp"]) and example["timestamp"].iloc[-1] == 1.7e9 + 3600 * 199
+    assert canonical(example, prepared.spec.schema)[TIME].iloc[-1] == pd.Timestamp(1.7e9 + 3600 * 199, unit="s")
