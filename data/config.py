@@ -9,7 +9,7 @@ TIME_UNITS = ("s", "ms", "us", "ns")
 
 @dataclass(frozen=True)
 class DataConfig:
-    id_col: str | None = field(default=None, metadata={"help": "Series id column (auto: series_id|unique_id|id|item_id; none = one series)."})
+    id_col: str | None = field(default=None, metadata={"help": "Series id column, or several comma-separated (Animal,State: a series per combination, kept apart in the output) (auto: series_id|unique_id|id|item_id; none = one series)."})
     time_col: str | None = field(default=None, metadata={"help": "Time column (auto: timestamp|ds|date|time|month|quarter|week). Datetimes, periods such as 1939 Jan, 2005 Q1, 1991 W06, or integers."})
     target: str | None = field(default=None, metadata={"help": "Target column (auto: value|y|target, or the only numeric column)."})
     covariates: tuple[str, ...] | None = field(default=None, metadata={"help": "Comma-separated past-observed covariates (default: every other numeric column)."})
@@ -25,9 +25,16 @@ class DataConfig:
     seasonal_lag: bool = field(default=True, metadata={"help": "Add the target one season earlier as an input channel, known over the horizon too (the seasonal-naive forecast): a window shorter than a season still sees the same hour yesterday. Over a horizon longer than the season it repeats the last season."})
 
     @property
+    def id_parts(self) -> tuple[str, ...]:
+        """The id columns of --id-col A,B; () for one id column or none."""
+        if not self.id_col or "," not in self.id_col:
+            return ()
+        return tuple(p.strip() for p in self.id_col.split(",") if p.strip())
+
+    @property
     def text_columns(self) -> tuple[str, ...]:
         """Columns to read as text whatever they look like: a named series id ("007" is not 7)."""
-        return (self.id_col,) if self.id_col else ()
+        return (self.id_col, *self.id_parts) if self.id_col else ()
 
     def __post_init__(self):
         if self.time_unit is not None and self.time_unit not in TIME_UNITS:

@@ -18,7 +18,7 @@ from data.errors import DataError
 from data.frequency import Frequency, infer_frequency, regularise
 from data.scaling import SeriesScaler
 from data.season import detect_season
-from data.schema import ID, TARGET, TIME, Schema, canonical, detect
+from data.schema import ID, TARGET, TIME, Schema, canonical, detect, split_ids
 from data.windows import Panel, WindowDataset, first_origin, split_points, window_starts
 
 log = logging.getLogger("forecast")
@@ -54,7 +54,7 @@ class DataSpec:
     @property
     def text_columns(self) -> tuple[str, ...]:
         """Columns a request is read with as text: the series id ("007" is not 7)."""
-        return (self.schema.id_col,) if self.schema.id_col else ()
+        return self.schema.id_columns
 
     @property
     def lag_name(self) -> str:
@@ -226,7 +226,7 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
         "season_source": season_source, "series_without_test": int((split.test_start == lengths).sum()),
         "series_without_validation": int((split.val_start == lengths).sum()),
         "seq_len": config.seq_len, "seasonal_lag": lag, "horizon": horizon, "horizon_source": "given" if config.horizon else "frequency",
-        "target": schema.target, "id_col": schema.id_col, "time_col": schema.time_col,
+        "target": schema.target, "id_col": ",".join(schema.id_columns) or None, "time_col": schema.time_col,
         "covariates": list(schema.covariates), "known_covariates": list(schema.known_covariates),
         "calendar_features": calendar_names(freq.calendar), "ignored_columns": list(schema.ignored),
         "inserted_timestamps": gaps["inserted_timestamps"], "filled_values": gaps["filled_values"],
@@ -248,6 +248,8 @@ def _example(schema: Schema, series: pd.DataFrame, context: int, horizon: int) -
     out = pd.DataFrame(index=range(len(rows)))
     if schema.id_col:
         out[schema.id_col] = rows[ID].to_numpy()
+    for name, values in split_ids(rows[ID], schema).items():
+        out[name] = values.to_numpy()
     times = rows[TIME]
     if schema.time_unit:      # epoch numbers, as the file had them
         out[schema.time_col] = ((times - pd.Timestamp(0)) / pd.Timedelta(1, schema.time_unit)).to_numpy()

@@ -18,6 +18,7 @@ ID_NAMES = ("series_id", "unique_id", "id", "item_id")
 TIME_NAMES = ("timestamp", "ds", "date", "time", "month", "quarter", "week")  # the last: fpp3/tsibble exports
 TARGET_NAMES = ("value", "y", "target")
 SINGLE_SERIES = "series_0"  # the id given to a file without an id column
+ID_SEPARATOR = "|"          # joins the values of several id columns (--id-col Animal,State) into one id
 LARGEST = 1e150  # larger magnitudes overflow once squared (a variance, an RMSE): 1.7e308 is float64's end
 
 
@@ -33,6 +34,12 @@ class Schema:
     ignored: tuple[str, ...] = ()      # non-numeric columns nobody asked for
     dayfirst: bool | None = None       # how day/month/year dates read: day first, month first; None = no such dates
     time_unit: str | None = None       # numbers in the time column are epoch s|ms|us|ns (read as dates)
+    id_parts: tuple[str, ...] = ()     # a series keyed by several columns (--id-col A,B); then id_col is None
+
+    @property
+    def id_columns(self) -> tuple[str, ...]:
+        """The column(s) that name a series: their values, joined by ID_SEPARATOR, are its id."""
+        return self.id_parts or ((self.id_col,) if self.id_col else ())
 
 
 def _rows(mask: pd.Series | np.ndarray, limit: int = 5) -> str:
@@ -56,12 +63,17 @@ def detect(frame: pd.DataFrame, config: DataConfig) -> Schema:
     if len(set(columns)) != len(columns):
         dup = sorted({c for c in columns if columns.count(c) > 1})
         raise DataError(f"duplicated column name(s): {', '.join(dup)}")
-    id_col = _find(columns, config.id_col, ID_NAMES, "id", "--id-col")
+    id_parts = config.id_parts if config.id_col not in columns else ()
+    for name in id_parts:
+        if name not in columns:
+            raise DataError(f"--id-col {name!r}: no such column (columns: {', '.join(columns)})")
+    id_col = None if id_parts else _find(columns, config.id_col, ID_NAMES, "id", "--id-col")
     time_col = _find(columns, config.time_col, TIME_NAMES, "time", "--time-col")
     if time_col is None:
         raise DataError(f"no time column found: name one of {'|'.join(TIME_NAMES)} or pass --time-col "
                         f"(columns: {', '.join(columns)})")
-    rest = [c for c in columns if c not in (id_col, time_col)]
+    keys = (*id_parts, id_col, time_col)
+    rest = [c for c in columns if c not in keys]
     numeric = [c for c in rest if _is_numeric(frame[c])]
     target = _find(rest, config.target, TARGET_NAMES, "target", "--target")
     if target is None:
@@ -70,16 +82,16 @@ def detect(frame: pd.DataFrame, config: DataConfig) -> Schema:
                             f"(numeric columns: {', '.join(numeric) or 'none'})")
         target = numeric[0]
     for name in config.known_covariates:
-        if name not in columns or name in (id_col, time_col, target):
+        if name not in columns or name in (*keys, target):
             raise DataError(f"--known-covariates {name!r}: no such covariate column (columns: {', '.join(columns)})")
     if config.covariates is not None:
         for name in config.covariates:
-            if name not in columns or name in (id_col, time_col, target):
+            if name not in columns or name in (*keys, target):
                 raise DataError(f"--covariates {name!r}: no such covariate column (columns: {', '.join(columns)})")
         covariates = tuple(config.covariates)
     else:
         covariates = tuple(c for c in numeric if c != target and c not in config.known_covariates)
-    used = {id_col, time_col, target, *covariates, *config.known_covariates}
+    used = {*keys, target, *covariates, *config.known_covariates}
     for name in (*covariates, *config.known_covariates):
         if name in (ID, TIME, TARGET):
             raise DataError(f"covariate column {name!r} has a reserved name; rename it")
@@ -94,7 +106,7 @@ def detect(frame: pd.DataFrame, config: DataConfig) -> Schema:
     dayfirst = (_date_order(frame[time_col], time_col, config.dayfirst)
                 if time_kind == "datetime" and not config.time_unit else None)
     return Schema(id_col, time_col, target, covariates, tuple(config.known_covariates), time_kind, ignored, dayfirst,
-                  config.time_unit)
+                  config.time_unit, id_parts)
 
 
 # a date written day/month/year or month/day/year (not year first): "13/01/2021", "01.13.2021 10:00"
@@ -185,11 +197,11 @@ def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series, dayfirst: 
             raise DataError(f"time column {name!r} has missing values in series {ids.iloc[first]!r} at data "
                             f"row(s) {_rows(missing)}")
         return col.astype("int64")
-    if unit:   # epoch numbers; beyond the representable dates they come back missing: said below
+    if pd.api.types.is_datetime64_any_dtype(col):
+        parsed = col
+    elif unit:   # epoch numbers; beyond the representable dates they come back missing: said below
         parsed = pd.to_datetime(pd.to_numeric(col, errors="coerce").where(lambda v: v.abs() < 2 ** 62),
                                 unit=unit, errors="coerce")
-    elif pd.api.types.is_datetime64_any_dtype(col):
-        parsed = col
     elif dayfirst is None:
         parsed = _to_datetime(col)
     else:  # d/m/y dates in their order, the others (ISO, ...) as they are: one order for all would misread ISO
@@ -260,6 +272,35 @@ def _to_datetime(col: pd.Series, dayfirst: bool = False) -> pd.Series:
         return pd.to_datetime(pd.Series(pd.NaT, index=col.index))
 
 
+def _ids(frame: pd.DataFrame, schema: Schema) -> pd.Series:
+    """Each row's series id: the id column's text, the id columns' values joined by ID_SEPARATOR, or the one
+    series' name."""
+    if not schema.id_columns:
+        return pd.Series(SINGLE_SERIES, index=frame.index)
+    parts = []
+    for name in schema.id_columns:
+        missing = frame[name].isna()
+        if missing.any():
+            raise DataError(f"id column {name!r} has missing values at data row(s) {_rows(missing)}")
+        text = frame[name].astype(str)
+        joined = text.str.contains(ID_SEPARATOR, regex=False) if schema.id_parts else np.zeros(len(text), bool)
+        if joined.any():
+            first = np.flatnonzero(joined.to_numpy())[0]
+            raise DataError(f"id column {name!r} has {ID_SEPARATOR!r} in {text.iloc[first]!r} at data row(s) "
+                            f"{_rows(joined)}: it joins the id columns, so no value may hold it")
+        parts.append(text)
+    return parts[0].str.cat(parts[1:], sep=ID_SEPARATOR) if len(parts) > 1 else parts[0]
+
+
+def split_ids(ids: pd.Series, schema: Schema) -> pd.DataFrame:
+    """The id columns of a multi-column key back from the joined ids (empty without one)."""
+    if not schema.id_parts:
+        return pd.DataFrame(index=ids.index)
+    parts = ids.str.split(ID_SEPARATOR, expand=True, regex=False)
+    parts.columns = list(schema.id_parts)
+    return parts
+
+
 def canonical(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     """Validated canonical frame (see module docstring). Errors name the column, series and data rows.
 
@@ -267,13 +308,7 @@ def canonical(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     observed target carry known covariates for the future), but every series needs an observed target.
     """
     frame = frame.reset_index(drop=True)
-    if schema.id_col is None:
-        ids = pd.Series(SINGLE_SERIES, index=frame.index)
-    else:
-        if frame[schema.id_col].isna().any():
-            raise DataError(f"id column {schema.id_col!r} has missing values at data row(s) "
-                            f"{_rows(frame[schema.id_col].isna())}")
-        ids = frame[schema.id_col].astype(str)
+    ids = _ids(frame, schema)
     out = pd.DataFrame({ID: ids, TIME: _parse_time(frame[schema.time_col], schema.time_kind, schema.time_col, ids,
                                                    schema.dayfirst, schema.time_unit)})
     out[TARGET] = _numeric(frame, schema.target, ids)

@@ -14,7 +14,7 @@ import pandas as pd
 from data.errors import DataError
 from data.frequency import regularise
 from data.io import read_validated
-from data.schema import ID, TARGET, TIME, canonical
+from data.schema import ID, TARGET, TIME, canonical, split_ids
 from data.windows import Panel
 from pipelines.accuracy import accuracy, flat_metrics
 from pipelines.evaluate import log_accuracy, naive_forecasts
@@ -40,6 +40,7 @@ def _request(regular: pd.DataFrame, position: np.ndarray, origin: np.ndarray, pr
     future = (position >= origin)[keep]
     rows.loc[future, [TARGET, *schema.covariates]] = np.nan
     names = {TIME: schema.time_col, TARGET: schema.target, **({ID: schema.id_col} if schema.id_col else {})}
+    rows = pd.concat([rows, split_ids(rows[ID], schema)], axis=1)
     return rows.drop(columns=[] if schema.id_col else [ID]).rename(columns=names)
 
 

@@ -22,7 +22,7 @@ from data.errors import DataError
 from data.frequency import already_regular, infer_frequency, regularise
 from data.prepare import DataSpec, build_panel
 from data.scaling import SeriesScaler
-from data.schema import ID, TARGET, TIME, canonical
+from data.schema import ID, TARGET, TIME, canonical, split_ids
 from models.forecaster import Forecaster
 from models.theta import blend, theta_windows
 from pipelines.bundle import load_bundle
@@ -41,11 +41,12 @@ class Predictor:
 
     @property
     def columns(self) -> list[str]:
-        return [ID, TIME, "step", "prediction", *[f"q{q}" for q in self.quantiles], "method"]
+        return [ID, *self.spec.schema.id_parts, TIME, "step", "prediction", *[f"q{q}" for q in self.quantiles],
+                "method"]
 
     def _check_columns(self, frame: pd.DataFrame) -> None:
         s = self.spec.schema
-        needed = [c for c in (s.id_col, s.time_col, s.target, *s.covariates, *s.known_covariates) if c]
+        needed = [c for c in (*s.id_columns, s.time_col, s.target, *s.covariates, *s.known_covariates) if c]
         missing = [c for c in needed if c not in frame.columns]
         if missing:
             raise DataError(f"input is missing column(s) {', '.join(map(repr, missing))} "
@@ -71,7 +72,7 @@ class Predictor:
         lengths = regular.groupby(ID, sort=False).size()
         short = lengths.index[lengths < T]
         if not len(short):
-            return self._forecast(regular, future, batch_size, progress)[self.columns]
+            return self._with_id_parts(self._forecast(regular, future, batch_size, progress))
         need = f"seq_len {spec.seq_len}, a season {spec.lag}" if spec.lag else f"seq_len {T}"
         log.warning(f"{len(short)} series shorter than {T} rows ({need}) get a "
                     f"{'seasonal-naive/' if spec.freq.season_length > 1 else ''}naive forecast: "
@@ -81,7 +82,11 @@ class Predictor:
         if not is_short.all():
             parts.append(self._forecast(regular[~is_short].reset_index(drop=True), future, batch_size, progress))
         out = pd.concat(parts, ignore_index=True).sort_values([ID, "step"], kind="stable")
-        return out.reset_index(drop=True)[self.columns]
+        return self._with_id_parts(out.reset_index(drop=True))
+
+    def _with_id_parts(self, out: pd.DataFrame) -> pd.DataFrame:
+        """The output columns, with each id column of a multi-column key beside the joined id."""
+        return pd.concat([out, split_ids(out[ID], self.spec.schema)], axis=1)[self.columns]
 
     def _check_frequency(self, history: pd.DataFrame) -> None:
         """History at another step than the model's (daily rows for an hourly model) would be filled in onto the

@@ -124,19 +124,23 @@ def spark_predict(model_uri: str, data_path: str, output: str, master: str | Non
 def _run(spark, model, name: str, data_path: str, output: str, batch_size: int) -> SparkForecast:
     from pyspark.sql import functions as F
 
-    id_col = model.unwrap_python_model().predictor.spec.schema.id_col
-    history, key = _read(spark, data_path), id_col or ALL
-    if id_col is None:
+    keys = list(model.unwrap_python_model().predictor.spec.schema.id_columns) or [ALL]
+    history = _read(spark, data_path)
+    if keys == [ALL]:
         history = history.withColumn(ALL, F.lit(0))
-    elif id_col not in history.columns:
-        raise ForecastError(f"{data_path}: has no column {id_col!r} (the model's series id)")
-    first = history.select(key).first()
+    for key in keys:
+        if key not in history.columns:
+            raise ForecastError(f"{data_path}: has no column {key!r} (the model's series id)")
+    first = history.select(*keys).first()
     if first is None:
         raise ForecastError(f"{data_path}: has no data rows")
-    sample = history.filter(F.col(key) == first[0]).toPandas()   # one series on the driver: the output schema
+    one = F.lit(True)
+    for key in keys:
+        one = one & (F.col(key) == first[key])
+    sample = history.filter(one).toPandas()                        # one series on the driver: the output schema
     schema = spark.createDataFrame(_forecast_on_driver(model, sample, batch_size, data_path)).schema
     try:
-        _write(history.groupBy(key).applyInPandas(_scorer(name, batch_size), schema), output)
+        _write(history.groupBy(*keys).applyInPandas(_scorer(name, batch_size), schema), output)
     except Exception as err:
         _remove(spark, output)
         message = _one_line(err)

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -231,3 +232,26 @@ def test_a_file_of_integer_columns_trains_and_predicts_through_the_cli_and_the_p
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "pyfunc.csv"), cli)
+
+
+def test_a_series_keyed_by_two_columns_trains_and_predicts_with_both_columns_kept(tmp_path, tracking_uri, tiny_model):
+    """fpp3's aus_livestock as exported: `Month` periods like 1976 Jul, a series per (Animal, State)."""
+    months = pd.period_range("1976-07", periods=60, freq="M").strftime("%Y %b")
+    frame = pd.concat([pd.DataFrame({"Month": months, "Animal": animal, "State": state,
+                                     "Count": 1000 * (k + 1) + 100 * np.sin(np.arange(60) * np.pi / 6)})
+                       for k, (animal, state) in enumerate([("Bulls", "007"), ("Bulls", "7"), ("Cows", "007")])])
+    path = tmp_path / "livestock.csv"
+    frame.to_csv(path, index=False)
+    result = CliRunner().invoke(main, ["train", "--data", str(path), "--id-col", "Animal,State", "--tracking-uri",
+                                       tracking_uri, "--model-name", "keys", "--experiment", "keys", "--max-epochs",
+                                       "1", "--seq-len", "12", "--horizon", "6", *tiny_model])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "fc.csv"
+    result = CliRunner().invoke(main, ["predict", "--model", "models:/keys/latest", "--data", str(path), "--output",
+                                       str(out), "--tracking-uri", tracking_uri])
+    assert result.exit_code == 0, result.output
+    forecasts = pd.read_csv(out, dtype=str)
+    assert list(forecasts.columns[:4]) == ["series_id", "Animal", "State", "timestamp"]
+    keys = forecasts[["series_id", "Animal", "State"]].drop_duplicates().values.tolist()
+    assert keys == [["Bulls|007", "Bulls", "007"], ["Bulls|7", "Bulls", "7"], ["Cows|007", "Cows", "007"]]
+    assert (forecasts.groupby("series_id").size() == 6).all()

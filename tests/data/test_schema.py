@@ -147,3 +147,23 @@ def test_a_model_of_epoch_time_predicts_from_its_own_input_example():
     example = prepared.example
     assert pd.api.types.is_numeric_dtype(example["timestamp"]) and example["timestamp"].iloc[-1] == 1.7e9 + 3600 * 199
     assert canonical(example, prepared.spec.schema)[TIME].iloc[-1] == pd.Timestamp(1.7e9 + 3600 * 199, unit="s")
+
+
+def test_several_id_columns_key_a_series_and_come_back_apart():
+    """--id-col Animal,State: one series per combination (the id is the values joined by '|'); the columns
+    themselves are neither covariates nor target, and a value holding the separator is refused."""
+    from data.schema import split_ids
+
+    t = pd.date_range("2024-01-01", periods=4, freq="MS")
+    raw = pd.DataFrame({"Animal": ["Bulls"] * 8 + ["Cows"] * 4, "State": ["NSW"] * 4 + ["VIC"] * 4 + ["NSW"] * 4,
+                        "Month": list(t) * 3, "Count": np.arange(12.0), "Rain": np.ones(12)})
+    schema, rows = _canonical(raw, id_col="Animal, State", target="Count")
+    assert schema.id_parts == ("Animal", "State") and schema.id_col is None
+    assert schema.target == "Count" and schema.covariates == ("Rain",)
+    assert rows[ID].unique().tolist() == ["Bulls|NSW", "Bulls|VIC", "Cows|NSW"]
+    assert split_ids(rows[ID], schema).drop_duplicates().values.tolist() == [["Bulls", "NSW"], ["Bulls", "VIC"],
+                                                                          ["Cows", "NSW"]]
+    with pytest.raises(DataError, match="--id-col 'Region': no such column"):
+        detect(raw, DataConfig(id_col="Animal,Region"))
+    with pytest.raises(DataError, match=r"id column 'State' has '\|' in 'N\|SW' at data row\(s\) 1"):
+        _canonical(raw.assign(State=raw["State"].replace({"NSW": "N|SW"})), id_col="Animal,State", target="Count")
