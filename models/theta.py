@@ -4,7 +4,8 @@ Combining forecasts of different kinds is the steadiest accuracy gain the foreca
 M4). Measured on the accuracy suite (docs/benchmarks.md): on short, smooth panels (M1 monthly, tourism
 quarterly) the network moved halfway towards Theta beats both; on long monthly panels and hourly data the
 network alone is better. So the weight is not a constant: training chooses it from `WEIGHTS` on the
-validation windows (`choose_weight`), and keeps 0 unless a combination is better by `MARGIN`.
+validation windows (`choose_weight`), and keeps 0 unless a combination's gain there is significant (on a
+long monthly panel a 1 % validation gain, 0.8 standard errors, came with a 7 % test loss).
 
 A combination moves every quantile by the same amount, `weight * (theta - median)`: the centre moves, the
 interval keeps its width. Theta sees at most the last `HISTORY` points of a series (it is a smoother of the
@@ -16,7 +17,7 @@ import numpy as np
 
 HISTORY = 1000
 WEIGHTS = (0.0, 0.25, 0.5)
-MARGIN = 0.01
+SIGNIFICANCE = 2.0
 
 
 def theta(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
@@ -53,11 +54,24 @@ def blend(q: np.ndarray, median_index: int, theta_point: np.ndarray, weight: flo
     return q + weight * (theta_point - q[:, :, median_index])[:, :, None]
 
 
-def choose_weight(q: np.ndarray, median_index: int, theta_point: np.ndarray, y: np.ndarray) -> tuple[float, dict]:
+def choose_weight(q: np.ndarray, median_index: int, theta_point: np.ndarray, y: np.ndarray,
+                  groups: np.ndarray) -> tuple[float, dict]:
     """The weight of `WEIGHTS` with the lowest mean absolute error of the median on validation windows (q, y in
-    each series' scaled units, so that every series counts alike); 0 unless that is `MARGIN` better than 0.
+    each series' scaled units, so that every series counts alike), among the weights whose gain over 0 is
+    significant: at least `SIGNIFICANCE` standard errors of the paired difference in error, computed over
+    `groups` of windows (windows of one group share targets, so their differences are not independent).
     Returns the weight and the error of every candidate."""
-    errors = {w: float(np.mean(np.abs(blend(q, median_index, theta_point, w)[:, :, median_index] - y)))
-              for w in WEIGHTS}
-    best = min(errors, key=errors.get)
-    return (best if errors[best] < (1 - MARGIN) * errors[0.0] else 0.0), errors
+    median = q[:, :, median_index]
+    alone = np.abs(median - y).mean(axis=1)                                        # (N,) per window
+    errors, chosen = {0.0: float(alone.mean())}, 0.0
+    labels, index = np.unique(groups, return_inverse=True)
+    for weight in WEIGHTS[1:]:
+        error = np.abs(median + weight * (theta_point - median) - y).mean(axis=1)
+        errors[weight] = float(error.mean())
+        gain = np.bincount(index, error - alone) / np.bincount(index)              # (G,) mean per group
+        if len(labels) < 2:
+            continue
+        t = gain.mean() / max(gain.std(ddof=1) / np.sqrt(len(gain)), 1e-12)
+        if t < -SIGNIFICANCE and errors[weight] < errors[chosen]:
+            chosen = weight
+    return chosen, errors

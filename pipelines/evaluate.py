@@ -76,7 +76,11 @@ def choose_theta_weight(model: Forecaster, prepared: Prepared, batch_size: int,
     dataset = prepared.spec.dataset(prepared.panel, starts)
     _, y, _ = dataset.__getitems__(np.arange(len(starts)))
     q = predict_scaled(model, dataset, batch_size)
-    return choose_weight(q, model.config.median_index, theta_scaled(prepared, starts), y.numpy())
+    series = prepared.panel.series_of(starts)
+    # windows whose origins lie within one horizon of each other share targets: one group, for the test
+    block = (starts - prepared.panel.offsets[series]) // prepared.spec.horizon
+    groups = series.astype(np.int64) * (int(block.max()) + 1) + block
+    return choose_weight(q, model.config.median_index, theta_scaled(prepared, starts), y.numpy(), groups)
 
 
 def evaluate(model: Forecaster, prepared: Prepared, batch_size: int, theta_weight: float = 0.0) -> Evaluation:
