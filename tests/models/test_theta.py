@@ -51,3 +51,19 @@ def test_windows_of_one_group_count_once():
 def test_theta_on_a_flat_short_or_signed_history_is_finite(history):
     forecast = theta(history, 6, 4)
     assert forecast.shape == (6,) and np.isfinite(forecast).all()
+
+
+@pytest.mark.parametrize("n, season", [(40, 4), (150, 12), (600, 24), (90, 1)])
+def test_theta_is_statsmodels_theta_model_with_a_fast_smoothing_fit(n, season):
+    """Only the smoothing weight's fit is ours (ses_alpha): the forecasts are statsmodels' own to 1e-3."""
+    import warnings
+
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    local = np.random.default_rng(n)
+    y = 100 + np.cumsum(local.normal(size=n)) + 5 * np.sin(np.arange(n) * 2 * np.pi / season)
+    seasonal = season > 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = np.asarray(ThetaModel(y, period=season if seasonal else 1, deseasonalize=seasonal).fit().forecast(12))
+    np.testing.assert_allclose(theta(y, 12, season), reference, rtol=1e-3)
