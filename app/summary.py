@@ -77,7 +77,7 @@ def print_benchmark(result) -> None:
     b = result.budget
     click.echo(f"\nBudget for every trained model: up to {b.max_epochs} epochs"
                + (f" / {b.max_steps} steps" if b.max_steps > 0 else "")
-               + (f" / {b.time_budget:.0f} s" if b.time_budget else "")
+               + (f" within {b.time_budget:.0f} s" if b.time_budget else "")
                + f", early stopping after {b.patience} epochs without validation gain, batch {b.batch_size}, "
                f"gradient clip {b.grad_clip}; test: {result.test_windows} window(s) per series\n")
     click.echo(f"{'model':<30}{'test MASE':>18}{'MAE':>10}{'sMAPE %':>10}{'pinball':>10}{'train s':>9}"
