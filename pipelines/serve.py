@@ -27,5 +27,5 @@ def serve(model_uri: str, host: str = "127.0.0.1", port: int = 5000, workers: in
     uvicorn = str(Path(sys.executable).parent / "uvicorn")
     packages = Path(__file__).resolve().parents[1]  # where `app` is installed: not whatever `app/` the cwd holds
     command = [uvicorn, "--host", host, "--port", str(port), "--workers", str(workers), "--app-dir", str(packages),
-               "app.serving:app"]
+               "--http", "app.slow_clients:HeadDeadlineProtocol", "app.serving:app"]
     os.execve(uvicorn, command, env)

@@ -68,6 +68,7 @@ def test_serve_answers_every_format_and_rejects_bad_requests(tmp_path, make_fram
     forecast = Path(sys.executable).parent / "forecast"
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "MLFLOW_TRACKING_URI")}
     env["PATH"] = "/usr/bin:/bin"  # the console script must work without the venv on PATH
+    env["FORECAST_HEADER_TIMEOUT_S"] = "2"
     server = subprocess.Popen([str(forecast), "serve", "--model", "models:/served/1", "--port", str(port),
                                "--workers", "2", "--max-request-mb", "1", "--tracking-uri", tracking_uri],
                               env=env, cwd=tmp_path, start_new_session=True,
@@ -141,6 +142,25 @@ def test_serve_answers_every_format_and_rejects_bad_requests(tmp_path, make_fram
             else:
                 assert status == 400 and "value" in json.loads(text)["message"], text[:300]
         assert _request(port, "/ping")[0] == 200  # alive afterwards
+
+        # slow clients: a connection that sends nothing, and one that dribbles its headers, get 408 and are
+        # closed once the 2-second head deadline passes; the server keeps answering meanwhile
+        silent, dribbling = socket.create_connection(("127.0.0.1", port)), socket.create_connection(("127.0.0.1", port))
+        started = time.monotonic()
+        dribbling.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\n")
+        for sock in (silent, dribbling):
+            sock.settimeout(30)
+        for byte in b"X-Slow: " * 2:
+            dribbling.sendall(bytes([byte]))
+            time.sleep(0.1)
+        assert _request(port, "/ping")[0] == 200
+        for sock in (silent, dribbling):
+            answer = b""
+            while chunk := sock.recv(4096):            # until the server closes
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 408") and b"did not arrive in time" in answer, answer
+            sock.close()
+        assert time.monotonic() - started < 30
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
