@@ -47,10 +47,13 @@ def _session(master: str | None):
     if local:   # workers run this interpreter (its packages); a cluster sets PYSPARK_PYTHON itself
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    builder = SparkSession.builder.appName("forecast predict").config("spark.sql.session.timeZone", "UTC")
+    builder = (SparkSession.builder.appName("forecast predict").config("spark.sql.session.timeZone", "UTC")
+               .config("spark.ui.showConsoleProgress", "false"))    # our own summary line says what was done
     if master:
         builder = builder.master(master)
-    return builder.getOrCreate()
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
 
 
 def _scorer(model_name: str, batch_size: int):
