@@ -1,6 +1,6 @@
 """Serving latency and throughput of `forecast serve` (MLflow's scoring server) on 127.0.0.1.
 
-    python benchmarks/serving.py [--clients 1,8,32] [--workers 1,2] [--requests 300] [--repeats 3]
+    python benchmarks/serving.py [--clients 1,8,32] [--workers 1,2] [--requests 300] [--repeats 3] [--no-theta]
 
 A default-size model (d_model 64, 8 layers; a few training steps: accuracy is not the point) is trained on
 examples/hourly_load.csv into a temporary store. Each request is one series' last 30 hourly rows as
@@ -83,6 +83,8 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-theta", action="store_true",
+                        help="train with --no-theta-combination (a 5-step model takes Theta at 0.5 otherwise)")
     args = parser.parse_args()
     forecast = str(Path(sys.executable).parent / "forecast")
     history = pd.read_csv(ROOT / "examples" / "hourly_load.csv")
@@ -91,7 +93,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         uri = f"sqlite:///{tmp}/mlflow.db"
         subprocess.run([forecast, "train", "--data", str(ROOT / "examples" / "hourly_load.csv"), "--tracking-uri", uri,
-                        "--max-steps", "5", "--no-progress", "--health-every", "0"], cwd=tmp, check=True,
+                        "--max-steps", "5", "--no-progress", "--health-every", "0",
+                        *(["--no-theta-combination"] if args.no_theta else [])], cwd=tmp, check=True,
                        capture_output=True)
         print(f"{'workers':>7} {'clients':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8}")
         for workers in map(int, args.workers.split(",")):
