@@ -48,7 +48,9 @@ def ses_alpha(y: np.ndarray) -> tuple[float, float]:
 def theta(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
     """Theta forecast (horizon,) from one series' history (statsmodels' `ThetaModel`: its seasonality test and
     decomposition where two seasons exist, the drift from an OLS trend, its forecast formula; the smoothing
-    weight from `ses_alpha`); the last value where the fit fails or is not finite."""
+    weight from `ses_alpha`); the last value where the fit fails or is not finite. It calls two of
+    ThetaModel's private steps (`_test_seasonality`, `_deseasonalize_data`): statsmodels is pinned (0.15.0), and
+    `tests/models/test_theta.py` compares the result with `ThetaModel.fit()` itself."""
     from statsmodels.tsa.forecasting.theta import ThetaModel, ThetaModelResults
 
     history = np.asarray(history[-HISTORY:], dtype=np.float64)
@@ -70,8 +72,8 @@ def theta(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
     return np.where(np.isfinite(forecast), forecast, history[-1])
 
 
-def theta_windows(raw: np.ndarray, origins: np.ndarray, first_rows: np.ndarray, horizon: int, season: int,
-                  method=theta) -> np.ndarray:
+def window_forecasts(raw: np.ndarray, origins: np.ndarray, first_rows: np.ndarray, horizon: int, season: int,
+                     method=theta) -> np.ndarray:
     """(N, H) forecasts of windows by `method(history, horizon, season)` (Theta by default): window i forecasts
     from the last HISTORY points of raw[first_rows[i]:origins[i]] (global rows)."""
     out = np.empty((len(origins), horizon))
@@ -101,9 +103,9 @@ def choose_weight(q: np.ndarray, median_index: int, theta_point: np.ndarray, y: 
     for weight in WEIGHTS[1:]:
         error = np.abs(median + weight * (theta_point - median) - y).mean(axis=1)
         errors[weight] = float(error.mean())
-        gain = np.bincount(index, error - alone) / np.bincount(index)              # (G,) mean per group
-        if len(labels) < 2:
+        if len(labels) < 2:                      # one group: no standard error, no evidence
             continue
+        gain = np.bincount(index, error - alone) / np.bincount(index)              # (G,) mean per group
         t = gain.mean() / max(gain.std(ddof=1) / np.sqrt(len(gain)), 1e-12)
         if t < -SIGNIFICANCE and errors[weight] < errors[chosen]:
             chosen = weight

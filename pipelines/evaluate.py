@@ -13,7 +13,7 @@ from data.prepare import Prepared
 from data.schema import ID, TIME
 from data.windows import WindowDataset, evenly_spaced
 from models.forecaster import Forecaster
-from models.theta import blend, choose_weight, theta_windows
+from models.theta import blend, choose_weight, theta, window_forecasts
 from pipelines.accuracy import accuracy, flat_metrics
 from pipelines.metrics import seasonal_scales
 from pipelines.plots import error_by_step_figure, forecast_figure, log_figure
@@ -55,13 +55,13 @@ def naive_forecasts(raw: np.ndarray, origins: np.ndarray, first_rows: np.ndarray
     return naive, seasonal
 
 
-def theta_scaled(prepared: Prepared, starts: np.ndarray) -> np.ndarray:
-    """(N, H) Theta forecasts of the windows at `starts`, each from its series' history up to its origin, in
-    the scaled space."""
+def statistical_scaled(prepared: Prepared, starts: np.ndarray, method=theta) -> np.ndarray:
+    """(N, H) forecasts by `method(history, horizon, season)` (Theta by default) of the windows at `starts`,
+    each from its series' history up to its origin, in the scaled space."""
     spec, panel = prepared.spec, prepared.panel
     series = panel.series_of(starts)
-    raw = theta_windows(panel.raw_target, starts + spec.seq_len, panel.offsets[series], spec.horizon,
-                        spec.freq.season_length)
+    raw = window_forecasts(panel.raw_target, starts + spec.seq_len, panel.offsets[series], spec.horizon,
+                           spec.freq.season_length, method)
     return spec.scaler.forward(raw, spec.scaler.rows_for(panel.ids[series]))
 
 
@@ -80,7 +80,7 @@ def choose_theta_weight(model: Forecaster, prepared: Prepared, batch_size: int,
     # windows whose origins lie within one horizon of each other share targets: one group, for the test
     block = (starts - prepared.panel.offsets[series]) // prepared.spec.horizon
     groups = series.astype(np.int64) * (int(block.max()) + 1) + block
-    return choose_weight(q, model.config.median_index, theta_scaled(prepared, starts), y.numpy(), groups)
+    return choose_weight(q, model.config.median_index, statistical_scaled(prepared, starts), y.numpy(), groups)
 
 
 def evaluate(model: Forecaster, prepared: Prepared, batch_size: int, theta_weight: float = 0.0) -> Evaluation:
@@ -90,7 +90,7 @@ def evaluate(model: Forecaster, prepared: Prepared, batch_size: int, theta_weigh
     started = time.perf_counter()
     scaled = predict_scaled(model, dataset, batch_size)
     if theta_weight:
-        scaled = blend(scaled, model.config.median_index, theta_scaled(prepared, starts), theta_weight)
+        scaled = blend(scaled, model.config.median_index, statistical_scaled(prepared, starts), theta_weight)
     evaluation = score(prepared, scaled, model.config.quantiles)
     evaluation.predict_seconds = time.perf_counter() - started
     return evaluation

@@ -24,7 +24,7 @@ from data.prepare import DataSpec, build_panel
 from data.scaling import SeriesScaler
 from data.schema import ID, TARGET, TIME, canonical, split_ids
 from models.forecaster import Forecaster
-from models.theta import blend, theta_windows
+from models.theta import blend, window_forecasts
 from pipelines.bundle import load_bundle
 
 log = logging.getLogger("forecast")
@@ -86,7 +86,9 @@ class Predictor:
 
     def _with_id_parts(self, out: pd.DataFrame) -> pd.DataFrame:
         """The output columns, with each id column of a multi-column key beside the joined id."""
-        return pd.concat([out, split_ids(out[ID], self.spec.schema)], axis=1)[self.columns]
+        if self.spec.schema.id_parts:
+            out = pd.concat([out, split_ids(out[ID], self.spec.schema)], axis=1)
+        return out[self.columns]
 
     def _check_frequency(self, history: pd.DataFrame) -> None:
         """History at another step than the model's (daily rows for an hourly model) would be filled in onto the
@@ -158,7 +160,7 @@ class Predictor:
                  for i in starts]
         q = scaler.inverse(np.sort(np.concatenate(preds), axis=-1).astype(np.float64), rows)            # (S, H, Q)
         if self.theta_weight:   # the combination chosen in training (models/theta.py)
-            theta = theta_windows(panel.raw_target, ends, panel.offsets[:-1], H, spec.freq.season_length)
+            theta = window_forecasts(panel.raw_target, ends, panel.offsets[:-1], H, spec.freq.season_length)
             q = blend(q, self.model.config.median_index, theta, self.theta_weight)
         q = spec.bound(q)
         return self._rows(panel.ids, grid, q[:, :, self.model.config.median_index], q, "model")

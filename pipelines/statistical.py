@@ -19,7 +19,8 @@ import warnings
 import numpy as np
 
 from data.prepare import Prepared
-from models.theta import HISTORY, theta, theta_windows
+from models.theta import HISTORY, theta
+from pipelines.evaluate import statistical_scaled
 from pipelines.peers import PeerResult
 
 STATISTICAL = ("ets", "theta")
@@ -48,15 +49,10 @@ def ets(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
 def run_statistical(name: str, prepared: Prepared, quantiles: tuple[float, ...]) -> PeerResult:
     """Fit and forecast every test window (N, H, Q, scaled, in the order of the test starts); the fits happen
     at forecast time, so their seconds are predict seconds."""
-    spec, panel, starts = prepared.spec, prepared.panel, prepared.starts["test"]
-    season = spec.freq.season_length
-    series = panel.series_of(starts)
+    starts, season = prepared.starts["test"], prepared.spec.freq.season_length
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")      # statsmodels' convergence and frequency warnings, per fit
-        point = theta_windows(panel.raw_target, starts + spec.seq_len, panel.offsets[series], spec.horizon, season,
-                              {"ets": ets, "theta": theta}[name])
-    rows = spec.scaler.rows_for(panel.ids[series])
-    scaled = spec.scaler.forward(point, rows)
+        scaled = statistical_scaled(prepared, starts, {"ets": ets, "theta": theta}[name])
     return PeerResult(name, np.repeat(scaled[..., None], len(quantiles), axis=-1), 0.0,
                       time.perf_counter() - started, 0, 0, {"history": HISTORY, "season_length": season})
