@@ -20,6 +20,7 @@ from torch import nn
 
 from models.aggregators import AGGREGATORS
 from models.config import ModelConfig
+from models.encoder import Dropout, EncoderLayer
 
 
 # floor on a past covariate's window spread, in the panel's scaled units (1 = one training-part std): a
@@ -58,7 +59,7 @@ class Head(nn.Module):
         super().__init__()
         self.horizon, self.n_quantiles, self.skip = config.horizon, len(config.quantiles), config.target_skip
         n_in = config.d_model + config.horizon * config.n_known + (config.seq_len if self.skip else 0)
-        self.net = nn.Sequential(nn.Linear(n_in, config.d_model), nn.GELU(), nn.Dropout(config.dropout),
+        self.net = nn.Sequential(nn.Linear(n_in, config.d_model), nn.GELU(), Dropout(config.dropout),
                                  nn.Linear(config.d_model, config.horizon * self.n_quantiles))
         if config.naive_level or config.seasonal_anchor:   # the forecast starts at its anchor (module docstring)
             with torch.no_grad():
@@ -122,9 +123,8 @@ class Forecaster(nn.Module):
         super().__init__()
         self.config = config
         self.temporal_projection = TemporalProjection(config)
-        layer = nn.TransformerEncoderLayer(config.d_model, config.n_heads, config.ff_mult * config.d_model,
-                                           config.dropout, activation=config.activation, batch_first=True,
-                                           norm_first=config.norm_first)
+        layer = EncoderLayer(config.d_model, config.n_heads, config.ff_mult * config.d_model, config.dropout,
+                             activation=config.activation, batch_first=True, norm_first=config.norm_first)
         self.encoder = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False,
                                              norm=nn.LayerNorm(config.d_model) if config.norm_first else None)
         self.aggregator = AGGREGATORS[config.aggregator](config)
