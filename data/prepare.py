@@ -108,7 +108,8 @@ def build_panel(regular: pd.DataFrame, spec: DataSpec, scaler: SeriesScaler) -> 
     ids, first_rows = ids[order], first_rows[order]
     offsets = np.append(first_rows, len(regular)).astype(np.int64)
     rows = scaler.rows_for(regular[ID].to_numpy())
-    scaled = scaler.transform(regular[spec.scaled_columns].to_numpy(np.float64), rows)
+    columns = np.column_stack([regular[c].to_numpy(np.float64) for c in spec.scaled_columns])  # (n, C)
+    scaled = scaler.transform(columns, rows)
     parts = [scaled]
     if spec.lag:
         parts.append(seasonal_lag(scaled[:, 0], offsets, spec.lag)[:, None])

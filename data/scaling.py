@@ -5,6 +5,7 @@ object, so per-series scaling would need one fitted object per series (10,000 pi
 series). The convention is scikit-learn's: a constant column gets scale 1, so it maps to 0, not to NaN.
 """
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -25,10 +26,13 @@ class SeriesScaler:
         return cls(tuple(columns), tuple(mean.index.astype(str)), mean.fillna(0.0).to_numpy(np.float64),
                    std.to_numpy(np.float64))
 
+    @cached_property
+    def _lookup(self) -> pd.Index:   # built once: every prediction request looks its series up
+        return pd.Index(self.ids)
+
     def rows_for(self, ids: np.ndarray) -> np.ndarray:
         """Row of each id in `mean`/`scale`; -1 for ids this scaler has not seen."""
-        lookup = pd.Index(self.ids)
-        return lookup.get_indexer(pd.Index(ids))
+        return self._lookup.get_indexer(ids)
 
     def transform(self, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """values (n, n_columns) of the series at `rows` (n,) -> scaled values."""

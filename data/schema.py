@@ -309,11 +309,11 @@ def canonical(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     """
     frame = frame.reset_index(drop=True)
     ids = _ids(frame, schema)
-    out = pd.DataFrame({ID: ids, TIME: _parse_time(frame[schema.time_col], schema.time_kind, schema.time_col, ids,
-                                                   schema.dayfirst, schema.time_unit)})
-    out[TARGET] = _numeric(frame, schema.target, ids)
-    for name in (*schema.covariates, *schema.known_covariates):
-        out[name] = _numeric(frame, name, ids)
+    columns = {ID: ids, TIME: _parse_time(frame[schema.time_col], schema.time_kind, schema.time_col, ids,
+                                          schema.dayfirst, schema.time_unit),
+               TARGET: _numeric(frame, schema.target, ids)}
+    columns.update({name: _numeric(frame, name, ids) for name in (*schema.covariates, *schema.known_covariates)})
+    out = pd.DataFrame(columns)  # built once: this runs on every prediction request
     # sort by (series, time) with array code: this runs on every prediction request
     codes, names = pd.factorize(out[ID], sort=True)
     times = out[TIME].to_numpy()

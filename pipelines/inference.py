@@ -65,12 +65,14 @@ class Predictor:
         observed = np.where(frame[TARGET].notna().to_numpy(), position, -1)
         last_observed = np.maximum.reduceat(observed, starts)                  # per series
         is_history = position <= np.repeat(last_observed, np.diff(np.r_[starts, len(frame)]))
-        history, future = frame[is_history].reset_index(drop=True), frame[~is_history]
+        history, future = ((frame, frame.iloc[:0]) if is_history.all()          # no rows of known future covariates
+                           else (frame[is_history].reset_index(drop=True), frame[~is_history]))
         self._check_frequency(history)
         regular, _ = regularise(history, spec.freq, spec.scaled_columns, spec.fill)
 
-        lengths = regular.groupby(ID, sort=False).size()
-        short = lengths.index[lengths < T]
+        ids = regular[ID].to_numpy()                                             # each series' rows are contiguous
+        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        short = pd.Index(ids[starts][np.diff(np.r_[starts, len(ids)]) < T])
         if not len(short):
             return self._with_id_parts(self._forecast(regular, future, batch_size, progress))
         need = f"seq_len {spec.seq_len}, a season {spec.lag}" if spec.lag else f"seq_len {T}"
@@ -88,7 +90,7 @@ class Predictor:
         """The output columns, with each id column of a multi-column key beside the joined id."""
         if self.spec.schema.id_parts:
             out = pd.concat([out, split_ids(out[ID], self.spec.schema)], axis=1)
-        return out[self.columns]
+        return out if list(out.columns) == self.columns else out[self.columns]
 
     def _check_frequency(self, history: pd.DataFrame) -> None:
         """History at another step than the model's (daily rows for an hourly model) would be filled in onto the
@@ -104,7 +106,7 @@ class Predictor:
     def _scaler_for(self, regular: pd.DataFrame) -> SeriesScaler:
         """The training scalers, plus scalers fitted on the given history for series never seen in training."""
         scaler = self.spec.scaler
-        unseen = ~regular[ID].isin(scaler.ids)
+        unseen = scaler.rows_for(regular[ID].to_numpy()) < 0
         if unseen.any():
             scaler = scaler.extend(SeriesScaler.fit(regular[unseen], ID, self.spec.scaled_columns))
         return scaler
@@ -150,7 +152,8 @@ class Predictor:
         # the seasonal-naive forecast, in scaled units: the last season, repeated over a longer horizon
         lagged = panel.values[(ends - spec.lag)[:, None] + np.arange(H) % spec.lag, 0] if spec.lag else None
         fut = self._future_known(panel.ids, grid, future, scaler, rows, lagged)        # (S, H, K)
-        self.model.eval()
+        if self.model.training:   # a bundle loads in eval mode; eval() walks every module, at every request
+            self.model.eval()
         starts = range(0, len(x), batch_size)
         if progress:
             from tqdm.auto import tqdm
@@ -184,15 +187,11 @@ class Predictor:
         p = np.stack(preds)
         q = np.full(p.shape + (len(self.quantiles),), np.nan)
         q[:, :, self.model.config.median_index] = p
-        out = self._rows(np.asarray(ids), grid, p, q, "naive")
-        out["method"] = np.repeat(methods, H)
-        return out
+        return self._rows(np.asarray(ids), grid, p, q, np.repeat(methods, H))
 
     def _rows(self, ids, grid, point, q, method) -> pd.DataFrame:
         S, H = grid.shape
-        out = pd.DataFrame({ID: np.repeat(ids, H), TIME: grid.ravel(), "step": np.tile(np.arange(1, H + 1), S),
-                            "prediction": point.ravel()})
-        for k, tau in enumerate(self.quantiles):
-            out[f"q{tau}"] = q[:, :, k].ravel()
-        out["method"] = method
-        return out
+        return pd.DataFrame({ID: np.repeat(ids, H), TIME: grid.ravel(), "step": np.tile(np.arange(1, H + 1), S),
+                             "prediction": point.ravel(), **{f"q{tau}": q[:, :, k].ravel() for k, tau in
+                                                             enumerate(self.quantiles)},
+                             "method": method})   # one name for all rows, or one per row
