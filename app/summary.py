@@ -15,7 +15,8 @@ def print_training(result) -> None:
     feats = r["covariates"] + r["known_covariates"]
     click.echo(f"Covariates used: {', '.join(feats) if feats else 'none'}; calendar: "
                f"{', '.join(r['calendar_features']) or 'none'}")
-    click.echo(f"Trained {result.epochs} epoch(s) in {result.seconds:.0f}s; windows train/val/test "
+    click.echo(f"Trained {result.epochs} epoch(s) in {result.seconds:.0f}s ({result.windows_per_second:,.0f} training "
+               f"windows/s); windows train/val/test "
                f"{r['windows']['train']}/{r['windows']['val']}/{r['windows']['test']}\n")
     click.echo(f"{'test':<16}{'MAE':>10}{'RMSE':>10}{'sMAPE %':>10}{'MASE':>10}")
     for label, prefix in (("model", "test"), ("seasonal naive", "snaive"), ("naive", "naive")):

@@ -53,6 +53,7 @@ class TrainResult:
     health: dict | None       # the gradient-health report (pipelines/health.py), when checks ran
     fit_seconds: float = 0.0      # Lightning's fit alone
     predict_seconds: float = 0.0  # forecasting the test windows
+    windows_per_second: float = 0.0  # training windows through the optimiser per second of fit (all processes)
 
 
 def _loaders(prepared: Prepared, batch_size: int, seed: int):
@@ -179,8 +180,10 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
                                 "epoch beat it: evaluating and logging the final weights")
                 else:
                     raise ForecastError("training produced no checkpoint (no validation epoch completed)")
+                windows_per_second = trainer.global_step * batch_size * config.world_size / max(fit_seconds, 1e-9)
                 mlflow.log_metrics({"best_val_loss": float(checkpoint.best_model_score or float("nan")),
-                                    "epochs": trainer.current_epoch, "steps": trainer.global_step})
+                                    "epochs": trainer.current_epoch, "steps": trainer.global_step,
+                                    "train_windows_per_second": windows_per_second})  # validation time included
 
                 theta_weight = _theta_weight(config, module, prepared, batch_size)
                 evaluation = evaluate(module.model, prepared, batch_size, theta_weight)
@@ -208,7 +211,7 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
     seconds = time.perf_counter() - started
     uri = f"models:/{config.model_name}/{version}" if version else f"runs:/{run_id}/model"
     return TrainResult(run_id, uri, version, evaluation.metrics, prepared.report, trainer.current_epoch, seconds,
-                       history.rows, health, fit_seconds, evaluation.predict_seconds)
+                       history.rows, health, fit_seconds, evaluation.predict_seconds, windows_per_second)
 
 
 def _theta_weight(config: TrainConfig, module: ForecastModule, prepared: Prepared, batch_size: int) -> float:

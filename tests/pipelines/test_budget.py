@@ -52,3 +52,8 @@ def test_without_a_binding_budget_the_estimate_is_the_planned_steps(tmp_path, ma
     assert result.exit_code == 0, result.output
     said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("training will")]
     assert len(said) == 1 and "40 steps at" in said[0], said
+    client = MlflowClient(tracking_uri)
+    run = client.get_run(client.search_model_versions("name='estimate'")[0].run_id)
+    batch, metrics = int(run.data.params["batch_size_resolved"]), run.data.metrics
+    assert metrics["train_windows_per_second"] == pytest.approx(40 * batch / metrics["fit_seconds"], rel=1e-6)
+    assert "training windows/s" in result.output
