@@ -48,10 +48,10 @@ def ses_alpha(y: np.ndarray) -> tuple[float, float]:
 def theta(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
     """Theta forecast (horizon,) from one series' history (statsmodels' `ThetaModel`: its seasonality test and
     decomposition where two seasons exist, the drift from an OLS trend, its forecast formula; the smoothing
-    weight from `ses_alpha`); the last value where the fit fails or is not finite. It calls two of
-    ThetaModel's private steps (`_test_seasonality`, `_deseasonalize_data`): statsmodels is pinned (0.15.0), and
-    `tests/models/test_theta.py` compares the result with `ThetaModel.fit()` itself."""
-    from statsmodels.tsa.forecasting.theta import ThetaModel, ThetaModelResults
+    weight from `ses_alpha`, the forecast formula in `_forecast`); the last value where the fit fails or is not
+    finite. It calls two of ThetaModel's private steps (`_test_seasonality`, `_deseasonalize_data`): statsmodels is
+    pinned (0.15.0), and `tests/models/test_theta.py` compares the result with `ThetaModel.fit()` itself."""
+    from statsmodels.tsa.forecasting.theta import ThetaModel
 
     history = np.asarray(history[-HISTORY:], dtype=np.float64)
     seasonal = season > 1 and len(history) >= 2 * season
@@ -65,11 +65,25 @@ def theta(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
             trend = np.column_stack([np.ones(len(y)), np.arange(len(y))])
             b0 = np.linalg.lstsq(trend, y, rcond=None)[0][1]
             alpha, one_step = ses_alpha(np.asarray(y, dtype=np.float64))
-            result = ThetaModelResults(b0, alpha, None, one_step, seasonal_part, False, model)
-            forecast = np.asarray(result.forecast(horizon), dtype=np.float64)
+            forecast = _forecast(model, b0, alpha, one_step, np.asarray(seasonal_part, dtype=np.float64), horizon)
         except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
             forecast = np.full(horizon, np.nan)
     return np.where(np.isfinite(forecast), forecast, history[-1])
+
+
+def _forecast(model, b0: float, alpha: float, one_step: float, seasonal: np.ndarray, horizon: int) -> np.ndarray:
+    """statsmodels' `ThetaModelResults.forecast(horizon)` (theta = 2), its formula without the pandas index it builds
+    around it (about 1 ms a series, at every forecast): half the OLS drift carried over the smoothed level, the
+    season put back as the decomposition found it."""
+    n = model.endog_orig.shape[0]                   # the history's length
+    h = np.arange(horizon, dtype=np.float64)
+    if alpha > 0:
+        h += 1.0 / alpha - (1.0 - alpha) ** n / alpha
+    forecast = 0.5 * b0 * h + one_step
+    if model.deseasonalize and len(seasonal):
+        season = seasonal[(n + np.arange(horizon)) % model.period]
+        forecast = forecast * season if model.method.startswith("mul") else forecast + season
+    return forecast
 
 
 def window_forecasts(raw: np.ndarray, origins: np.ndarray, first_rows: np.ndarray, horizon: int, season: int,

@@ -53,15 +53,17 @@ def test_theta_on_a_flat_short_or_signed_history_is_finite(history):
     assert forecast.shape == (6,) and np.isfinite(forecast).all()
 
 
-@pytest.mark.parametrize("n, season", [(40, 4), (150, 12), (600, 24), (90, 1)])
-def test_theta_is_statsmodels_theta_model_with_a_fast_smoothing_fit(n, season):
-    """Only the smoothing weight's fit is ours (ses_alpha): the forecasts are statsmodels' own to 1e-3."""
+@pytest.mark.parametrize("n, season, level", [(40, 4, 100), (150, 12, 100), (600, 24, 100), (90, 1, 100),
+                                             (120, 12, -100)])   # a negative level: additive seasonality
+def test_theta_is_statsmodels_theta_model_with_a_fast_smoothing_fit(n, season, level):
+    """Only the smoothing weight's fit and the forecast formula's arithmetic are ours (ses_alpha, _forecast): the
+    forecasts are statsmodels' own to 1e-3."""
     import warnings
 
     from statsmodels.tsa.forecasting.theta import ThetaModel
 
     local = np.random.default_rng(n)
-    y = 100 + np.cumsum(local.normal(size=n)) + 5 * np.sin(np.arange(n) * 2 * np.pi / season)
+    y = level + np.cumsum(local.normal(size=n)) + 5 * np.sin(np.arange(n) * 2 * np.pi / season)
     seasonal = season > 1
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
