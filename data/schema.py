@@ -313,8 +313,8 @@ def canonical(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
                                           schema.dayfirst, schema.time_unit),
                TARGET: _numeric(frame, schema.target, ids)}
     columns.update({name: _numeric(frame, name, ids) for name in (*schema.covariates, *schema.known_covariates)})
-    out = pd.DataFrame(columns)  # built once: this runs on every prediction request
-    # sort by (series, time) with array code: this runs on every prediction request
+    out = pd.DataFrame(columns)
+    # built in one constructor, sorted by (series, time) with array code: this runs on every prediction request
     codes, names = pd.factorize(out[ID], sort=True)
     times = out[TIME].to_numpy()
     ordered = bool(np.all((codes[1:] > codes[:-1]) | ((codes[1:] == codes[:-1]) & (times[1:] >= times[:-1]))))
