@@ -1,4 +1,4 @@
-"""The encoder layer: PyTorch's pre-LN `nn.TransformerEncoderLayer`, with its training-time attention and dropout
+"""The encoder layer: PyTorch's `nn.TransformerEncoderLayer`, with its training-time attention and dropout
 computed in fewer, cheaper kernels. Same parameters, same state_dict keys, same function: a bundle saved with the
 stock layer loads into this one, and inference (eval mode) still takes PyTorch's fused fast path.
 
