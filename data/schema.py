@@ -301,6 +301,11 @@ def split_ids(ids: pd.Series, schema: Schema) -> pd.DataFrame:
     return parts
 
 
+def run_starts(keys: np.ndarray) -> np.ndarray:
+    """Index of the first row of each run of equal keys (each series' first row, in a frame sorted by series)."""
+    return np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+
+
 def canonical(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     """Validated canonical frame (see module docstring). Errors name the column, series and data rows.
 
@@ -327,7 +332,7 @@ def canonical(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         first = np.flatnonzero(dup)[0]
         raise DataError(f"duplicated (series, time) pairs: series {out[ID].iloc[first]!r} at "
                         f"{out[TIME].iloc[first]} (data rows {_rows(dup)})")
-    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    starts = run_starts(codes)
     observed = np.logical_or.reduceat(out[TARGET].notna().to_numpy()[order], starts)
     if not observed.all():
         empty = names[codes[starts[~observed]]].tolist()

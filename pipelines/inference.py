@@ -22,7 +22,7 @@ from data.errors import DataError
 from data.frequency import already_regular, infer_frequency, regularise
 from data.prepare import DataSpec, build_panel
 from data.scaling import SeriesScaler
-from data.schema import ID, TARGET, TIME, canonical, split_ids
+from data.schema import ID, TARGET, TIME, canonical, run_starts, split_ids
 from models.forecaster import Forecaster
 from models.theta import blend, window_forecasts
 from pipelines.bundle import load_bundle
@@ -59,8 +59,7 @@ class Predictor:
         self._check_columns(raw)
         spec, T = self.spec, self.spec.context
         frame = canonical(raw, spec.schema)  # sorted by series, then time
-        ids = frame[ID].to_numpy()
-        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        starts = run_starts(frame[ID].to_numpy())
         position = np.arange(len(frame))
         observed = np.where(frame[TARGET].notna().to_numpy(), position, -1)
         last_observed = np.maximum.reduceat(observed, starts)                  # per series
@@ -70,9 +69,9 @@ class Predictor:
         self._check_frequency(history)
         regular, _ = regularise(history, spec.freq, spec.scaled_columns, spec.fill)
 
-        ids = regular[ID].to_numpy()                                             # each series' rows are contiguous
-        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-        short = pd.Index(ids[starts][np.diff(np.r_[starts, len(ids)]) < T])
+        ids = regular[ID].to_numpy()
+        starts = run_starts(ids)
+        short = pd.Index(ids[starts][np.diff(np.r_[starts, len(ids)]) < T])   # series with fewer than T rows
         if not len(short):
             return self._with_id_parts(self._forecast(regular, future, batch_size, progress))
         need = f"seq_len {spec.seq_len}, a season {spec.lag}" if spec.lag else f"seq_len {T}"
