@@ -13,6 +13,12 @@ from pipelines.config import TrainConfig
 from pipelines.errors import USER_ERRORS
 
 
+tracking_uri_option = click.option(
+    "--tracking-uri", envvar="MLFLOW_TRACKING_URI", default=None,
+    help="MLflow tracking URI [default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db].")
+MODEL_URI = "Any MLflow model URI: models:/forecaster/latest, runs:/<id>/model, ..."
+
+
 class _Group(click.Group):
     """Turns the errors users can fix into one line and exit status 1; bugs keep their traceback."""
 
@@ -48,20 +54,22 @@ def main():
 def train(data_path, **options):
     """Train on a CSV, evaluate against naive baselines, log to MLflow and register the model."""
     from app.summary import print_training
-    from pipelines.train import train as run_training
+    from pipelines.training.train import train as run_training
 
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # after its import, which sets INFO
-    config = given(TrainConfig, options, data_path=data_path, data=given(DataConfig, options),
-                   model=given(ModelConfig, options), optim=given(OptimConfig, options),
-                   health=given(HealthConfig, options))
-    result = run_training(_in_project_run(config), rank=_global_rank(config.devices))
+    config = _train_config(data_path, options)
+    result = run_training(config, rank=_global_rank(config.devices))
     if result is not None:  # the other ranks of a multi-process run print nothing
         print_training(result)
 
 
-def _in_project_run(config: TrainConfig) -> TrainConfig:
-    """Under `mlflow run` (MLproject), MLflow has started the run in the experiment it was told; the pipeline
-    logs into that run and must not switch experiments."""
+def _train_config(data_path: str, options: dict) -> TrainConfig:
+    """The run's config from the options given (train, compare and benchmark). Under `mlflow run` (MLproject),
+    MLflow has started the run in the experiment it was told; the pipeline logs into that run and must not
+    switch experiments."""
+    config = given(TrainConfig, options, data_path=data_path, data=given(DataConfig, options),
+                   model=given(ModelConfig, options), optim=given(OptimConfig, options),
+                   health=given(HealthConfig, options))
     return replace(config, experiment=None) if os.environ.get("MLFLOW_RUN_ID") else config
 
 
@@ -75,11 +83,11 @@ def _global_rank(devices: int) -> int:
 
 
 @main.command()
-@click.option("--model", "model_uri", required=True, help="Any MLflow model URI: models:/forecaster/latest, runs:/<id>/model, ...")
+@click.option("--model", "model_uri", required=True, help=MODEL_URI)
 @click.option("--data", "data_path", required=True, help="History rows (CSV or Parquet), same columns as in training.")
 @click.option("--output", required=True, help="Where to write forecasts (.csv or .parquet).")
 @click.option("--batch-size", default=1024, show_default=True, help="Series per inference batch.")
-@click.option("--tracking-uri", default=None, help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db).")
+@tracking_uri_option
 @click.option("--spark", is_flag=True, help="Score on Spark, one task per series group; --data and --output may be any Spark path, and the output is a folder of part files.")
 @click.option("--spark-master", envvar="SPARK_MASTER", default=None, help="Spark master URL (default: $SPARK_MASTER, else spark-defaults.conf, else local[*]).")
 def predict(model_uri, data_path, output, batch_size, tracking_uri, spark, spark_master):
@@ -87,25 +95,25 @@ def predict(model_uri, data_path, output, batch_size, tracking_uri, spark, spark
     from app.summary import print_forecasts, print_spark_forecasts
 
     if spark:
-        from pipelines.spark_predict import spark_predict
+        from pipelines.serving.spark_predict import spark_predict
 
         print_spark_forecasts(spark_predict(model_uri, data_path, output, spark_master, tracking_uri, batch_size))
         return
-    from pipelines.predict import predict_file
+    from pipelines.serving.predict import predict_file
 
     print_forecasts(predict_file(model_uri, data_path, output, batch_size, tracking_uri), output)
 
 
 @main.command()
-@click.option("--model", "model_uri", required=True, help="Any MLflow model URI: models:/forecaster/latest, runs:/<id>/model, ...")
+@click.option("--model", "model_uri", required=True, help=MODEL_URI)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (loopback by default).")
 @click.option("--port", default=5000, show_default=True, help="Port to listen on.")
-@click.option("--workers", default=1, show_default=True, help="Server worker processes.")
-@click.option("--max-request-mb", default=16.0, show_default=True, help="Larger request bodies get HTTP 413.")
-@click.option("--tracking-uri", default=None, help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Server worker processes.")
+@click.option("--max-request-mb", default=16.0, show_default=True, type=click.FloatRange(min=0, min_open=True), help="Larger request bodies get HTTP 413.")
+@tracking_uri_option
 def serve(model_uri, host, port, workers, max_request_mb, tracking_uri):
     """Serve a model over REST with MLflow's scoring server (/ping, /health, /version, POST /invocations)."""
-    from pipelines.serve import serve as run_server
+    from pipelines.serving.serve import serve as run_server
 
     click.echo(f"Serving {model_uri} on http://{host}:{port}/invocations (Ctrl-C stops)", err=True)
     run_server(model_uri, host, port, workers, tracking_uri, int(max_request_mb * 2**20))
@@ -114,20 +122,17 @@ def serve(model_uri, host, port, workers, max_request_mb, tracking_uri):
 @main.command()
 @click.option("--data", "data_path", required=True, help="CSV (optionally .gz) or Parquet file, long format.")
 @click.option("--aggregators", default="mean,learnable,weighted,attention", show_default=True, help="Comma-separated aggregators to compare.")
-@click.option("--seeds", default=3, show_default=True, help="Training runs per aggregator (seeds seed, seed+1, ...).")
+@click.option("--seeds", default=3, show_default=True, type=click.IntRange(min=1), help="Training runs per aggregator (seeds seed, seed+1, ...).")
 @options_from(DataConfig, ModelConfig, OptimConfig, HealthConfig, TrainConfig,
               exclude=("data_path", "aggregator", "resume", "model_name"))
 def compare(data_path, aggregators, seeds, **options):
     """Train every aggregator with several seeds (nested MLflow runs) and compare accuracy and gradient health."""
     from app.summary import print_compare
-    from pipelines.compare import compare as run_compare
+    from pipelines.experiments.compare import compare as run_compare
 
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    config = given(TrainConfig, options, data_path=data_path, data=given(DataConfig, options),
-                   model=given(ModelConfig, options), optim=given(OptimConfig, options),
-                   health=given(HealthConfig, options))
     names = tuple(a.strip() for a in aggregators.split(",") if a.strip())
-    print_compare(run_compare(_in_project_run(config), names, seeds))
+    print_compare(run_compare(_train_config(data_path, options), names, seeds))
 
 
 def _test_windows(ctx, param, value: str) -> int | None:
@@ -142,7 +147,7 @@ def _test_windows(ctx, param, value: str) -> int | None:
 @main.command()
 @click.option("--data", "data_path", required=True, help="CSV (optionally .gz) or Parquet file, long format.")
 @click.option("--peers", default="baseline,nhits,tft,ets,theta", show_default=True, help="Comma-separated reference models: pytorch-forecasting's baseline, nhits, tft; statsmodels' ets, theta.")
-@click.option("--seeds", default=3, show_default=True, help="Training runs per model (seeds seed, seed+1, ...): one seed's score moves by several per cent.")
+@click.option("--seeds", default=3, show_default=True, type=click.IntRange(min=1), help="Training runs per model (seeds seed, seed+1, ...).")
 @click.option("--test-windows", "test_windows", default="auto", show_default=True, callback=_test_windows,
               help="Test origins per series, one horizon apart at the end (auto: a test part as long as the validation part of the shortest series).")
 @options_from(DataConfig, ModelConfig, OptimConfig, HealthConfig, TrainConfig,
@@ -152,27 +157,24 @@ def benchmark(data_path, peers, seeds, test_windows, **options):
     """Our model against pytorch-forecasting's Baseline, NHiTS and TFT and statsmodels' ETS and Theta: same
     test windows, one table."""
     from app.summary import print_benchmark
-    from pipelines.benchmark import benchmark as run_benchmark
+    from pipelines.experiments.benchmark import benchmark as run_benchmark
 
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    data = given(DataConfig, {**options, "test_windows": test_windows})  # None (auto) leaves the field's default
-    config = given(TrainConfig, options, data_path=data_path, data=data,
-                   model=given(ModelConfig, options), optim=given(OptimConfig, options),
-                   health=given(HealthConfig, options))
+    config = _train_config(data_path, {**options, "test_windows": test_windows})  # None (auto): the default
     names = tuple(p.strip().lower() for p in peers.split(",") if p.strip())
-    print_benchmark(run_benchmark(_in_project_run(config), names, seeds, auto_test_windows=test_windows is None))
+    print_benchmark(run_benchmark(config, names, seeds, auto_test_windows=test_windows is None))
 
 
 @main.command()
-@click.option("--model", "model_uri", required=True, help="Any MLflow model URI: models:/forecaster/latest, runs:/<id>/model, ...")
+@click.option("--model", "model_uri", required=True, help=MODEL_URI)
 @click.option("--data", "data_path", required=True, help="History rows (CSV or Parquet), same columns as in training.")
-@click.option("--windows", default=3, show_default=True, help="Forecast origins per series, one horizon apart at the end.")
+@click.option("--windows", default=3, show_default=True, type=click.IntRange(min=1), help="Forecast origins per series, one horizon apart at the end.")
 @click.option("--experiment", default="forecast", show_default=True, help="MLflow experiment for the backtest run.")
-@click.option("--tracking-uri", default=None, help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db).")
+@tracking_uri_option
 def backtest(model_uri, data_path, windows, experiment, tracking_uri):
     """Rolling-origin backtest against naive baselines, logged as an MLflow run."""
     from app.summary import print_backtest
-    from pipelines.backtest import backtest as run_backtest
+    from pipelines.evaluation.backtest import backtest as run_backtest
 
     print_backtest(run_backtest(model_uri, data_path, windows, tracking_uri,
                                 None if os.environ.get("MLFLOW_RUN_ID") else experiment))
@@ -180,10 +182,10 @@ def backtest(model_uri, data_path, windows, experiment, tracking_uri):
 
 @main.command()
 @click.argument("run_id")
-@click.option("--tracking-uri", default=None, help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db).")
+@tracking_uri_option
 def health(run_id, tracking_uri):
     """Print a run's gradient-health report: status, diagnoses and the key figures."""
-    from pipelines.health import read_health, render
+    from pipelines.training.health_log import read_health, render
     from pipelines.tracking import use_store
 
     use_store(tracking_uri)

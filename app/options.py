@@ -34,7 +34,8 @@ def _click_option(field, hint):
         item = typing.get_args(base)[0]
         return click.option(f"--{name}", field.name, type=str, default=None, help=help_text,
                             callback=lambda ctx, param, value: _parse_tuple(item)(value))
-    return click.option(f"--{name}", field.name, type=base, default=None, help=help_text)
+    return click.option(f"--{name}", field.name, type=base, default=None, help=help_text,
+                        envvar=field.metadata.get("envvar"))
 
 
 def options_from(*classes, exclude=()):

@@ -5,7 +5,7 @@ sends nothing, or dribbles its request line and headers a byte at a time (each b
 the connection for ever. Here the head of every request (a new connection's first, and each next one on a
 kept-alive connection) must be complete within `FORECAST_HEADER_TIMEOUT_S` seconds (default 10), else the
 server answers 408 and closes. The body has its own deadline (app/guard.py). Passed to uvicorn as
-`--http app.slow_clients:HeadDeadlineProtocol` by pipelines/serve.py.
+`--http app.slow_clients:HeadDeadlineProtocol` by pipelines/serving/serve.py.
 """
 import os
 

@@ -10,14 +10,14 @@ def _fmt(value) -> str:
 
 def print_training(result) -> None:
     r, m = result.report, result.metrics
-    click.echo(f"\nData: {r['series']} series, {r['rows_regular']} points, frequency {r['frequency']}, "
-               f"season {r['season_length']}, seq_len {r['seq_len']}, horizon {r['horizon']} ({r['horizon_source']})")
-    feats = r["covariates"] + r["known_covariates"]
+    click.echo(f"\nData: {r.series} series, {r.rows_regular} points, frequency {r.frequency}, "
+               f"season {r.season_length}, seq_len {r.seq_len}, horizon {r.horizon} ({r.horizon_source})")
+    feats = r.covariates + r.known_covariates
     click.echo(f"Covariates used: {', '.join(feats) if feats else 'none'}; calendar: "
-               f"{', '.join(r['calendar_features']) or 'none'}")
+               f"{', '.join(r.calendar_features) or 'none'}")
     click.echo(f"Trained {result.epochs} epoch(s) in {result.seconds:.0f}s ({result.windows_per_second:,.0f} training "
                f"windows/s); windows train/val/test "
-               f"{r['windows']['train']}/{r['windows']['val']}/{r['windows']['test']}\n")
+               f"{r.windows['train']}/{r.windows['val']}/{r.windows['test']}\n")
     click.echo(f"{'test':<16}{'MAE':>10}{'RMSE':>10}{'sMAPE %':>10}{'MASE':>10}")
     for label, prefix in (("model", "test"), ("seasonal naive", "snaive"), ("naive", "naive")):
         click.echo(f"{label:<16}" + "".join(f"{_fmt(m.get(f'{prefix}_{k}')):>10}" for k in ("mae", "rmse", "smape", "mase")))
@@ -30,17 +30,17 @@ def print_training(result) -> None:
 def _accuracy_table(overall: dict) -> None:
     click.echo(f"{'':<16}{'MAE':>10}{'RMSE':>10}{'sMAPE %':>10}{'MASE':>10}")
     for label, method in (("model", "model"), ("seasonal naive", "snaive"), ("naive", "naive")):
-        click.echo(f"{label:<16}" + "".join(f"{_fmt(overall[method][k]):>10}" for k in ("mae", "rmse", "smape", "mase")))
+        click.echo(f"{label:<16}" + "".join(f"{_fmt(getattr(overall[method], k)):>10}" for k in ("mae", "rmse", "smape", "mase")))
 
 
 def print_backtest(result) -> None:
     click.echo(f"Backtest: {result.series} series x {result.windows} origin(s)\n")
-    _accuracy_table(result.accuracy["overall"])
-    m = result.accuracy["overall"]["model"]
-    click.echo(f"pinball {_fmt(m['pinball'])}; interval coverage {_fmt(m['coverage'])}")
-    by_step = result.accuracy["by_step"]
+    _accuracy_table(result.accuracy.overall)
+    m = result.accuracy.overall["model"]
+    click.echo(f"pinball {_fmt(m.pinball)}; interval coverage {_fmt(m.coverage)}")
+    by_step = result.accuracy.by_step
     click.echo("MAE by step (model / seasonal naive): " + ", ".join(
-        f"{s}: {_fmt(by_step[s]['model']['mae'])}/{_fmt(by_step[s]['snaive']['mae'])}" for s in sorted(by_step)[:6])
+        f"{s}: {_fmt(by_step[s]['model'].mae)}/{_fmt(by_step[s]['snaive'].mae)}" for s in sorted(by_step)[:6])
         + (" ..." if len(by_step) > 6 else ""))
     click.echo(f"\nRun {result.run_id}: backtest/accuracy.json, backtest/per_series.csv, plots")
 
@@ -83,7 +83,7 @@ def print_benchmark(result) -> None:
                f"gradient clip {b.grad_clip}; test: {result.test_windows} window(s) per series\n")
     click.echo(f"{'model':<30}{'test MASE':>18}{'MAE':>10}{'sMAPE %':>10}{'pinball':>10}{'train s':>9}"
                f"{'predict s':>10}{'params':>10}")
-    from pipelines.benchmark import LABELS
+    from pipelines.experiments.benchmark import LABELS
     for r in result.table.itertuples():
         mase = _fmt(r.mase) + (f" +- {r.mase_std:.2g}" if r.seeds > 1 else "")
         params = "-" if math.isnan(r.n_parameters) else f"{int(r.n_parameters):,}"

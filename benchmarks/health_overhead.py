@@ -18,7 +18,7 @@ import torch
 from models.config import HealthConfig, ModelConfig, OptimConfig
 from models.health import GradientHealthMonitor
 from models.lightning import ForecastModule
-from pipelines.logger import RunLogger
+from pipelines.training.logger import RunLogger
 
 T, H, F, K, BATCH = 20, 24, 11, 4, 256
 

@@ -7,7 +7,7 @@ against the machine's measured matmul peak (MFU).
 On the data's real windows (ETTh1 by default: 11 features, seq_len 20, horizon 24) with the default model:
 - bare: fwd + pinball loss + bwd + gradient clipping + AdamW over batches gathered beforehand (no data loading,
   no Lightning, no callbacks); with --compile, also the same loop over `torch.compile(model)` (Inductor);
-- product: `ForecastModule` through the Trainer `pipelines/train.py` builds (`_trainer`: its callbacks, the
+- product: `ForecastModule` through the Trainer `pipelines/training/train.py` builds (`build_trainer`: its callbacks, the
   gradient-health monitor, the weight average, the window loader), timed per step by a callback.
 Each is timed over `--steps` steps after 10 warm-up steps; runs alternate; the figures are medians over
 `--repeats`. FLOPs per window come from `torch.utils.flop_counter` on one fwd + bwd; the peak is the best of
@@ -20,7 +20,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback
 
@@ -33,7 +32,7 @@ from models.health import GradientHealthMonitor
 from models.lightning import ForecastModule
 from models.losses import pinball_loss
 from pipelines.config import TrainConfig
-from pipelines.train import _trainer
+from pipelines.training.trainer import build_trainer
 
 WARMUP = 10
 
@@ -97,16 +96,16 @@ class StepClock(Callback):
 
 def product(prepared, config: ModelConfig, batch: int, steps: int) -> float:
     """Windows per second of the product's training step through Lightning and its own callbacks."""
-    from pipelines.train import _loaders
-
     torch.manual_seed(0)
-    train_loader, val_loader = _loaders(prepared, batch, 0)
+    train_loader = prepared.spec.dataset(prepared.panel, prepared.starts["train"]).loader(batch, shuffle=True, seed=0)
+    val_loader = prepared.spec.dataset(prepared.panel, prepared.starts["val"]).loader(batch, shuffle=False)
     module = ForecastModule(config, OptimConfig(), WARMUP + steps)
     clock = StepClock(steps)
     monitor = GradientHealthMonitor(prepared.spec.feature_names, HealthConfig())
     train_config = TrainConfig(data_path="unused", max_steps=WARMUP + steps, progress=False, time_budget="0")
     with tempfile.TemporaryDirectory() as tmp:
-        trainer = _trainer(train_config, None, tmp, [clock, monitor], len(train_loader))
+        trainer = build_trainer(train_config.budget(batch), [clock, monitor], tmp, len(train_loader),
+                                ema_decay=train_config.ema_decay)
         trainer.fit(module, train_loader, val_loader)
     return steps * batch / clock.seconds
 

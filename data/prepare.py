@@ -7,7 +7,7 @@
 turns new rows into inputs exactly as training did; it is saved with the model as JSON.
 """
 import logging
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -91,6 +91,39 @@ class DataSpec:
                    SeriesScaler.from_dict(d["scaler"]), d.get("lag", 0), d.get("nonnegative", False))
 
 
+@dataclass(frozen=True)
+class DataReport:
+    """What the data path found and did: printed after training, logged as `data_report.json`."""
+    series: int
+    series_skipped: list            # ids too short for a training window (still forecast)
+    rows: int                       # rows read
+    rows_regular: int               # rows on the regular grid, gaps filled
+    frequency: str
+    season_length: int
+    season_source: str              # frequency | autocorrelation | given
+    series_without_test: int
+    series_without_validation: int
+    seq_len: int
+    seasonal_lag: int
+    horizon: int
+    horizon_source: str             # frequency | given
+    target: str
+    id_col: str | None
+    time_col: str
+    covariates: list[str]
+    known_covariates: list[str]
+    calendar_features: list[str]
+    ignored_columns: list[str]
+    inserted_timestamps: int
+    filled_values: int
+    fill: str
+    windows: dict[str, int]         # train | val | test -> windows
+    warnings: list[str]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
 @dataclass
 class Prepared:
     spec: DataSpec
@@ -98,7 +131,7 @@ class Prepared:
     starts: dict[str, np.ndarray]  # "train" | "val" | "test" -> window start rows
     split_val_start: np.ndarray    # (S,) relative row where each series' validation part starts
     example: pd.DataFrame          # the last spec.context raw rows of one series: a valid prediction request
-    report: dict = field(default_factory=dict)
+    report: DataReport
 
 
 def build_panel(regular: pd.DataFrame, spec: DataSpec, scaler: SeriesScaler) -> Panel:
@@ -184,21 +217,9 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
     regular, gaps = regularise(frame, freq, value_columns, config.fill)
     freq, season_source = _season(config, freq, regular)
 
-    lengths = regular.groupby(ID, sort=False).size()
     lag = _lag(config, freq)
     first = first_origin(config.seq_len, lag)
-    need = first + horizon
-    short = lengths.index[lengths < need].tolist()
-    warnings = []
-    if short:
-        warnings.append(f"{len(short)} series shorter than {need} points (seq_len {config.seq_len}"
-                        f"{f', a season of {lag}' if lag > config.seq_len else ''} + horizon {horizon}) give no "
-                        f"training window; they are still forecast: "
-                        f"{', '.join(map(repr, short[:10]))}{' ...' if len(short) > 10 else ''}")
-        regular = regular[~regular[ID].isin(short)].reset_index(drop=True)
-    if regular.empty:
-        raise DataError(f"no series is long enough: each needs at least {need} points at seq_len "
-                        f"{config.seq_len} and horizon {horizon}; the longest has {int(lengths.max())}")
+    regular, short, warnings = _drop_short(regular, first + horizon, config.seq_len, lag, horizon)
 
     lengths = regular.groupby(ID, sort=False).size().to_numpy()
     split = split_points(lengths, horizon, config.val_fraction, config.test_windows, first)
@@ -221,20 +242,39 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
 
     panel = build_panel(regular, spec, scaler)
     starts = window_starts(panel, split, config.seq_len, horizon, lag)
-    report = {
-        "series": int(len(panel.ids)), "series_skipped": short, "rows": int(len(raw)),
-        "rows_regular": int(len(regular)), "frequency": freq.alias, "season_length": freq.season_length,
-        "season_source": season_source, "series_without_test": int((split.test_start == lengths).sum()),
-        "series_without_validation": int((split.val_start == lengths).sum()),
-        "seq_len": config.seq_len, "seasonal_lag": lag, "horizon": horizon, "horizon_source": "given" if config.horizon else "frequency",
-        "target": schema.target, "id_col": ",".join(schema.id_columns) or None, "time_col": schema.time_col,
-        "covariates": list(schema.covariates), "known_covariates": list(schema.known_covariates),
-        "calendar_features": calendar_names(freq.calendar), "ignored_columns": list(schema.ignored),
-        "inserted_timestamps": gaps["inserted_timestamps"], "filled_values": gaps["filled_values"],
-        "fill": config.fill, "windows": {k: int(len(v)) for k, v in starts.items()}, "warnings": warnings,
-    }
+    report = _report(config, raw, regular, schema, freq, season_source, horizon, lag, panel, split, lengths, short,
+                     gaps, starts, warnings)
     example = _example(schema, frame[frame[ID] == panel.ids[0]], spec.context, horizon)
     return Prepared(spec, panel, starts, split.val_start, example, report)
+
+
+def _drop_short(regular: pd.DataFrame, need: int, seq_len: int, lag: int,
+                horizon: int) -> tuple[pd.DataFrame, list, list[str]]:
+    """The series long enough for a training window (`need` points); the others' ids and a warning naming them."""
+    lengths = regular.groupby(ID, sort=False).size()
+    short = lengths.index[lengths < need].tolist()
+    warnings = []
+    if short:
+        warnings.append(f"{len(short)} series shorter than {need} points (seq_len {seq_len}"
+                        f"{f', a season of {lag}' if lag > seq_len else ''} + horizon {horizon}) give no "
+                        f"training window; they are still forecast: "
+                        f"{', '.join(map(repr, short[:10]))}{' ...' if len(short) > 10 else ''}")
+        regular = regular[~regular[ID].isin(short)].reset_index(drop=True)
+    if regular.empty:
+        raise DataError(f"no series is long enough: each needs at least {need} points at seq_len "
+                        f"{seq_len} and horizon {horizon}; the longest has {int(lengths.max())}")
+    return regular, short, warnings
+
+
+def _report(config: DataConfig, raw, regular, schema, freq, season_source, horizon, lag, panel, split, lengths,
+            short, gaps, starts, warnings) -> DataReport:
+    return DataReport(
+        int(len(panel.ids)), short, int(len(raw)), int(len(regular)), freq.alias, freq.season_length, season_source,
+        int((split.test_start == lengths).sum()), int((split.val_start == lengths).sum()), config.seq_len, lag,
+        horizon, "given" if config.horizon else "frequency", schema.target, ",".join(schema.id_columns) or None,
+        schema.time_col, list(schema.covariates), list(schema.known_covariates), calendar_names(freq.calendar),
+        list(schema.ignored), gaps["inserted_timestamps"], gaps["filled_values"], config.fill,
+        {k: int(len(v)) for k, v in starts.items()}, warnings)
 
 
 def _example(schema: Schema, series: pd.DataFrame, context: int, horizon: int) -> pd.DataFrame:

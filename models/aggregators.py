@@ -43,9 +43,6 @@ class WeightedTemporalAggregator(LearnablePooling):
         super().__init__(config)
         self.gate = nn.Linear(config.d_model, config.d_model)
 
-    def gate_values(self, h: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.gate(super().forward(h)))  # (B, d_model)
-
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         pooled = super().forward(h)               # (B, d_model)
         gate = torch.sigmoid(self.gate(pooled))   # (B, d_model)

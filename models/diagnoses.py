@@ -3,7 +3,7 @@
 A condition must hold for `persistence` consecutive checks before it is diagnosed (sparse features are
 legitimately zero in some batches). Each diagnosis is raised once per (code, subject).
 """
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 SEVERITY = {"info": 0, "warning": 1, "critical": 2}
 
@@ -19,6 +19,33 @@ class Diagnosis:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class FeatureCheck:
+    name: str
+    col_zero: bool      # its column of temporal_projection's weight gradient is exactly zero
+    input_zero: bool    # the feature itself is zero over the whole batch
+
+
+@dataclass
+class HealthCheck:
+    """One gradient-health check (models/health.py measures it; the rules below read it). The defaults are a
+    healthy check, so a test states only what it is about."""
+    step: int
+    features: list[FeatureCheck] = field(default_factory=list)
+    dLdh_zero_frac: float = 0.0         # exact zeros in the gradient reaching the projection output
+    inputs_finite: bool = True
+    ffn_dead: list[float] = field(default_factory=list)       # per encoder layer: never-active share of units
+    attn_entropy: list[float] = field(default_factory=list)   # per encoder layer
+    proj_dead_rows: float = 0.0         # share of projection output units with no gradient
+    proj_zero_frac: float = 0.0         # exact zeros in the projection's weight gradient
+    proj_rel_init: float = 1.0          # projection gradient norm over its initial size
+    loss_baseline_ratio: float = 0.5    # loss over that of predicting the mean
+    agg_entropy: float | None = None    # the aggregator's weights over time (learnable ones only)
+    gate_mean: float | None = None      # the weighted aggregator's gate
+    update_ratio: dict[str, float] = field(default_factory=dict)  # per parameter group: |update| / |weights|
+    last_quarter_share: float | None = None  # gradient share of the window's last quarter of timesteps
 
 
 class Diagnoser:
@@ -50,9 +77,9 @@ class Diagnoser:
         self._streak[key] = self._streak.get(key, 0) + 1 if condition else 0
         return self._streak[key] >= self.persistence
 
-    def update(self, c: dict) -> list[Diagnosis]:
-        """Apply every rule to one check summary `c` (see models/health.py `summary`); return new diagnoses."""
-        step, new = c["step"], []
+    def update(self, c: HealthCheck) -> list[Diagnosis]:
+        """Apply every rule to one check; return the new diagnoses."""
+        step, new = c.step, []
 
         def fire(code, severity, subject, condition, message):
             if self._persists(code, subject, condition):
@@ -60,42 +87,42 @@ class Diagnoser:
                 if d:
                     new.append(d)
 
-        for f in c["features"]:
-            if f["col_zero"]:
-                self._zero_seen[f["name"]] = self._zero_seen.get(f["name"], 0) + 1
-            fire("dead_input", "warning", f["name"], f["col_zero"] and f["input_zero"],
-                 f"feature {f['name']!r} is all zero in training windows (constant scaled to 0, or filled with 0): "
+        for f in c.features:
+            if f.col_zero:
+                self._zero_seen[f.name] = self._zero_seen.get(f.name, 0) + 1
+            fire("dead_input", "warning", f.name, f.col_zero and f.input_zero,
+                 f"feature {f.name!r} is all zero in training windows (constant scaled to 0, or filled with 0): "
                  "its projection weights never learn. Drop it (--covariates) or fix the data.")
-            fire("underflow", "critical", f["name"], f["col_zero"] and not f["input_zero"],
-                 f"the projection gradient of feature {f['name']!r} is exactly zero although the feature is not: "
+            fire("underflow", "critical", f.name, f.col_zero and not f.input_zero,
+                 f"the projection gradient of feature {f.name!r} is exactly zero although the feature is not: "
                  "gradient underflow. Use bf16 or a gradient scaler; rescale the targets.")
-        fire("underflow", "critical", "temporal_projection output", c["inputs_finite"] and c["dLdh_zero_frac"] > 0.01,
-             f"{c['dLdh_zero_frac']:.1%} of the gradient reaching the projection output is exactly zero: "
+        fire("underflow", "critical", "temporal_projection output", c.inputs_finite and c.dLdh_zero_frac > 0.01,
+             f"{c.dLdh_zero_frac:.1%} of the gradient reaching the projection output is exactly zero: "
              "underflow. Use bf16 or a gradient scaler; rescale the targets.")
-        collapsed = c["loss_baseline_ratio"] > 0.9
-        for i, dead in enumerate(c["ffn_dead"]):
+        collapsed = c.loss_baseline_ratio > 0.9
+        for i, dead in enumerate(c.ffn_dead):
             fire("dead_units", "critical" if collapsed else "warning", f"encoder layer {i}", dead > 0.25,
                  f"{dead:.0%} of the feed-forward units of encoder layer {i} never activate"
                  f"{' and the loss is that of predicting the mean' if collapsed else ''}. Lower --lr, keep pre-LN "
                  "layers (--norm-first) and GELU (--activation gelu).")
-        fire("dead_units", "warning", "temporal_projection", c["proj_dead_rows"] > 0.25,
-             f"{c['proj_dead_rows']:.0%} of temporal_projection's output units get no gradient. Lower --lr.")
-        fire("collapse", "critical", "model", c["proj_rel_init"] < 1e-3 and collapsed,
+        fire("dead_units", "warning", "temporal_projection", c.proj_dead_rows > 0.25,
+             f"{c.proj_dead_rows:.0%} of temporal_projection's output units get no gradient. Lower --lr.")
+        fire("collapse", "critical", "model", c.proj_rel_init < 1e-3 and collapsed,
              "the projection gradient fell below 1/1000 of its initial size and the loss equals predicting the "
              "mean: the model collapsed. Lower --lr; use pre-LN layers and GELU.")
-        for group, ratio in c["update_ratio"].items():
+        for group, ratio in c.update_ratio.items():
             fire("update_ratio", "warning", group, ratio < 1e-5 or ratio > 1e-1,
                  f"parameters of {group} change by {ratio:.1e} of their size per step "
                  f"({'frozen: raise --lr' if ratio < 1e-5 else 'unstable: lower --lr or clip harder'}).")
-        for i, entropy in enumerate(c["attn_entropy"]):
+        for i, entropy in enumerate(c.attn_entropy):
             fire("degenerate_attention", "warning", f"encoder layer {i}", entropy < 0.05,
                  f"attention of encoder layer {i} puts all weight on one timestep (entropy {entropy:.3f}).")
-        if c.get("agg_entropy") is not None:
-            fire("degenerate_aggregator", "warning", "aggregator", c["agg_entropy"] < 0.05,
+        if c.agg_entropy is not None:
+            fire("degenerate_aggregator", "warning", "aggregator", c.agg_entropy < 0.05,
                  "the aggregator puts all weight on one timestep: the rest of the window is ignored.")
-        if c.get("gate_mean") is not None:
-            fire("degenerate_aggregator", "warning", "aggregator gate", not 0.02 < c["gate_mean"] < 0.98,
-                 f"the aggregator's gate is saturated (mean {c['gate_mean']:.3f}): its gradient vanishes.")
+        if c.gate_mean is not None:
+            fire("degenerate_aggregator", "warning", "aggregator gate", not 0.02 < c.gate_mean < 0.98,
+                 f"the aggregator's gate is saturated (mean {c.gate_mean:.3f}): its gradient vanishes.")
         return new
 
     def finish(self, step: int) -> list[Diagnosis]:

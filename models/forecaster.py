@@ -15,13 +15,13 @@ monitor's order check therefore looks at the encoder path (`summary`) alone.
 """
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
 from models.aggregators import AGGREGATORS
 from models.config import ModelConfig
 from models.encoder import Dropout, EncoderLayer
-
 
 # floor on a past covariate's window spread, in the panel's scaled units (1 = one training-part std): a
 # covariate that barely moves within a window stays near zero instead of having its noise blown up
@@ -192,3 +192,15 @@ class Forecaster(nn.Module):
         if anchor is not None:                                                  # the head forecasts the correction
             y = y + anchor
         return y * spread + loc
+
+
+@torch.no_grad()
+def predict_quantiles(model: Forecaster, batches) -> np.ndarray:
+    """(N, H, Q) quantile forecasts of (x, future) batches, in order, quantiles sorted (no crossing): the one
+    inference path of evaluation, backtest, predict and serving. Puts the model in eval mode once."""
+    if model.training:      # eval() walks every module: not at every request of a loaded model
+        model.eval()
+    out = [model(x, future).numpy() for x, future in batches]
+    if not out:
+        return np.zeros((0, model.config.horizon, len(model.config.quantiles)), dtype=np.float32)
+    return np.sort(np.concatenate(out), axis=-1)

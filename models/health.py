@@ -18,7 +18,7 @@ import lightning as L
 import torch
 
 from models.config import HealthConfig
-from models.diagnoses import Diagnoser
+from models.diagnoses import Diagnoser, FeatureCheck, HealthCheck
 
 log = logging.getLogger("forecast")
 
@@ -51,7 +51,7 @@ class GradientHealthMonitor(L.Callback):
         self.raw_features = list(feature_names)
         self.every, self.config = config.health_every, config
         self.diagnoser = Diagnoser(config.health_persistence)
-        self.checks: list[dict] = []          # one summary per check (what the diagnoses read)
+        self.checks: list[HealthCheck] = []          # one summary per check (what the diagnoses read)
         self.flow: list[tuple[int, dict]] = []  # (step, {group: grad norm}) for the heatmap
         self.profiles: list[tuple[int, list[float]]] = []  # (step, per-timestep gradient share)
         self.time_weights: list[float] = []   # the aggregator's latest mean weights over time
@@ -70,6 +70,8 @@ class GradientHealthMonitor(L.Callback):
         hooks = [model.temporal_projection.register_forward_hook(self._on_projection),
                  model.aggregator.register_forward_hook(self._on_aggregator),
                  model.register_forward_hook(self._on_output)]
+        if hasattr(model.aggregator, "gate"):   # the weighted aggregator's gate: sigmoid of this Linear's output
+            hooks.append(model.aggregator.gate.register_forward_hook(self._on_gate))
         for i, layer in enumerate(model.encoder.layers):
             hooks.append(layer.linear1.register_forward_hook(self._ffn_hook(i, 0.0 if act == "relu" else -3.0)))
             hooks.append(layer.register_forward_pre_hook(self._layer_input_hook(i)))
@@ -102,8 +104,11 @@ class GradientHealthMonitor(L.Callback):
         if self._armed:
             w = module.time_weights(inputs[0])                       # (B, T)
             self._cap["agg_w"], self._cap["agg_entropy"] = w.mean(0), _entropy(w)
-            if hasattr(module, "gate_values"):
-                self._cap["gate_mean"] = module.gate_values(inputs[0]).mean()
+
+    @torch.no_grad()
+    def _on_gate(self, module, inputs, output):
+        if self._armed:
+            self._cap["gate_mean"] = torch.sigmoid(output).mean()
 
     def _on_output(self, module, inputs, output):
         if self._armed:
@@ -164,9 +169,9 @@ class GradientHealthMonitor(L.Callback):
         for g, idx in self.groups.items():
             ratio = float(delta[idx].square().sum().sqrt() / size[idx].square().sum().sqrt().clamp_min(1e-12))
             metrics[f"grad/{g}/update_ratio"] = ratio
-            summary["update_ratio"][g] = ratio
+            summary.update_ratio[g] = ratio
         if trainer.logger is not None:
-            trainer.logger.log_metrics(metrics, step=summary["step"])
+            trainer.logger.log_metrics(metrics, step=summary.step)
         self.checks.append(summary)
         for d in self.diagnoser.update(summary):
             if trainer.is_global_zero:
@@ -175,12 +180,29 @@ class GradientHealthMonitor(L.Callback):
 
     # ---- one check ---------------------------------------------------------------------------------
     @torch.no_grad()
-    def _measure(self, step, grads, norms, total):
-        m, cap = {}, self._cap
-        m["grad/global_norm"] = total
-        m["grad/global_norm_max"] = self._since["max"]
-        m["grad/global_norm_mean"] = self._since["sum"] / max(1, self._since["n"])
+    def _measure(self, step, grads, norms, total) -> tuple[dict, HealthCheck]:
+        """One check: the metrics logged (names as in shared/GRADIENT_HEALTH.md) and the check the rules read."""
+        m = {"grad/global_norm": total, "grad/global_norm_max": self._since["max"],
+             "grad/global_norm_mean": self._since["sum"] / max(1, self._since["n"])}
         self._since = {"max": 0.0, "sum": 0.0, "n": 0}
+        self._gradient_flow(m, step, grads, norms)
+        features = self._projection(m)
+        dLdh_zero = self._time_profile(m, step)
+        ffn = [float(self._cap.get(f"ffn{i}", 0.0)) for i in range(len(self.model.encoder.layers))]
+        attn = self._attention_entropy()
+        for i, (dead, ent) in enumerate(zip(ffn, attn)):
+            m[f"ffn/layer{i}/dead_frac"], m[f"attn/layer{i}/entropy"] = dead, ent
+        agg_entropy, gate_mean, ratio = self._aggregator_and_loss(m)
+        x = self._cap.get("x")
+        W = self.model.temporal_projection.linear.weight.grad
+        check = HealthCheck(step, features, dLdh_zero, bool(torch.isfinite(x).all()) if x is not None else True, ffn,
+                            attn, float((W == 0).all(1).float().mean()), m["health/projection_zero_frac"],
+                            m["grad/temporal_projection/rel_init"], ratio, agg_entropy, gate_mean, {},
+                            m.get("time/last_quarter_share"))
+        return m, check
+
+    def _gradient_flow(self, m: dict, step: int, grads, norms) -> None:
+        """Per parameter group: gradient norm, exact-zero and tiny shares, size relative to the first checks."""
         zeros = torch.stack([(g == 0).sum() for g in grads]).double()
         sizes = torch.tensor([g.numel() for g in grads], dtype=torch.float64)
         flow = {}
@@ -198,9 +220,11 @@ class GradientHealthMonitor(L.Callback):
             m[f"grad/{g}/rel_init"] = flow[g] / max(sorted(inits)[len(inits) // 2], 1e-30)
         self.flow.append((step, flow))
 
+    def _projection(self, m: dict) -> list[FeatureCheck]:
+        """temporal_projection's weight gradient per input feature (dead columns and rows, exact zeros)."""
         W = self.model.temporal_projection.linear.weight.grad             # (d_model, F)
         col_zero, row_zero = (W == 0).all(0), (W == 0).all(1)
-        x = cap.get("x")                                                  # (B, T, F) projection input
+        x = self._cap.get("x")                                            # (B, T, F) projection input
         input_zero = (x == 0).flatten(0, 1).all(0) if x is not None else torch.zeros_like(col_zero)
         col_norm = W.norm(dim=0)
         for j, name in enumerate(self.features):
@@ -211,44 +235,36 @@ class GradientHealthMonitor(L.Callback):
         m["health/projection_zero_frac"] = float((W == 0).float().mean())
         m["health/projection_dead_cols"] = float(col_zero.sum())
         m["health/projection_dead_rows"] = float(row_zero.sum())
+        return [FeatureCheck(n, bool(c), bool(z))
+                for n, c, z in zip(self.raw_features, col_zero.tolist(), input_zero.tolist())]
 
-        dLdh_zero = 0.0
-        if "dLdh" in cap:
-            g = cap["dLdh"]                                               # (B, T, d_model)
-            per_t = g.norm(dim=2).mean(0)                                 # (T,)
-            share = per_t / per_t.sum().clamp_min(1e-30)
-            quarter = max(1, math.ceil(len(share) / 4))
-            m["time/last_quarter_share"] = float(share[-quarter:].sum())
-            m["time/entropy"] = float(_entropy(share))
-            self.profiles.append((step, share.tolist()))
-            dLdh_zero = float((g == 0).float().mean())
-            m["health/dLdh_zero_frac"] = dLdh_zero
+    def _time_profile(self, m: dict, step: int) -> float:
+        """The gradient's share per input timestep at the projection output; returns its exact-zero share."""
+        if "dLdh" not in self._cap:
+            return 0.0
+        g = self._cap["dLdh"]                                             # (B, T, d_model)
+        per_t = g.norm(dim=2).mean(0)                                     # (T,)
+        share = per_t / per_t.sum().clamp_min(1e-30)
+        quarter = max(1, math.ceil(len(share) / 4))
+        m["time/last_quarter_share"] = float(share[-quarter:].sum())
+        m["time/entropy"] = float(_entropy(share))
+        self.profiles.append((step, share.tolist()))
+        m["health/dLdh_zero_frac"] = float((g == 0).float().mean())
+        return m["health/dLdh_zero_frac"]
 
-        ffn = [float(cap.get(f"ffn{i}", 0.0)) for i in range(len(self.model.encoder.layers))]
-        attn = self._attention_entropy()
-        for i, (dead, ent) in enumerate(zip(ffn, attn)):
-            m[f"ffn/layer{i}/dead_frac"], m[f"attn/layer{i}/entropy"] = dead, ent
-        agg_entropy = gate_mean = None
+    def _aggregator_and_loss(self, m: dict) -> tuple[float | None, float | None, float]:
+        """The aggregator's time-weight entropy and gate (where it has them); the loss against the mean's."""
+        cap, agg_entropy, gate_mean, ratio = self._cap, None, None, float("nan")
         if "agg_w" in cap:
             self.time_weights = cap["agg_w"].tolist()
             agg_entropy = m["agg/entropy"] = float(cap["agg_entropy"])
         if "gate_mean" in cap:
             gate_mean = m["agg/gate_mean"] = float(cap["gate_mean"])
-        ratio = float("nan")
         if "pred" in cap:
             y, median = cap["y"], cap["pred"][..., self.model.config.median_index]
             ratio = float(((median - y) ** 2).mean() / y.var().clamp_min(1e-12))
             m["health/loss_baseline_ratio"] = ratio
-
-        summary = {"step": step, "dLdh_zero_frac": dLdh_zero, "ffn_dead": ffn, "attn_entropy": attn,
-                   "inputs_finite": bool(torch.isfinite(x).all()) if x is not None else True,
-                   "features": [{"name": n, "col_zero": bool(c), "input_zero": bool(z)}
-                                for n, c, z in zip(self.raw_features, col_zero.tolist(), input_zero.tolist())],
-                   "proj_dead_rows": float(row_zero.float().mean()), "proj_zero_frac": m["health/projection_zero_frac"],
-                   "proj_rel_init": m["grad/temporal_projection/rel_init"], "loss_baseline_ratio": ratio,
-                   "agg_entropy": agg_entropy, "gate_mean": gate_mean, "update_ratio": {},
-                   "last_quarter_share": m.get("time/last_quarter_share")}
-        return m, summary
+        return agg_entropy, gate_mean, ratio
 
     def _attention_entropy(self) -> list[float]:
         out = []
@@ -269,8 +285,8 @@ class GradientHealthMonitor(L.Callback):
     def report(self, final_step: int) -> dict:
         for d in self.diagnoser.finish(final_step):
             log.warning(d.message)
-        zero = [c["proj_zero_frac"] for c in self.checks]
-        recent = [c["last_quarter_share"] for c in self.checks if c["last_quarter_share"] is not None]
+        zero = [c.proj_zero_frac for c in self.checks]
+        recent = [c.last_quarter_share for c in self.checks if c.last_quarter_share is not None]
         return {"status": self.diagnoser.status, "diagnoses": [d.to_dict() for d in self.diagnoser.diagnoses],
                 "checks": len(self.checks), "every": self.every,
                 "projection_zero_frac": {"final": zero[-1] if zero else None, "max": max(zero) if zero else None},

@@ -6,7 +6,6 @@ from dataclasses import asdict, dataclass, field
 from data.config import DataConfig
 from models.config import ConfigError, HealthConfig, ModelConfig, OptimConfig
 
-
 UNITS = {"s": 1, "m": 60, "h": 3600}
 
 
@@ -19,6 +18,28 @@ def parse_duration(text: str) -> float:
     if not math.isfinite(seconds) or seconds > 366 * 86400:
         raise ConfigError(f"--time-budget must be at most a year, got {text!r}")
     return seconds
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What every trained model gets (ours and the benchmark's peers): the benchmark's fairness contract."""
+    max_epochs: int
+    max_steps: int
+    patience: int
+    batch_size: int
+    seed: int
+    grad_clip: float
+    progress: bool = False
+    time_budget: float = 0.0    # seconds of training (0 = no limit)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where our training runs (the peers train in one process)."""
+    accelerator: str = "cpu"
+    devices: int = 1
+    num_nodes: int = 1
+    strategy: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -38,11 +59,11 @@ class TrainConfig:
     seed: int = field(default=0, metadata={"help": "Seed for weights, shuffling and dropout."})
     experiment: str | None = field(default="forecast", metadata={"help": "MLflow experiment name."})
     model_name: str = field(default="forecaster", metadata={"help": "Registered model name (a new version per run)."})
-    tracking_uri: str | None = field(default=None, metadata={"help": "MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db)."})
+    tracking_uri: str | None = field(default=None, metadata={"help": "MLflow tracking URI ($MLFLOW_TRACKING_URI, else sqlite:///mlflow.db).", "envvar": "MLFLOW_TRACKING_URI"})
     progress: bool = field(default=True, metadata={"help": "Show a progress bar."})
     accelerator: str = field(default="cpu", metadata={"help": "Lightning accelerator: cpu|gpu|auto."})
     devices: int = field(default=1, metadata={"help": "Processes (CPU) or devices per node; > 1 trains data-parallel."})
-    num_nodes: int = field(default=1, metadata={"help": "Machines taking part (launched with torchrun or SLURM, see README)."})
+    num_nodes: int = field(default=1, metadata={"help": "Machines taking part (launched with torchrun or SLURM: docs/reference.md)."})
     strategy: str = field(default="auto", metadata={"help": "Lightning strategy: auto|ddp (not ddp_spawn, which splits the MLflow run)."})
     checkpoint_every: int = field(default=500, metadata={"help": "Also save the training state every N steps within long epochs (0 = only at epoch ends)."})
     resume: str | None = field(default=None, metadata={"help": "Continue this run (killed, failed or interrupted) from its last checkpoint, with the same data and settings."})
@@ -71,6 +92,14 @@ class TrainConfig:
         if self.batch_size is not None:
             return self.batch_size
         return max(8, min(256, n_train_windows // 32))
+
+    def budget(self, batch_size: int) -> Budget:
+        return Budget(self.max_epochs, self.max_steps, self.patience, batch_size, self.seed, self.optim.grad_clip,
+                      self.progress, self.time_budget_seconds)
+
+    @property
+    def placement(self) -> Placement:
+        return Placement(self.accelerator, self.devices, self.num_nodes, self.strategy)
 
     @property
     def time_budget_seconds(self) -> float:

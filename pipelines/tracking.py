@@ -1,5 +1,5 @@
 """MLflow plumbing shared by the pipelines: the store, the experiment, logged models. (The trainer's logger
-is pipelines/logger.py: it imports Lightning, which prediction and serving do not need.)"""
+is pipelines/training/logger.py: it imports Lightning, which prediction and serving do not need.)"""
 from pathlib import Path
 
 import mlflow

@@ -1,4 +1,7 @@
 """Shared fixtures: tiny seeded synthetic series and a temporary MLflow store per test session."""
+import os
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,6 +23,29 @@ def synthetic_frame(n_series: int = 3, length: int = 120, freq: str = "h", covar
             frame[f"cov{c}"] = np.cos(phase + c) + rng.normal(0, 0.1, length)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def _reset_mlflow() -> None:
+    """MLflow keeps the tracking URI (exported as $MLFLOW_TRACKING_URI, which `--tracking-uri` reads), the active
+    experiment (exported as $MLFLOW_EXPERIMENT_ID) and the active runs in process globals."""
+    if "mlflow" in sys.modules:
+        import mlflow
+        from mlflow.tracking import fluent
+
+        while mlflow.active_run():
+            mlflow.end_run()
+        mlflow.set_tracking_uri(None)
+        fluent._active_experiment_id = None   # no public API clears it
+    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID"):
+        os.environ.pop(name, None)
+
+
+@pytest.fixture(autouse=True)
+def fresh_mlflow_state():
+    """Every test starts and ends with no tracking URI, experiment or run left by another."""
+    _reset_mlflow()
+    yield
+    _reset_mlflow()
 
 
 @pytest.fixture

@@ -87,12 +87,12 @@ def test_train_logs_everything_and_predict_writes_rows(tmp_path, make_frame, tra
 
 def test_a_failure_after_the_run_starts_marks_it_failed_and_registers_nothing(tmp_path, make_frame, tracking_uri,
                                                                                tiny_model, monkeypatch):
-    import pipelines.train
+    import pipelines.training.train
 
     def broken(*args, **kwargs):
         raise RuntimeError("evaluation exploded")
 
-    monkeypatch.setattr(pipelines.train, "evaluate", broken)
+    monkeypatch.setattr(pipelines.training.train, "evaluate", broken)
     result = _train(tmp_path, make_frame(n_series=1, length=150), tracking_uri, "broken", *tiny_model)
     assert result.exit_code != 0 and isinstance(result.exception, RuntimeError)
     client = MlflowClient(tracking_uri)
@@ -255,3 +255,21 @@ def test_a_series_keyed_by_two_columns_trains_and_predicts_with_both_columns_kep
     keys = forecasts[["series_id", "Animal", "State"]].drop_duplicates().values.tolist()
     assert keys == [["Bulls|007", "Bulls", "007"], ["Bulls|7", "Bulls", "7"], ["Cows|007", "Cows", "007"]]
     assert (forecasts.groupby("series_id").size() == 6).all()
+
+
+@pytest.mark.parametrize("args", [["benchmark", "--data", "x.csv", "--seeds", "0"],
+                                  ["compare", "--data", "x.csv", "--seeds", "-1"],
+                                  ["backtest", "--model", "m", "--data", "x.csv", "--windows", "0"],
+                                  ["serve", "--model", "m", "--workers", "0"],
+                                  ["serve", "--model", "m", "--max-request-mb", "0"]])
+def test_option_ranges_are_refused_at_the_door(args):
+    """click's ranges refuse a bad count before any file is read or run exists (exit 2, the option named)."""
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and args[-2] in result.output, result.output
+
+
+def test_every_command_reads_the_tracking_uri_from_the_environment(tmp_path):
+    """--tracking-uri defaults to $MLFLOW_TRACKING_URI for every command (one shared option)."""
+    uri = f"sqlite:///{tmp_path / 'env.db'}"
+    result = CliRunner().invoke(main, ["health", "no-such-run"], env={"MLFLOW_TRACKING_URI": uri})
+    assert result.exit_code == 1 and f"no run 'no-such-run' in {uri}" in result.output, result.output

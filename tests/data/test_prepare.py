@@ -12,12 +12,12 @@ from data.schema import ID
 def test_prepare_shapes_features_and_report(make_frame):
     prepared = prepare_training(make_frame(n_series=2, length=100), DataConfig(seq_len=10))
     spec, report = prepared.spec, prepared.report
-    assert spec.horizon == 24 and report["horizon_source"] == "frequency"
+    assert spec.horizon == 24 and report.horizon_source == "frequency"
     assert spec.feature_names == ["value", "cov0", "value_lag24", "cal_hour_sin", "cal_hour_cos", "cal_dayofweek_sin",
                                   "cal_dayofweek_cos"]
     assert prepared.panel.values.shape == (200, 7) and spec.n_known == 5
-    assert report["windows"]["test"] == 2 and report["windows"]["train"] > 0
-    assert report["season_length"] == 24 and report["season_source"] == "frequency"
+    assert report.windows["test"] == 2 and report.windows["train"] > 0
+    assert report.season_length == 24 and report.season_source == "frequency"
     assert len(prepared.example) == 24   # a forecast needs a season of history (the lag of every step)
 
 
@@ -35,7 +35,7 @@ def test_every_series_with_a_training_window_trains_and_the_rest_are_named(make_
     assert trained == {"s0": 100 - 6 - 10 - 6 - 24 + 1, "s1": 40 - 6 - 6 - 24 + 1, "s2": 31 - 6 - 24 + 1}
     assert set(p.ids[p.series_of(starts["val"])]) == {"s0", "s1"}     # s2 is too short to spare a validation part
     assert set(p.ids[p.series_of(starts["test"])]) == {"s0"}
-    assert prepared.report["series_without_test"] == 2 and prepared.report["series_without_validation"] == 1
+    assert prepared.report.series_without_test == 2 and prepared.report.series_without_validation == 1
     assert "1 series shorter than 30 points" in caplog.text and "'s3'" in caplog.text and "still forecast" in caplog.text
 
 
@@ -50,7 +50,7 @@ def test_dead_covariates_are_warned_before_training(make_frame, caplog):
     frame["cov2"] = frame[ID].map({"s0": 1.0, "s1": 2.0, "s2": 3.0})
     with caplog.at_level(logging.WARNING, logger="forecast"):
         prepared = prepare_training(frame, DataConfig(seq_len=10, horizon=6))
-    warnings = prepared.report["warnings"]
+    warnings = prepared.report.warnings
     assert any("'cov1' is all zero" in w for w in warnings)
     assert any("'cov2' is constant within every series" in w for w in warnings)
     assert not any("'cov0'" in w for w in warnings)
@@ -61,7 +61,7 @@ def test_dead_covariates_are_warned_before_training(make_frame, caplog):
 def test_seasonal_lag_channel_is_the_target_one_season_earlier(make_frame):
     prepared = prepare_training(make_frame(n_series=2, length=300), DataConfig(seq_len=10, horizon=24))
     spec, panel = prepared.spec, prepared.panel
-    assert spec.lag == 24 and spec.context == 24 and prepared.report["seasonal_lag"] == 24
+    assert spec.lag == 24 and spec.context == 24 and prepared.report.seasonal_lag == 24
     assert spec.feature_names[:3] == ["value", "cov0", "value_lag24"] and spec.lag_feature == 2
     assert spec.n_known == 5  # the lag and four calendar features are known over the horizon
     for s in range(2):
@@ -114,9 +114,9 @@ def test_integer_time_takes_the_season_given_or_finds_it(make_frame, caplog):
     with caplog.at_level(logging.INFO, logger="forecast"):
         found = prepare_training(frame, DataConfig(seq_len=10, horizon=6))
     assert found.spec.freq.season_length == 24 and found.spec.lag == 24
-    assert found.report["season_source"] == "autocorrelation" and "season 24 found" in caplog.text
+    assert found.report.season_source == "autocorrelation" and "season 24 found" in caplog.text
     given = prepare_training(frame, DataConfig(seq_len=10, horizon=6, season_length=12))
-    assert given.spec.freq.season_length == 12 and given.spec.lag == 12 and given.report["season_source"] == "given"
+    assert given.spec.freq.season_length == 12 and given.spec.lag == 12 and given.report.season_source == "given"
     assert given.spec.feature_names[2] == "value_lag12"
 
 

@@ -12,7 +12,7 @@ from data.io import read_table
 from data.prepare import prepare_training
 from models.config import ModelConfig
 from models.forecaster import Forecaster
-from pipelines.inference import Predictor
+from pipelines.serving.inference import Predictor
 
 CELLS = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=32), st.integers(-10**6, 10**6),
                   st.sampled_from(["", "n/a", "abc", "1,5", " 7 ", "1e400"]))
@@ -69,3 +69,35 @@ def test_any_table_prepares_and_forecasts_or_fails_with_a_data_error(tmp_path_fa
         assert str(err) and "\n" not in str(err)
         return
     assert len(out) == 2 * out["series_id"].nunique() and np.isfinite(out["prediction"]).all()
+
+
+@st.composite
+def clean_tables(draw):
+    """Well-formed tables: every column present, regular unique times, finite values, long enough to train."""
+    kind = draw(st.sampled_from(["h", "D", "MS", "int"]))
+    rows = []
+    for s in range(draw(st.integers(1, 3))):
+        n = draw(st.integers(80, 120))
+        times = (list(range(n)) if kind == "int" else
+                 list(pd.date_range("2024-01-01", periods=n, freq=kind).strftime("%Y-%m-%dT%H:%M:%S")))
+        level, noise = draw(st.floats(-1e3, 1e3)), draw(st.floats(0, 10))
+        values = level + noise * np.sin(np.arange(n) * draw(st.floats(0.1, 3.0)))
+        rows += [{"series_id": f"s{s}", "timestamp": t, "value": v, "x": float(k % 5)}
+                 for k, (t, v) in enumerate(zip(times, values))]
+    return pd.DataFrame(rows)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(clean_tables())
+def test_any_clean_table_prepares_and_forecasts(tmp_path_factory, table):
+    """The other half of the property above: a table with nothing wrong must succeed, so a data path that
+    refused everything would fail here."""
+    path = tmp_path_factory.mktemp("clean") / "t.csv"
+    table.to_csv(path, index=False)
+    prepared = prepare_training(read_table(path), DataConfig(seq_len=3, horizon=2))
+    spec = prepared.spec
+    assert len(prepared.starts["train"]) > 0 and np.isfinite(prepared.panel.values).all()
+    config = ModelConfig(d_model=8, n_heads=2, layers=1, seq_len=3, horizon=2,
+                         n_features=prepared.panel.values.shape[1], n_known=spec.n_known)
+    out = Predictor(Forecaster(config), spec).predict(read_table(path))
+    assert len(out) == 2 * table["series_id"].nunique() and np.isfinite(out["prediction"]).all()

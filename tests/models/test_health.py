@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from models.config import HealthConfig, ModelConfig, OptimConfig
-from models.diagnoses import Diagnoser
+from models.diagnoses import Diagnoser, FeatureCheck, HealthCheck
 from models.health import GradientHealthMonitor, NonFiniteError
 from models.lightning import ForecastModule
 
@@ -55,15 +55,12 @@ def test_two_all_zero_covariates_are_named_as_dead_inputs():
     assert _codes(report, "warning") == {("dead_input", "zero_a"), ("dead_input", "zero_b")}
     # the design note's 66.7 % was this: one dead column of d_model entries per all-zero feature
     assert report["projection_zero_frac"]["final"] == pytest.approx(2 / 4)
-    assert all(c["proj_zero_frac"] == pytest.approx(0.5) for c in monitor.checks)
+    assert all(c.proj_zero_frac == pytest.approx(0.5) for c in monitor.checks)
 
 
 def test_dead_input_needs_persistence():
     diagnoser = Diagnoser(persistence=3)
-    summary = lambda step, zero: {"step": step, "features": [{"name": "f", "col_zero": zero, "input_zero": zero}],  # noqa: E731
-                                  "dLdh_zero_frac": 0.0, "inputs_finite": True, "ffn_dead": [], "attn_entropy": [],
-                                  "proj_dead_rows": 0.0, "proj_rel_init": 1.0, "loss_baseline_ratio": 0.5,
-                                  "update_ratio": {}}
+    summary = lambda step, zero: HealthCheck(step, [FeatureCheck("f", zero, zero)])  # noqa: E731
     for step, zero in enumerate([True, True, False, True, True]):   # never three in a row: a sparse feature
         assert diagnoser.update(summary(step, zero)) == []
     (note,) = diagnoser.finish(5)
@@ -84,7 +81,7 @@ def test_post_ln_relu_at_a_high_learning_rate_kills_units():
                               activation="relu", instance_norm=False, covariate_norm=False,
                               covariate_dropout=0.0)
     assert any(code == "dead_units" and subject.startswith("encoder layer") for code, subject in _codes(report))
-    assert max(monitor.checks[-1]["ffn_dead"]) > 0.25
+    assert max(monitor.checks[-1].ffn_dead) > 0.25
     # and the projection shows no zeros: the zero count alone would have called this healthy
     assert report["projection_zero_frac"]["final"] == 0.0
 
@@ -114,10 +111,8 @@ def test_fp16_without_a_scaler_on_tiny_targets_underflows():
 def test_underflow_rule_on_the_projection_output_gradient():
     """dL/dh exact zeros above 1 % with finite inputs (constructed checks: the rule itself)."""
     diagnoser = Diagnoser(persistence=2)
-    check = {"features": [], "dLdh_zero_frac": 0.4, "inputs_finite": True, "ffn_dead": [], "attn_entropy": [],
-             "proj_dead_rows": 0.0, "proj_rel_init": 1.0, "loss_baseline_ratio": 0.5, "update_ratio": {}}
-    assert diagnoser.update({**check, "step": 0}) == []
-    (d,) = diagnoser.update({**check, "step": 1})
+    assert diagnoser.update(HealthCheck(0, dLdh_zero_frac=0.4)) == []
+    (d,) = diagnoser.update(HealthCheck(1, dLdh_zero_frac=0.4))
     assert (d.code, d.severity, d.subject) == ("underflow", "critical", "temporal_projection output")
     assert "bf16 or a gradient scaler" in d.message
 

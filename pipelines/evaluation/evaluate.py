@@ -7,17 +7,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 from data.prepare import Prepared
 from data.schema import ID, TIME
 from data.windows import WindowDataset, evenly_spaced
-from models.forecaster import Forecaster
+from models.forecaster import Forecaster, predict_quantiles
+from models.naive import naive_forecasts
 from models.theta import blend, choose_weight, theta, window_forecasts
-from pipelines.accuracy import accuracy, flat_metrics
-from pipelines.metrics import seasonal_scales
-from pipelines.plots import error_by_step_figure, forecast_figure, log_figure
-
+from pipelines.evaluation.accuracy import Accuracy, accuracy, flat_metrics
+from pipelines.evaluation.metrics import seasonal_scales
+from pipelines.evaluation.plots import error_by_step_figure, forecast_figure, log_figure
 
 VALIDATION_SAMPLE = 400   # validation windows the Theta weight is chosen on (a Theta fit per window)
 
@@ -26,33 +25,13 @@ VALIDATION_SAMPLE = 400   # validation windows the Theta weight is chosen on (a 
 class Evaluation:
     metrics: dict[str, float]  # test_*, naive_*, snaive_*
     table: pd.DataFrame        # one row per (series, origin, step)
-    accuracy: dict             # pipelines/accuracy.py: overall, by_step, by_series
+    accuracy: Accuracy         # overall, by_step, by_series
     predict_seconds: float = 0.0  # the forward passes over the test windows
 
 
-@torch.no_grad()
 def predict_scaled(model: Forecaster, dataset: WindowDataset, batch_size: int) -> np.ndarray:
     """Quantile forecasts (N, H, Q) of every window, in the scaled space, quantiles sorted (no crossing)."""
-    model.eval()
-    out = [model(x, future) for x, _, future in dataset.loader(batch_size, shuffle=False)]
-    if not out:
-        return np.zeros((0, dataset.horizon, len(model.config.quantiles)), dtype=np.float32)
-    return np.sort(torch.cat(out).numpy(), axis=-1)
-
-
-def naive_forecasts(raw: np.ndarray, origins: np.ndarray, first_rows: np.ndarray, horizon: int,
-                    season: int) -> tuple[np.ndarray, np.ndarray]:
-    """Naive (last value) and seasonal-naive (value one season before each step) forecasts, (N, H) each.
-
-    `origins` are global rows of the first target, `first_rows` the first row of each window's series.
-    Seasonal naive falls back to naive where the history is shorter than a season.
-    """
-    steps = np.arange(horizon)
-    naive = np.repeat(raw[origins - 1][:, None], horizon, axis=1)
-    lag = season * (steps // season + 1)                       # (H,) seasons back, within observed history
-    rows = origins[:, None] + steps - lag                      # (N, H)
-    seasonal = np.where(rows >= first_rows[:, None], raw[np.maximum(rows, 0)], naive)
-    return naive, seasonal
+    return predict_quantiles(model, ((x, future) for x, _, future in dataset.loader(batch_size, shuffle=False)))
 
 
 def statistical_scaled(prepared: Prepared, starts: np.ndarray, method=theta) -> np.ndarray:
@@ -108,7 +87,7 @@ def score(prepared: Prepared, scaled: np.ndarray, quantiles: tuple[float, ...]) 
     p = q[:, :, list(quantiles).index(0.5)]                                  # the median (ModelConfig requires it)
     origins = starts + T
     y = panel.raw_target[origins[:, None] + np.arange(H)]                                       # (N, H)
-    naive, seasonal = naive_forecasts(panel.raw_target, origins, panel.offsets[series], H, spec.freq.season_length)
+    naive, seasonal, _ = naive_forecasts(panel.raw_target, origins, panel.offsets[series], H, spec.freq.season_length)
     train_end = panel.offsets[:-1] + prepared.split_val_start
     n = len(starts)
     table = pd.DataFrame({ID: np.repeat(panel.ids[series], H),
@@ -120,7 +99,7 @@ def score(prepared: Prepared, scaled: np.ndarray, quantiles: tuple[float, ...]) 
     table["naive"], table["seasonal_naive"] = naive.ravel(), seasonal.ravel()
     scales = seasonal_scales(panel.ids, panel.raw_target, panel.offsets[:-1], train_end, spec.freq.season_length)
     result = accuracy(table, scales, quantiles)
-    return Evaluation(flat_metrics(result["overall"], "test", quantiles), table, result)
+    return Evaluation(flat_metrics(result.overall, "test", quantiles), table, result)
 
 
 def _clean(value):
@@ -130,15 +109,15 @@ def _clean(value):
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
-def log_accuracy(table: pd.DataFrame, result: dict, panel, quantiles, folder: str, name: str) -> None:
+def log_accuracy(table: pd.DataFrame, result: Accuracy, panel, quantiles, folder: str, name: str) -> None:
     """Log a forecast table and its accuracy to the active run: `<folder>/forecasts.csv`, `accuracy.json`
     (overall and per horizon step), `per_series.csv`, and the plots `<name>_forecasts.png`, `<name>_error_by_step.png`."""
     import mlflow
 
     with tempfile.TemporaryDirectory() as tmp:
         table.to_csv(Path(tmp) / "forecasts.csv", index=False)
-        result["by_series"].to_csv(Path(tmp) / "per_series.csv", index=False)
+        result.by_series.to_csv(Path(tmp) / "per_series.csv", index=False)
         mlflow.log_artifacts(tmp, folder)
-    mlflow.log_dict(_clean({"overall": result["overall"], "by_step": result["by_step"]}), f"{folder}/accuracy.json")
+    mlflow.log_dict(_clean(result.to_dict()), f"{folder}/accuracy.json")
     log_figure(forecast_figure(panel, table, quantiles), f"plots/{name}_forecasts.png")
-    log_figure(error_by_step_figure(result["by_step"]), f"plots/{name}_error_by_step.png")
+    log_figure(error_by_step_figure(result.by_step), f"plots/{name}_error_by_step.png")

@@ -35,7 +35,7 @@ def import_isolated(code_dir: str, module: str):
 
 class ForecastModel(PythonModel):
     def load_context(self, context):
-        inference = import_isolated(context.artifacts["code"], "pipelines.inference")
+        inference = import_isolated(context.artifacts["code"], "pipelines.serving.inference")
         self.predictor = inference.Predictor.load(context.artifacts["bundle"])
         self.input_error = inference.DataError
 

@@ -1,4 +1,4 @@
-"""`forecast predict --spark` (pipelines/spark_predict.py) on a real local Spark session: the same rows as
+"""`forecast predict --spark` (pipelines/serving/spark_predict.py) on a real local Spark session: the same rows as
 `forecast predict` on the same file, and a bad file is one line with no output left behind."""
 import numpy as np
 import pandas as pd
@@ -38,7 +38,7 @@ def panel_model(tmp_path_factory, store_module):
 
 
 def test_spark_gives_the_rows_of_forecast_predict(panel_model, store_module):
-    from pipelines.spark_predict import spark_predict
+    from pipelines.serving.spark_predict import spark_predict
 
     tmp, frame = panel_model
     history = frame.groupby("series_id").head(35)             # a few series too short for the model: fallbacks

@@ -16,10 +16,11 @@ from data.frequency import regularise
 from data.io import read_validated
 from data.schema import ID, TARGET, TIME, canonical, split_ids
 from data.windows import Panel
-from pipelines.accuracy import accuracy, flat_metrics
-from pipelines.evaluate import log_accuracy, naive_forecasts
-from pipelines.inference import Predictor
-from pipelines.metrics import seasonal_scales
+from models.naive import naive_forecasts
+from pipelines.evaluation.accuracy import Accuracy, accuracy, flat_metrics
+from pipelines.evaluation.evaluate import log_accuracy
+from pipelines.evaluation.metrics import seasonal_scales
+from pipelines.serving.inference import Predictor
 from pipelines.tracking import download_model, use_store
 
 
@@ -27,7 +28,7 @@ from pipelines.tracking import download_model, use_store
 class BacktestResult:
     run_id: str
     metrics: dict[str, float]
-    accuracy: dict
+    accuracy: Accuracy
     windows: int
     series: int
 
@@ -62,7 +63,7 @@ def backtest_table(predictor: Predictor, raw: pd.DataFrame, windows: int) -> tup
         ok = (lengths.to_numpy() - k * H) >= 1           # series with any history before this origin
         origins = (offsets[:-1] + lengths.to_numpy() - k * H)[ok]
         actual = raw_target[origins[:, None] + np.arange(H)]
-        naive, seasonal = naive_forecasts(raw_target, origins, offsets[:-1][ok], H, spec.freq.season_length)
+        naive, seasonal, _ = naive_forecasts(raw_target, origins, offsets[:-1][ok], H, spec.freq.season_length)
         ids = lengths.index[ok]
         forecast = forecast.set_index(ID).loc[ids].reset_index()
         forecast["origin"] = np.repeat(regular[TIME].to_numpy()[origins], H)
@@ -78,22 +79,16 @@ def backtest_table(predictor: Predictor, raw: pd.DataFrame, windows: int) -> tup
 
 def backtest(model_uri: str, data_path: str, windows: int, tracking_uri: str | None = None,
              experiment: str | None = "forecast") -> BacktestResult:
-    if windows < 1:
-        raise DataError(f"--windows must be a positive integer, got {windows}")
     use_store(tracking_uri, experiment)
     predictor = Predictor.load(download_model(model_uri) / "artifacts" / "bundle")
     quantiles = predictor.quantiles
     table, scales, panel = read_validated(data_path, lambda raw: backtest_table(predictor, raw, windows),
                                          predictor.spec.text_columns)
     result = accuracy(table, scales, quantiles)
-    metrics = flat_metrics(result["overall"], "backtest", quantiles)
+    metrics = flat_metrics(result.overall, "backtest", quantiles)
     with mlflow.start_run(tags={"forecast.kind": "backtest", "forecast.model_uri": model_uri}) as run:
-        try:
-            mlflow.log_params({"model_uri": model_uri, "data_path": str(data_path), "windows": windows,
-                               "horizon": predictor.spec.horizon})
-            mlflow.log_metrics({k: v for k, v in metrics.items() if not np.isnan(v)})
-            log_accuracy(table, result, panel, quantiles, "backtest", "backtest")
-        except BaseException:
-            mlflow.end_run(status="FAILED")
-            raise
+        mlflow.log_params({"model_uri": model_uri, "data_path": str(data_path), "windows": windows,
+                           "horizon": predictor.spec.horizon})
+        mlflow.log_metrics({k: v for k, v in metrics.items() if not np.isnan(v)})
+        log_accuracy(table, result, panel, quantiles, "backtest", "backtest")
     return BacktestResult(run.info.run_id, metrics, result, windows, int(table[ID].nunique()))

@@ -6,8 +6,8 @@ from data.config import DataConfig
 from data.prepare import prepare_training
 from models.config import ModelConfig
 from models.forecaster import Forecaster
-from pipelines.backtest import backtest_table
-from pipelines.inference import Predictor
+from pipelines.evaluation.backtest import backtest_table
+from pipelines.serving.inference import Predictor
 
 
 class Spy(Predictor):

@@ -9,7 +9,7 @@ timestamp, step, prediction, q<tau>..., method`, sorted by series id then step, 
 where that is longer and the model reads the seasonal lag channel).
 
 Everything this module needs from the project is imported at the top: the pyfunc loads it in isolation
-(pipelines/pyfunc_model.py), so a function-level import of `data`, `models` or `pipelines` would break there.
+(pipelines/serving/pyfunc_model.py), so a function-level import of `data`, `models` or `pipelines` would break there.
 """
 import logging
 
@@ -23,9 +23,10 @@ from data.frequency import already_regular, infer_frequency, regularise
 from data.prepare import DataSpec, build_panel
 from data.scaling import SeriesScaler
 from data.schema import ID, TARGET, TIME, canonical, run_starts, split_ids
-from models.forecaster import Forecaster
+from models.forecaster import Forecaster, predict_quantiles
+from models.naive import naive_forecasts
 from models.theta import blend, window_forecasts
-from pipelines.bundle import load_bundle
+from pipelines.serving.bundle import load_bundle
 
 log = logging.getLogger("forecast")
 
@@ -139,7 +140,6 @@ class Predictor:
             return np.zeros((S, H, 0), dtype=np.float32)
         return np.concatenate(parts, axis=-1).astype(np.float32)
 
-    @torch.no_grad()
     def _forecast(self, regular: pd.DataFrame, future: pd.DataFrame, batch_size: int, progress: bool) -> pd.DataFrame:
         spec, T, H = self.spec, self.spec.seq_len, self.spec.horizon
         scaler = self._scaler_for(regular)
@@ -151,16 +151,13 @@ class Predictor:
         # the seasonal-naive forecast, in scaled units: the last season, repeated over a longer horizon
         lagged = panel.values[(ends - spec.lag)[:, None] + np.arange(H) % spec.lag, 0] if spec.lag else None
         fut = self._future_known(panel.ids, grid, future, scaler, rows, lagged)        # (S, H, K)
-        if self.model.training:   # a bundle loads in eval mode; eval() walks every module, at every request
-            self.model.eval()
         starts = range(0, len(x), batch_size)
         if progress:
             from tqdm.auto import tqdm
 
             starts = tqdm(starts, desc="forecasting", unit="batch", leave=False)
-        preds = [self.model(torch.from_numpy(x[i:i + batch_size]), torch.from_numpy(fut[i:i + batch_size])).numpy()
-                 for i in starts]
-        q = scaler.inverse(np.sort(np.concatenate(preds), axis=-1).astype(np.float64), rows)            # (S, H, Q)
+        batches = ((torch.from_numpy(x[i:i + batch_size]), torch.from_numpy(fut[i:i + batch_size])) for i in starts)
+        q = scaler.inverse(predict_quantiles(self.model, batches).astype(np.float64), rows)              # (S, H, Q)
         if self.theta_weight:   # the combination chosen in training (models/theta.py)
             theta = window_forecasts(panel.raw_target, ends, panel.offsets[:-1], H, spec.freq.season_length)
             q = blend(q, self.model.config.median_index, theta, self.theta_weight)
@@ -169,24 +166,15 @@ class Predictor:
 
     def _fallback(self, regular: pd.DataFrame) -> pd.DataFrame:
         """Seasonal naive (the value one season earlier) where a season of history exists, else naive."""
-        H, m = self.spec.horizon, self.spec.freq.season_length
-        ids, preds, grids, methods = [], [], [], []
-        for sid, g in regular.groupby(ID, sort=False):
-            y = g[TARGET].to_numpy(np.float64)
-            steps = np.arange(H)
-            if m > 1 and len(y) >= m:
-                preds.append(y[len(y) - m + steps % m])
-                methods.append("seasonal_naive")
-            else:
-                preds.append(np.repeat(y[-1], H))
-                methods.append("naive")
-            ids.append(sid)
-            grids.append(g[TIME].iloc[-1])
-        grid = self.spec.freq.following(np.asarray(grids), H)
-        p = np.stack(preds)
+        H, ids = self.spec.horizon, regular[ID].to_numpy()
+        starts = run_starts(ids)
+        ends = np.r_[starts[1:], len(ids)]
+        _, p, seasonal = naive_forecasts(regular[TARGET].to_numpy(np.float64), ends, starts, H,
+                                         self.spec.freq.season_length)
+        grid = self.spec.freq.following(regular[TIME].to_numpy()[ends - 1], H)
         q = np.full(p.shape + (len(self.quantiles),), np.nan)
         q[:, :, self.model.config.median_index] = p
-        return self._rows(np.asarray(ids), grid, p, q, np.repeat(methods, H))
+        return self._rows(ids[starts], grid, p, q, np.repeat(np.where(seasonal, "seasonal_naive", "naive"), H))
 
     def _rows(self, ids, grid, point, q, method) -> pd.DataFrame:
         S, H = grid.shape

@@ -1,4 +1,4 @@
-"""predict(model_uri, frame) -> forecast rows, through the logged pyfunc (the same code MLflow serves)."""
+"""predict_file(model_uri, data_path, output) -> forecast rows, through the logged pyfunc (the same code MLflow serves)."""
 import pandas as pd
 
 from data.io import read_table, write_table
@@ -30,10 +30,6 @@ def forecast_with(model, frame: pd.DataFrame, batch_size: int = 1024, progress: 
     except mlflow.exceptions.MlflowException as err:  # bad input, raised inside the model or by its schema
         lines = [line for line in err.message.strip().splitlines() if line.strip()]
         raise ForecastError(lines[-1] if lines else "the model rejected the input") from None
-
-
-def predict(model_uri: str, frame: pd.DataFrame, batch_size: int = 1024, tracking_uri: str | None = None) -> pd.DataFrame:
-    return forecast_with(load(model_uri, tracking_uri), frame, batch_size)
 
 
 def predict_file(model_uri: str, data_path: str, output: str, batch_size: int = 1024,

@@ -14,32 +14,20 @@ import tempfile
 import time
 import warnings
 from dataclasses import dataclass
-from datetime import timedelta
 
 import lightning as L
 import numpy as np
 import pandas as pd
 import torch
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, TQDMProgressBar
+from lightning.pytorch.callbacks import ModelCheckpoint
 
 from data.prepare import Prepared
+from pipelines.config import Budget
 from pipelines.errors import ForecastError
+from pipelines.training.trainer import build_trainer
 
 PEERS = ("baseline", "nhits", "tft")
 LABELS = {"baseline": "pf Baseline", "nhits": "pf NHiTS", "tft": "pf TemporalFusionTransformer"}
-
-
-@dataclass(frozen=True)
-class Budget:
-    """What every trained model gets: the benchmark's fairness contract."""
-    max_epochs: int
-    max_steps: int
-    patience: int
-    batch_size: int
-    seed: int
-    grad_clip: float
-    progress: bool = False
-    time_budget: float = 0.0    # seconds of training (0 = no limit)
 
 
 @dataclass
@@ -108,18 +96,12 @@ def _model(name: str, dataset, quantiles: tuple[float, ...]):
 
 
 def _fit(model, train, val, budget: Budget, root: str) -> int:
-    """Lightning fit under the budget, then the best validation checkpoint's weights; the epochs run."""
+    """Lightning fit under the budget (the Trainer our model gets), then the best validation checkpoint's
+    weights; the epochs run."""
     best = ModelCheckpoint(dirpath=root, monitor="val_loss", mode="min", save_top_k=1, save_weights_only=True)
-    callbacks = [best, EarlyStopping(monitor="val_loss", mode="min", patience=budget.patience)]
-    if budget.progress:
-        callbacks.append(TQDMProgressBar())
-    trainer = L.Trainer(max_epochs=budget.max_epochs, max_steps=budget.max_steps, accelerator="cpu", devices=1,
-                        max_time=timedelta(seconds=budget.time_budget) if budget.time_budget else None,
-                        gradient_clip_val=budget.grad_clip or None, callbacks=callbacks, logger=False,
-                        default_root_dir=root, enable_progress_bar=budget.progress, enable_model_summary=False,
-                        num_sanity_val_steps=0, deterministic=True)
-    trainer.fit(model, train.to_dataloader(train=True, batch_size=budget.batch_size, num_workers=0),
-                val.to_dataloader(train=False, batch_size=budget.batch_size, num_workers=0))
+    train_loader = train.to_dataloader(train=True, batch_size=budget.batch_size, num_workers=0)
+    trainer = build_trainer(budget, [best], root, len(train_loader))
+    trainer.fit(model, train_loader, val.to_dataloader(train=False, batch_size=budget.batch_size, num_workers=0))
     if best.best_model_path:  # our own file, written a moment ago
         model.load_state_dict(torch.load(best.best_model_path, map_location="cpu", weights_only=False)["state_dict"])
     return trainer.current_epoch

@@ -1,7 +1,7 @@
 """The statistical references users reach for first on short panels, ETS and Theta (statsmodels), scored on
 our test windows: each window's forecast comes from a fit on its own series' history up to the origin (the
 statistical peers' protocol: refitted before every origin), in original units, then scaled like ours so that
-`pipelines.evaluate.score` scores every model with the same code.
+`pipelines.evaluation.evaluate.score` scores every model with the same code.
 
 statsforecast's AutoETS/AutoTheta are the field's reference, but statsforecast 2.1.1 needs pandas < 3 and the
 product pins pandas 3.0.6; statsmodels 0.15 installs beside it and has both methods (docs/benchmarks.md).
@@ -20,8 +20,8 @@ import numpy as np
 
 from data.prepare import Prepared
 from models.theta import HISTORY, theta
-from pipelines.evaluate import statistical_scaled
-from pipelines.peers import PeerResult
+from pipelines.evaluation.evaluate import statistical_scaled
+from pipelines.experiments.peers import PeerResult
 
 STATISTICAL = ("ets", "theta")
 LABELS = {"ets": "statsmodels ETS", "theta": "statsmodels Theta"}

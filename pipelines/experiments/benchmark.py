@@ -2,8 +2,8 @@
 (ETS, Theta) on the user's data.
 
 Every model forecasts the same test windows; the trained ones from the same inputs under the same budget
-(pipelines/peers.py states the contract), the statistical ones refitted on each window's history
-(pipelines/statistical.py). All are scored by the same code as training's evaluation (`pipelines.evaluate.score`).
+(pipelines/experiments/peers.py states the contract), the statistical ones refitted on each window's history
+(pipelines/experiments/statistical.py). All are scored by the same code as training's evaluation (`pipelines.evaluation.evaluate.score`).
 One parent MLflow run; one nested run per (model, seed): ours is a full training run (gradient health
 included, logged but not registered), each peer a run with its parameters, timings and accuracy artifacts.
 """
@@ -20,14 +20,14 @@ from data.io import read_validated
 from data.prepare import Prepared, prepare_training
 from data.windows import validation_sized_test_windows
 from models.config import ConfigError
-from pipelines.config import TrainConfig
-from pipelines.evaluate import log_accuracy, score
-from pipelines.peers import LABELS as LEARNED_LABELS
-from pipelines.peers import Budget, run_peer
-from pipelines.statistical import LABELS as STATISTICAL_LABELS
-from pipelines.statistical import STATISTICAL, run_statistical
+from pipelines.config import Budget, TrainConfig
+from pipelines.evaluation.evaluate import log_accuracy, score
+from pipelines.experiments.peers import LABELS as LEARNED_LABELS
+from pipelines.experiments.peers import run_peer
+from pipelines.experiments.statistical import LABELS as STATISTICAL_LABELS
+from pipelines.experiments.statistical import STATISTICAL, run_statistical
 from pipelines.tracking import use_store
-from pipelines.train import train
+from pipelines.training.train import train
 
 log = logging.getLogger("forecast")
 OURS = "forecast"
@@ -49,9 +49,8 @@ def _ours(config: TrainConfig, seed: int) -> dict:
     log.info(f"benchmark: training {LABELS[OURS]}, seed {seed}")
     result = train(replace(config, seed=seed), nested=True, register=False,
                    tags={"forecast.kind": "benchmark", "forecast.benchmark_model": OURS, "mlflow.runName": LABELS[OURS]})
-    n_parameters = int(mlflow.tracking.MlflowClient().get_run(result.run_id).data.params["n_parameters"])
-    return _row(OURS, seed, result.run_id, result.metrics, result.fit_seconds, result.predict_seconds, n_parameters,
-                result.epochs)
+    return _row(OURS, seed, result.run_id, result.metrics, result.fit_seconds, result.predict_seconds,
+                result.n_parameters, result.epochs)
 
 
 def _row(model: str, seed: int, run_id: str, metrics: dict, train_seconds: float, predict_seconds: float,
@@ -68,20 +67,16 @@ def _peer(name: str, prepared, budget: Budget, quantiles) -> dict:
              else f"benchmark: training {PEER_LABELS[name]}, seed {budget.seed}")
     with mlflow.start_run(nested=True, run_name=PEER_LABELS[name],
                           tags={"forecast.kind": "benchmark", "forecast.benchmark_model": name}) as run:
-        try:
-            result = (run_statistical(name, prepared, quantiles) if name in STATISTICAL
-                      else run_peer(name, prepared, budget, quantiles))
-            evaluation = score(prepared, result.quantiles, quantiles)
-            mlflow.log_params({"model": PEER_LABELS[name], **{f"budget.{k}": v for k, v in vars(budget).items()},
-                               **{f"hparams.{k}": v for k, v in list(result.hyperparameters.items())[:80]},
-                               "n_parameters": result.n_parameters})
-            mlflow.log_metrics({**{k: v for k, v in evaluation.metrics.items() if not math.isnan(v)},
-                                "train_seconds": result.train_seconds, "predict_seconds": result.predict_seconds,
-                                "epochs": result.epochs})
-            log_accuracy(evaluation.table, evaluation.accuracy, prepared.panel, quantiles, "evaluation", "test")
-        except BaseException:
-            mlflow.end_run(status="FAILED")
-            raise
+        result = (run_statistical(name, prepared, quantiles) if name in STATISTICAL
+                  else run_peer(name, prepared, budget, quantiles))
+        evaluation = score(prepared, result.quantiles, quantiles)
+        mlflow.log_params({"model": PEER_LABELS[name], **{f"budget.{k}": v for k, v in vars(budget).items()},
+                           **{f"hparams.{k}": v for k, v in list(result.hyperparameters.items())[:80]},
+                           "n_parameters": result.n_parameters})
+        mlflow.log_metrics({**{k: v for k, v in evaluation.metrics.items() if not math.isnan(v)},
+                            "train_seconds": result.train_seconds, "predict_seconds": result.predict_seconds,
+                            "epochs": result.epochs})
+        log_accuracy(evaluation.table, evaluation.accuracy, prepared.panel, quantiles, "evaluation", "test")
     return _row(name, budget.seed, run.info.run_id, evaluation.metrics, result.train_seconds, result.predict_seconds,
                 result.n_parameters, result.epochs)
 
@@ -113,9 +108,8 @@ def _with_test_windows(config: TrainConfig, prepared: Prepared) -> tuple[TrainCo
 def benchmark(config: TrainConfig, peers: tuple[str, ...], seeds: int, auto_test_windows: bool = False) -> BenchmarkResult:
     """`auto_test_windows` replaces `config.data.test_windows` by a validation-sized test part (the CLI's default)."""
     unknown = [p for p in peers if p not in PEER_LABELS]
-    if unknown or seeds < 1:
-        raise ConfigError(f"--peers must name some of {', '.join(PEER_LABELS)} (got {','.join(peers) or 'none'}) "
-                          "and --seeds must be positive")
+    if unknown:
+        raise ConfigError(f"--peers must name some of {', '.join(PEER_LABELS)} (got {','.join(peers) or 'none'})")
     prepared = read_validated(config.data_path, lambda frame: prepare_training(frame, config.data),
                               config.data.text_columns)
     if auto_test_windows:
@@ -123,33 +117,27 @@ def benchmark(config: TrainConfig, peers: tuple[str, ...], seeds: int, auto_test
     quantiles = config.model.quantiles
     use_store(config.tracking_uri, config.experiment)
     with mlflow.start_run(tags={"forecast.kind": "benchmark"}) as parent:
-        try:
-            budget = Budget(config.max_epochs, config.max_steps, config.patience,
-                            config.resolved_batch_size(len(prepared.starts["train"])), config.seed,
-                            config.optim.grad_clip, config.progress, config.time_budget_seconds)
-            mlflow.log_params({"peers": ",".join(peers), "seeds": seeds, "data_path": str(config.data_path),
-                               "seq_len": prepared.spec.seq_len, "horizon": prepared.spec.horizon,
-                               "test_windows": config.data.test_windows,
-                               "test_windows_source": "validation-sized" if auto_test_windows else "given",
-                               **{f"budget.{k}": v for k, v in vars(budget).items()}})
-            rows = []
-            for k in range(seeds):
-                seed = config.seed + k
-                rows.append(_ours(config, seed))
-                for name in peers:
-                    if name not in DETERMINISTIC or k == 0:
-                        rows.append(_peer(name, prepared, replace(budget, seed=seed), quantiles))
-            runs = pd.DataFrame(rows)
-            table = summarise(runs)
-            mlflow.log_metrics({f"{r.model.replace(' ', '_')}/{key}": float(getattr(r, key))
-                                for r in table.itertuples() for key in ("mase", "mae", "smape", "pinball",
-                                                                        "train_seconds", "predict_seconds")
-                                if pd.notna(getattr(r, key))})
-            with tempfile.TemporaryDirectory() as tmp:
-                runs.to_csv(Path(tmp) / "runs.csv", index=False)
-                table.to_csv(Path(tmp) / "table.csv", index=False)
-                mlflow.log_artifacts(tmp, "benchmark")
-        except BaseException:
-            mlflow.end_run(status="FAILED")
-            raise
+        budget = config.budget(config.resolved_batch_size(len(prepared.starts["train"])))
+        mlflow.log_params({"peers": ",".join(peers), "seeds": seeds, "data_path": str(config.data_path),
+                           "seq_len": prepared.spec.seq_len, "horizon": prepared.spec.horizon,
+                           "test_windows": config.data.test_windows,
+                           "test_windows_source": "validation-sized" if auto_test_windows else "given",
+                           **{f"budget.{k}": v for k, v in vars(budget).items()}})
+        rows = []
+        for k in range(seeds):
+            seed = config.seed + k
+            rows.append(_ours(config, seed))
+            for name in peers:
+                if name not in DETERMINISTIC or k == 0:
+                    rows.append(_peer(name, prepared, replace(budget, seed=seed), quantiles))
+        runs = pd.DataFrame(rows)
+        table = summarise(runs)
+        mlflow.log_metrics({f"{r.model.replace(' ', '_')}/{key}": float(getattr(r, key))
+                            for r in table.itertuples() for key in ("mase", "mae", "smape", "pinball",
+                                                                    "train_seconds", "predict_seconds")
+                            if pd.notna(getattr(r, key))})
+        with tempfile.TemporaryDirectory() as tmp:
+            runs.to_csv(Path(tmp) / "runs.csv", index=False)
+            table.to_csv(Path(tmp) / "table.csv", index=False)
+            mlflow.log_artifacts(tmp, "benchmark")
     return BenchmarkResult(parent.info.run_id, runs, table, budget, config.data.test_windows)

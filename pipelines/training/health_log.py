@@ -9,7 +9,7 @@ import pandas as pd
 
 from models.health import GradientHealthMonitor
 from pipelines.errors import ForecastError
-from pipelines.plots import flow_figure, log_figure, time_weights_figure, timestep_share_figure
+from pipelines.evaluation.plots import flow_figure, log_figure, time_weights_figure, timestep_share_figure
 
 REPORT = "gradient_health.json"
 

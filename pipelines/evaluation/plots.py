@@ -102,7 +102,7 @@ def error_by_step_figure(by_step: dict):
     steps = sorted(by_step)
     fig, ax = plt.subplots(figsize=(7, 3.5))
     for method, style in (("model", "-"), ("snaive", "--"), ("naive", ":")):
-        ax.plot(steps, [by_step[s][method]["mae"] for s in steps], style, marker="o", ms=3,
+        ax.plot(steps, [by_step[s][method].mae for s in steps], style, marker="o", ms=3,
                 label={"model": "model", "snaive": "seasonal naive", "naive": "naive"}[method])
     ax.set_xlabel("horizon step")
     ax.set_ylabel("MAE")

@@ -12,9 +12,9 @@ from data.prepare import prepare_training
 from models.config import ModelConfig
 from models.forecaster import Forecaster
 from models.theta import theta
-from pipelines.bundle import BEFORE_OPTION, load_bundle, save_bundle
-from pipelines.evaluate import evaluate
-from pipelines.inference import Predictor
+from pipelines.evaluation.evaluate import evaluate
+from pipelines.serving.bundle import BEFORE_OPTION, load_bundle, save_bundle
+from pipelines.serving.inference import Predictor
 
 
 def _predictor(frame, horizon=6, **data):

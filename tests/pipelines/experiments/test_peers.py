@@ -4,7 +4,7 @@ import pytest
 
 from data.config import DataConfig
 from data.prepare import prepare_training
-from pipelines.peers import _dataset, _order, _windows
+from pipelines.experiments.peers import _dataset, _order, _windows
 
 
 @pytest.mark.parametrize("part", ["train", "val", "test"])

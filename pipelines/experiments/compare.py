@@ -11,9 +11,9 @@ import pandas as pd
 
 from models.config import AGGREGATOR_NAMES, ConfigError
 from pipelines.config import TrainConfig
-from pipelines.plots import log_figure, validation_curves_figure
+from pipelines.evaluation.plots import log_figure, validation_curves_figure
 from pipelines.tracking import use_store
-from pipelines.train import train
+from pipelines.training.train import train
 
 
 @dataclass
@@ -45,31 +45,27 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
 
 def compare(config: TrainConfig, aggregators: tuple[str, ...], seeds: int) -> CompareResult:
     unknown = [a for a in aggregators if a not in AGGREGATOR_NAMES]
-    if unknown or not aggregators or seeds < 1:
+    if unknown or not aggregators:
         raise ConfigError(f"--aggregators must name some of {', '.join(AGGREGATOR_NAMES)} (got "
-                          f"{','.join(aggregators) or 'none'}) and --seeds must be positive")
+                          f"{','.join(aggregators) or 'none'})")
     use_store(config.tracking_uri, config.experiment)
     with mlflow.start_run(tags={"forecast.kind": "compare"}) as parent:
-        try:
-            mlflow.log_params({"aggregators": ",".join(aggregators), "seeds": seeds, "data_path": str(config.data_path)})
-            rows, curves = [], {}
-            for aggregator in aggregators:
-                for k in range(seeds):
-                    run_config = replace(config, seed=config.seed + k, model=replace(config.model, aggregator=aggregator))
-                    result = train(run_config, nested=True, register=False, tags={"forecast.kind": "compare"})
-                    rows.append(_row(aggregator, config.seed + k, result))
-                    curves.setdefault(aggregator, []).append(result.history)
-            runs = pd.DataFrame(rows)
-            summary = summarise(runs)
-            for r in summary.itertuples():
-                mlflow.log_metrics({f"{r.aggregator}/{k}": float(v) for k, v in r._asdict().items()
-                                    if k not in ("Index", "aggregator") and v is not None and not math.isnan(float(v))})
-            with tempfile.TemporaryDirectory() as tmp:
-                runs.to_csv(Path(tmp) / "runs.csv", index=False)
-                summary.to_csv(Path(tmp) / "summary.csv", index=False)
-                mlflow.log_artifacts(tmp, "compare")
-            log_figure(validation_curves_figure(curves), "plots/validation_curves.png")
-        except BaseException:
-            mlflow.end_run(status="FAILED")
-            raise
+        mlflow.log_params({"aggregators": ",".join(aggregators), "seeds": seeds, "data_path": str(config.data_path)})
+        rows, curves = [], {}
+        for aggregator in aggregators:
+            for k in range(seeds):
+                run_config = replace(config, seed=config.seed + k, model=replace(config.model, aggregator=aggregator))
+                result = train(run_config, nested=True, register=False, tags={"forecast.kind": "compare"})
+                rows.append(_row(aggregator, config.seed + k, result))
+                curves.setdefault(aggregator, []).append(result.history)
+        runs = pd.DataFrame(rows)
+        summary = summarise(runs)
+        for r in summary.itertuples():
+            mlflow.log_metrics({f"{r.aggregator}/{k}": float(v) for k, v in r._asdict().items()
+                                if k not in ("Index", "aggregator") and v is not None and not math.isnan(float(v))})
+        with tempfile.TemporaryDirectory() as tmp:
+            runs.to_csv(Path(tmp) / "runs.csv", index=False)
+            summary.to_csv(Path(tmp) / "summary.csv", index=False)
+            mlflow.log_artifacts(tmp, "compare")
+        log_figure(validation_curves_figure(curves), "plots/validation_curves.png")
     return CompareResult(parent.info.run_id, runs, summary)

@@ -12,18 +12,26 @@ import models
 import pipelines
 from data.prepare import DataSpec, Prepared
 from models.forecaster import Forecaster
-from pipelines import pyfunc_model
-from pipelines.bundle import save_bundle
-from pipelines.inference import Predictor
+from pipelines.serving import pyfunc_model
+from pipelines.serving.bundle import save_bundle
+from pipelines.serving.inference import Predictor
 
 REQUIREMENTS = ("torch", "numpy", "pandas", "mlflow", "pyarrow")
+# what pipelines/serving/inference.py imports from `pipelines` (the pyfunc imports it in isolation)
+SERVING_MODULES = ("pipelines/__init__.py", "pipelines/serving/__init__.py", "pipelines/serving/inference.py",
+                   "pipelines/serving/bundle.py")
 
 
 def _stage_code(directory: Path) -> Path:
-    """Copy this project's packages (sources only) for the model's `code` artifact."""
-    for package in (data, models, pipelines):
+    """The model's `code` artifact: `data` and `models` (sources only), and of `pipelines` only what loading a
+    model needs (SERVING_MODULES; a test loads a logged model in a fresh process)."""
+    for package in (data, models):
         source = Path(package.__file__).parent
         shutil.copytree(source, directory / source.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    root = Path(pipelines.__file__).parent.parent
+    for name in SERVING_MODULES:
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(root / name, directory / name)
     return directory
 
 

@@ -4,8 +4,8 @@ import pytest
 
 from data.config import DataConfig
 from data.prepare import prepare_training
-from pipelines.evaluate import score
-from pipelines.statistical import HISTORY, ets, run_statistical, theta
+from pipelines.evaluation.evaluate import score
+from pipelines.experiments.statistical import HISTORY, ets, run_statistical, theta
 
 QUANTILES = (0.1, 0.5, 0.9)
 

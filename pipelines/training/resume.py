@@ -5,7 +5,6 @@ scheduler, loop counters, callback states - is saved and logged to the run as `c
 so it survives a SIGKILL and travels with the tracking store. A resume re-attaches to the same run, checks
 that the data (SHA-256) and every setting are the same, and continues from that file.
 """
-import hashlib
 import tempfile
 from dataclasses import fields
 from pathlib import Path
@@ -22,14 +21,6 @@ DATA_TAG = "forecast.data_sha256"
 # where things are, not what is trained; and the model's sizes, which come from the (compared) data
 NOT_COMPARED = {"resume", "progress", "tracking_uri", "experiment", "data_path",
                 *(f"model.{f.name}" for f in fields(ModelConfig) if f.metadata.get("derived"))}
-
-
-def file_digest(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def checkpoint_dir(run_id: str) -> Path:

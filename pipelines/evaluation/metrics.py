@@ -1,6 +1,6 @@
 """Forecast accuracy metrics over arrays in original units. y, p: (N, H); q: (N, H, Q).
 
-Formulas follow pytorch-forecasting's metrics (tests/pipelines/test_metrics.py checks them against it);
+Formulas follow pytorch-forecasting's metrics (tests/pipelines/evaluation/test_metrics.py checks them against it);
 these work on NumPy arrays of finished forecasts, with MASE scaled per series.
 """
 import numpy as np

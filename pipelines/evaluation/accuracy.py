@@ -4,26 +4,55 @@ quantile columns, `naive` and `seasonal_naive`): overall, per horizon step and p
 Each row counts as a one-step window, so MASE averages |error| / the series' seasonal scale over rows: with
 every window complete this equals the mean over windows of their MASE.
 """
+from dataclasses import asdict, dataclass
+
 import numpy as np
 import pandas as pd
 
 from data.schema import ID
-from pipelines.metrics import coverage, pinball, point_metrics
+from pipelines.evaluation.metrics import coverage, pinball, point_metrics
 
 METHODS = {"model": "prediction", "naive": "naive", "snaive": "seasonal_naive"}
 
 
-def _metrics(rows: pd.DataFrame, scale: np.ndarray, quantiles) -> dict:
+@dataclass(frozen=True)
+class Scores:
+    """One method's accuracy over a set of rows; pinball and coverage for the model's quantiles only."""
+    mae: float
+    rmse: float
+    smape: float
+    mase: float
+    pinball: float | None = None
+    coverage: float | None = None
+
+    def items(self) -> list[tuple[str, float]]:
+        """(name, value) of every score the method has, in a fixed order."""
+        return [(k, v) for k, v in asdict(self).items() if v is not None]
+
+
+@dataclass
+class Accuracy:
+    """The accuracy table of a forecast table: overall, per horizon step and per series."""
+    overall: dict[str, Scores]              # model | naive | snaive -> scores
+    by_step: dict[int, dict[str, Scores]]   # step (1..H) -> method -> scores
+    by_series: pd.DataFrame                 # one row per series: windows, <method>_<score>
+
+    def to_dict(self) -> dict:
+        """overall and by_step as JSON-ready dicts (accuracy.json)."""
+        plain = lambda methods: {m: dict(s.items()) for m, s in methods.items()}  # noqa: E731
+        return {"overall": plain(self.overall), "by_step": {k: plain(v) for k, v in self.by_step.items()}}
+
+
+def _metrics(rows: pd.DataFrame, scale: np.ndarray, quantiles) -> dict[str, Scores]:
     y = rows["actual"].to_numpy()[:, None]
     out = {name: point_metrics(y, rows[column].to_numpy()[:, None], scale) for name, column in METHODS.items()}
     q = rows[[f"q{tau}" for tau in quantiles]].to_numpy()[:, None, :]
     out["model"]["pinball"] = pinball(y, q, quantiles)
     out["model"]["coverage"] = coverage(y, q[..., 0], q[..., -1])
-    return out
+    return {name: Scores(**values) for name, values in out.items()}
 
 
-def accuracy(table: pd.DataFrame, scales: dict[str, float], quantiles) -> dict:
-    """{"overall": {method: metrics}, "by_step": {step: {method: metrics}}, "by_series": DataFrame}."""
+def accuracy(table: pd.DataFrame, scales: dict[str, float], quantiles) -> Accuracy:
     scale = table[ID].map(scales).to_numpy(dtype=np.float64)
     by_step = {int(step): _metrics(rows, scale[rows.index], quantiles)
                for step, rows in table.reset_index(drop=True).groupby("step")}
@@ -32,11 +61,10 @@ def accuracy(table: pd.DataFrame, scales: dict[str, float], quantiles) -> dict:
         m = _metrics(rows, scale[rows.index], quantiles)
         series.append({ID: sid, "windows": int(rows["origin"].nunique()),
                        **{f"{method}_{k}": v for method, values in m.items() for k, v in values.items()}})
-    return {"overall": _metrics(table.reset_index(drop=True), scale, quantiles), "by_step": by_step,
-            "by_series": pd.DataFrame(series)}
+    return Accuracy(_metrics(table.reset_index(drop=True), scale, quantiles), by_step, pd.DataFrame(series))
 
 
-def flat_metrics(overall: dict, prefix: str, quantiles) -> dict[str, float]:
+def flat_metrics(overall: dict[str, Scores], prefix: str, quantiles) -> dict[str, float]:
     """MLflow metric names: `<prefix>_mae` ... for the model, `naive_*`, `snaive_*` for the baselines."""
     out = {}
     for method, values in overall.items():

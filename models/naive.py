@@ -1,0 +1,17 @@
+"""The naive forecasts every model is scored against and falls back to: naive (the last value) and seasonal
+naive (the value one season before each step). One implementation for evaluation, backtest and predict."""
+import numpy as np
+
+
+def naive_forecasts(raw: np.ndarray, origins: np.ndarray, first_rows: np.ndarray, horizon: int,
+                    season: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Naive and seasonal-naive forecasts (N, H) of the windows whose first target is row `origins` of `raw`
+    (one array of stacked series; `first_rows` is each window's series' first row), and whether each window's
+    seasonal forecast is seasonal (N,): a series with less than one whole season of history before its origin
+    (or no season) gets the naive forecast there too. Over a horizon longer than a season, the last season
+    repeats."""
+    steps = np.arange(horizon)
+    naive = np.repeat(raw[origins - 1][:, None], horizon, axis=1)
+    seasonal = (origins - first_rows >= season) & (season > 1)                    # (N,)
+    rows = origins[:, None] - season + steps % max(season, 1)                     # (N, H) within the last season
+    return naive, np.where(seasonal[:, None], raw[np.where(seasonal[:, None], rows, origins[:, None] - 1)], naive), seasonal

@@ -1,0 +1,270 @@
+"""train(config) -> TrainResult: data -> Lightning training -> test evaluation -> MLflow run + registered model.
+
+Bad data fails before any run exists. Once the run exists, a failure marks it FAILED (MLflow's run context), an
+interrupt KILLED, and nothing is registered: the model is registered last, after every metric and artifact.
+"""
+import hashlib
+import logging
+import math
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import lightning as L
+import mlflow
+import pandas as pd
+import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
+
+from data.io import read_validated
+from data.prepare import DataReport, Prepared, prepare_training
+from data.windows import evenly_spaced
+from models.health import GradientHealthMonitor, NonFiniteError
+from models.lightning import ForecastModule
+from pipelines.config import TrainConfig
+from pipelines.errors import ForecastError
+from pipelines.evaluation.evaluate import Evaluation, choose_theta_weight, evaluate, log_accuracy
+from pipelines.evaluation.plots import log_figure, loss_figure
+from pipelines.serving.logged_model import log_forecaster
+from pipelines.tracking import use_store
+from pipelines.training.budget import TrainingTime
+from pipelines.training.callbacks import EpochHistory, StopOnCtrlC
+from pipelines.training.health_log import log_health
+from pipelines.training.logger import RunLogger
+from pipelines.training.resume import DATA_TAG, RunCheckpoint, checkpoint_dir, resume_checkpoint
+from pipelines.training.trainer import build_trainer
+
+log = logging.getLogger("forecast")
+ANCHOR_WINDOWS = 8192  # the seasonal blend has two numbers per horizon step: a few thousand windows fix them
+
+
+@dataclass
+class TrainResult:
+    run_id: str
+    model_uri: str            # models:/<name>/<version>, or runs:/<id>/model when not registered
+    version: str | None
+    metrics: dict[str, float]
+    report: DataReport
+    epochs: int
+    seconds: float            # the whole command: data, training, evaluation, logging
+    history: list[dict]       # per epoch: epoch, step, train_loss, val_loss
+    health: dict | None       # the gradient-health report (gradient_health.json), when checks ran
+    n_parameters: int = 0
+    fit_seconds: float = 0.0      # Lightning's fit alone
+    predict_seconds: float = 0.0  # forecasting the test windows
+    windows_per_second: float = 0.0  # training windows through the optimiser per second of fit (all processes)
+
+
+@dataclass
+class Setup:
+    """Everything training needs, built before any run exists (so bad data leaves no run behind)."""
+    prepared: Prepared
+    module: ForecastModule
+    train_loader: object
+    val_loader: object
+    batch_size: int
+    steps_per_epoch: int
+    total_steps: int
+    monitor: GradientHealthMonitor
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(p.numel() for p in self.module.parameters())
+
+
+@dataclass
+class Fitted:
+    """What the fit left: the epoch history, the health report, the counters and the throughput."""
+    history: EpochHistory
+    health: dict | None
+    epochs: int
+    steps: int
+    fit_seconds: float
+    windows_per_second: float
+
+
+def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bool = True,
+          tags: dict | None = None) -> TrainResult | None:
+    """Train, evaluate, log and register. With several processes (--devices/--num-nodes) every process runs
+    this; only global rank 0 (`rank`) touches MLflow and returns a result, the others only train. `nested`
+    makes the run a child of the active one (forecast compare, benchmark); `register=False` logs the model
+    unregistered; `tags` are set on the run."""
+    started = time.perf_counter()
+    setup = _setup(config)
+    if rank != 0:
+        return _train_other_rank(config, setup)
+    use_store(config.tracking_uri, config.experiment)
+    with open(config.data_path, "rb") as handle:
+        data_sha = hashlib.file_digest(handle, "sha256").hexdigest()
+    _announce(setup)
+    with tempfile.TemporaryDirectory(prefix="forecast-") as tmp:
+        resume_from = resume_checkpoint(config, data_sha, Path(tmp)) if config.resume else None
+        with mlflow.start_run(run_id=config.resume, nested=nested, tags=tags) as run:
+            if not resume_from:
+                _log_inputs(config, setup, data_sha)
+            fitted = _fit(config, setup, run.info.run_id, tmp, resume_from)
+            theta_weight = _theta_weight(config, setup)
+            evaluation = evaluate(setup.module.model, setup.prepared, setup.batch_size, theta_weight)
+            _log_evaluation(evaluation, setup.prepared, pd.DataFrame(fitted.history.rows),
+                            setup.module.config.quantiles)
+            version = log_forecaster(setup.module.model, setup.prepared.spec, setup.prepared,
+                                     config.model_name if register else None, Path(tmp), theta_weight)
+    uri = f"models:/{config.model_name}/{version}" if version else f"runs:/{run.info.run_id}/model"
+    return TrainResult(run.info.run_id, uri, version, evaluation.metrics, setup.prepared.report, fitted.epochs,
+                       time.perf_counter() - started, fitted.history.rows, fitted.health, setup.n_parameters,
+                       fitted.fit_seconds, evaluation.predict_seconds, fitted.windows_per_second)
+
+
+def _setup(config: TrainConfig) -> Setup:
+    """Data, seeded loaders, the model (with its seasonal anchor fitted) and the health monitor."""
+    prepared = read_validated(config.data_path, lambda frame: prepare_training(frame, config.data),
+                              config.data.text_columns)
+    spec = prepared.spec
+    model_config = replace(config.model, seq_len=spec.seq_len, horizon=spec.horizon,
+                           n_features=prepared.panel.values.shape[1], n_known=spec.n_known,
+                           lag_feature=spec.lag_feature)
+    L.seed_everything(config.seed, workers=True, verbose=False)
+    batch_size = config.resolved_batch_size(len(prepared.starts["train"]))
+    train_set = spec.dataset(prepared.panel, prepared.starts["train"])
+    train_loader = train_set.loader(batch_size, shuffle=True, seed=config.seed)
+    val_loader = spec.dataset(prepared.panel, prepared.starts["val"]).loader(batch_size, shuffle=False)
+    steps_per_epoch = math.ceil(len(train_loader) / config.world_size)  # each process sees its share
+    total = config.max_steps if config.max_steps > 0 else config.max_epochs * steps_per_epoch
+    module = ForecastModule(model_config, config.optim, total)
+    x, y, future = train_set.__getitems__(evenly_spaced(len(train_set), ANCHOR_WINDOWS))
+    module.model.fit_anchor(x, future, y)
+    # always on: the per-step non-finite check; --health-every 0 turns off only the periodic checks
+    monitor = GradientHealthMonitor(spec.feature_names, config.health)
+    return Setup(prepared, module, train_loader, val_loader, batch_size, steps_per_epoch, total, monitor)
+
+
+def _train_other_rank(config: TrainConfig, setup: Setup) -> None:
+    """A data-parallel rank other than 0: the same training, with no MLflow run and nothing kept."""
+    with tempfile.TemporaryDirectory(prefix="forecast-") as tmp:
+        checkpoint = ModelCheckpoint(dirpath=Path(tmp), monitor="val_loss", mode="min", save_top_k=1)
+        callbacks = [checkpoint, setup.monitor, RunCheckpoint(Path(tmp), config.checkpoint_every, log=False)]
+        _trainer(config, setup, None, tmp, callbacks).fit(setup.module, setup.train_loader, setup.val_loader)
+
+
+def _trainer(config: TrainConfig, setup: Setup, run_id: str | None, root: str, callbacks: list) -> L.Trainer:
+    return build_trainer(config.budget(setup.batch_size), callbacks, root, setup.steps_per_epoch,
+                         RunLogger(run_id) if run_id else False, config.ema_decay, config.placement)
+
+
+def _announce(setup: Setup) -> None:
+    r, spec = setup.prepared.report, setup.prepared.spec
+    log.info(f"{r.series} series, frequency {spec.freq.alias}, seq_len {spec.seq_len}, horizon {spec.horizon} "
+             f"({r.horizon_source}); {r.windows['train']} training windows, batch {setup.batch_size}, "
+             f"{setup.steps_per_epoch} steps per epoch; inputs: {', '.join(spec.feature_names)}")
+
+
+def _fit(config: TrainConfig, setup: Setup, run_id: str, tmp: str, resume_from: str | None) -> Fitted:
+    """Lightning's fit inside the run, then the best checkpoint's weights loaded into the module. Non-finite
+    gradients mark the run FAILED and Ctrl-C KILLED, keeping the best checkpoint so far as an artifact."""
+    kept_dir = checkpoint_dir(run_id)
+    checkpoint = ModelCheckpoint(dirpath=kept_dir, monitor="val_loss", mode="min", save_top_k=1)
+    history, ctrl_c = EpochHistory(), StopOnCtrlC(enabled=config.world_size == 1)
+    timing = TrainingTime(setup.total_steps, setup.steps_per_epoch, len(setup.val_loader),
+                          config.time_budget_seconds)
+    callbacks = [checkpoint, history, setup.monitor, RunCheckpoint(kept_dir, config.checkpoint_every, log=True),
+                 ctrl_c, timing]
+    trainer = _trainer(config, setup, run_id, tmp, callbacks)
+    fit_started = time.perf_counter()
+    try:
+        with ctrl_c:
+            trainer.fit(setup.module, setup.train_loader, setup.val_loader, ckpt_path=resume_from)
+        if ctrl_c.requested:
+            raise KeyboardInterrupt  # stopped cleanly after a batch
+        fit_seconds = time.perf_counter() - fit_started
+        health = _log_health(config, setup, history, trainer.global_step, run_id)
+        _load_best(setup.module, checkpoint, resume_from)
+    except NonFiniteError as err:
+        kept = _keep_best(checkpoint)
+        _log_health(config, setup, history, trainer.global_step, run_id)
+        mlflow.end_run(status="FAILED")
+        raise ForecastError(f"training stopped: {err}; run {run_id} is marked FAILED; {kept}") from None
+    except (KeyboardInterrupt, SystemExit):  # Ctrl-C; Lightning turns it into SystemExit after its shutdown
+        kept = _keep_best(checkpoint)
+        mlflow.end_run(status="KILLED")
+        raise ForecastError(f"training interrupted; run {run_id} is marked KILLED; {kept}; "
+                            f"continue with --resume {run_id}") from None
+    finally:
+        shutil.rmtree(kept_dir, ignore_errors=True)   # what is worth keeping was logged to the run
+    throughput = trainer.global_step * setup.batch_size * config.world_size / max(fit_seconds, 1e-9)
+    mlflow.log_metrics({"fit_seconds": fit_seconds, **({"announced_fit_seconds": timing.announced}
+                                                       if timing.announced else {}),
+                        "best_val_loss": float(checkpoint.best_model_score or float("nan")),
+                        "epochs": trainer.current_epoch, "steps": trainer.global_step,
+                        "train_windows_per_second": throughput})  # validation time included
+    return Fitted(history, health, trainer.current_epoch, trainer.global_step, fit_seconds, throughput)
+
+
+def _log_health(config: TrainConfig, setup: Setup, history: EpochHistory, step: int,
+                run_id: str) -> dict | None:
+    if config.health.health_every <= 0:
+        return None
+    return log_health(setup.monitor, pd.DataFrame(history.rows), step, run_id)
+
+
+def _load_best(module: ForecastModule, checkpoint: ModelCheckpoint, resume_from: str | None) -> None:
+    if checkpoint.best_model_path and Path(checkpoint.best_model_path).exists():
+        best = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
+        module.load_state_dict(best["state_dict"])
+    elif resume_from:  # resumed elsewhere, with no better epoch since: the final weights
+        log.warning("the best checkpoint from before the resume is not on this machine and no later epoch beat "
+                    "it: evaluating and logging the final weights")
+    else:
+        raise ForecastError("training produced no checkpoint (no validation epoch completed)")
+
+
+def _theta_weight(config: TrainConfig, setup: Setup) -> float:
+    """The weight of Theta in the forecast, chosen on validation windows (models/theta.py), logged."""
+    if not config.theta_combination:
+        return 0.0
+    weight, errors = choose_theta_weight(setup.module.model, setup.prepared, setup.batch_size)
+    mlflow.log_params({"theta_weight": weight})
+    mlflow.log_metrics({f"val_mae_theta_{int(w * 100)}": e for w, e in errors.items()})
+    if errors:
+        log.info(f"combination with Theta: weight {weight:g} (validation error of the median, scaled: "
+                 + ", ".join(f"{w:g}: {e:.4f}" for w, e in errors.items()) + ")")
+    return weight
+
+
+def _log_inputs(config: TrainConfig, setup: Setup, data_sha: str) -> None:
+    spec, m = setup.prepared.spec, setup.module.config
+    where = ("experiment", "tracking_uri")  # where the run lives: MLflow records it (and `mlflow run` may differ)
+    mlflow.log_params({**{k: v for k, v in config.flat().items() if k not in where},
+                       "data.horizon_resolved": spec.horizon, "data.frequency": spec.freq.alias,
+                       "data.season_length_resolved": spec.freq.season_length, "model.n_features": m.n_features,
+                       "model.n_known": m.n_known, "batch_size_resolved": setup.batch_size,
+                       "n_parameters": setup.n_parameters})
+    mlflow.log_dict(setup.prepared.report.to_dict(), "data_report.json")
+    mlflow.set_tags({"forecast.data_path": str(config.data_path), "forecast.features": ",".join(spec.feature_names),
+                     DATA_TAG: data_sha})
+
+
+def _keep_best(checkpoint: ModelCheckpoint | None) -> str:
+    """Log the best checkpoint so far as a run artifact; say where it is. An interrupt can land after
+    ModelCheckpoint names a new best and before its file is written: then the previous best, still on disk, is
+    the one kept."""
+    if checkpoint is None or not checkpoint.best_model_path:
+        return "no checkpoint had been saved yet (no validation epoch completed)"
+    best = Path(checkpoint.best_model_path)
+    if best.exists():
+        score = f"val_loss {float(checkpoint.best_model_score):.4g}"
+    else:
+        saved = sorted((p for p in best.parent.glob("*.ckpt") if p.name != "last.ckpt"), key=lambda p: p.stat().st_mtime)
+        if not saved:
+            return "no checkpoint had been written yet (interrupted while saving the first one)"
+        best, score = saved[-1], "the last one completely written"
+    mlflow.log_artifact(str(best), "checkpoints")
+    return f"the best checkpoint so far ({score}) is kept as the run artifact checkpoints/{best.name}"
+
+
+def _log_evaluation(evaluation: Evaluation, prepared: Prepared, history: pd.DataFrame, quantiles) -> None:
+    mlflow.log_metrics(evaluation.metrics)
+    log_accuracy(evaluation.table, evaluation.accuracy, prepared.panel, quantiles, "evaluation", "test")
+    if len(history):
+        log_figure(loss_figure(history), "plots/loss.png")
