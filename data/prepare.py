@@ -242,8 +242,13 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
 
     panel = build_panel(regular, spec, scaler)
     starts = window_starts(panel, split, config.seq_len, horizon, lag)
-    report = _report(config, raw, regular, schema, freq, season_source, horizon, lag, panel, split, lengths, short,
-                     gaps, starts, warnings)
+    report = DataReport(
+        int(len(panel.ids)), short, int(len(raw)), int(len(regular)), freq.alias, freq.season_length, season_source,
+        int((split.test_start == lengths).sum()), int((split.val_start == lengths).sum()), config.seq_len, lag,
+        horizon, "given" if config.horizon else "frequency", schema.target, ",".join(schema.id_columns) or None,
+        schema.time_col, list(schema.covariates), list(schema.known_covariates), calendar_names(freq.calendar),
+        list(schema.ignored), gaps["inserted_timestamps"], gaps["filled_values"], config.fill,
+        {k: int(len(v)) for k, v in starts.items()}, warnings)
     example = _example(schema, frame[frame[ID] == panel.ids[0]], spec.context, horizon)
     return Prepared(spec, panel, starts, split.val_start, example, report)
 
@@ -264,17 +269,6 @@ def _drop_short(regular: pd.DataFrame, need: int, seq_len: int, lag: int,
         raise DataError(f"no series is long enough: each needs at least {need} points at seq_len "
                         f"{seq_len} and horizon {horizon}; the longest has {int(lengths.max())}")
     return regular, short, warnings
-
-
-def _report(config: DataConfig, raw, regular, schema, freq, season_source, horizon, lag, panel, split, lengths,
-            short, gaps, starts, warnings) -> DataReport:
-    return DataReport(
-        int(len(panel.ids)), short, int(len(raw)), int(len(regular)), freq.alias, freq.season_length, season_source,
-        int((split.test_start == lengths).sum()), int((split.val_start == lengths).sum()), config.seq_len, lag,
-        horizon, "given" if config.horizon else "frequency", schema.target, ",".join(schema.id_columns) or None,
-        schema.time_col, list(schema.covariates), list(schema.known_covariates), calendar_names(freq.calendar),
-        list(schema.ignored), gaps["inserted_timestamps"], gaps["filled_values"], config.fill,
-        {k: int(len(v)) for k, v in starts.items()}, warnings)
 
 
 def _example(schema: Schema, series: pd.DataFrame, context: int, horizon: int) -> pd.DataFrame:
