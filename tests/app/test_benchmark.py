@@ -6,6 +6,8 @@ from mlflow.tracking import MlflowClient
 
 from app.cli import main
 
+pytestmark = pytest.mark.slow   # process-level: real servers, processes or Spark (CI runs it)
+
 
 def test_benchmark_scores_every_model_on_the_same_windows(tmp_path, make_frame, tracking_uri, tiny_model):
     make_frame(n_series=2, length=150).to_csv(tmp_path / "d.csv", index=False)

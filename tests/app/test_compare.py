@@ -1,8 +1,11 @@
 """`forecast compare` end to end on tiny data: a parent run, nested runs per (aggregator, seed), a summary."""
+import pytest
 from click.testing import CliRunner
 from mlflow.tracking import MlflowClient
 
 from app.cli import main
+
+pytestmark = pytest.mark.slow   # process-level: real servers, processes or Spark (CI runs it)
 
 
 def test_compare_nests_one_run_per_aggregator_and_seed(tmp_path, make_frame, tracking_uri, tiny_model):

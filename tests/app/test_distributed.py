@@ -3,7 +3,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from mlflow.tracking import MlflowClient
+
+pytestmark = pytest.mark.slow   # process-level: real servers, processes or Spark (CI runs it)
 
 
 def test_two_process_ddp_gives_one_run_and_one_registered_version(tmp_path, make_frame):

@@ -4,7 +4,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from mlflow.tracking import MlflowClient
+
+pytestmark = pytest.mark.slow   # process-level: real servers, processes or Spark (CI runs it)
 
 
 def test_ctrl_c_marks_the_run_killed_and_keeps_the_checkpoint(tmp_path, make_frame, training_run):

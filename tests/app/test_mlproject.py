@@ -4,9 +4,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from mlflow.tracking import MlflowClient
 
 import app
+
+pytestmark = pytest.mark.slow   # process-level: real servers, processes or Spark (CI runs it)
 
 REPO = Path(app.__file__).resolve().parents[1]
 

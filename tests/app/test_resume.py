@@ -4,7 +4,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from mlflow.tracking import MlflowClient
+
+pytestmark = pytest.mark.slow   # process-level: real servers, processes or Spark (CI runs it)
 
 ARGS = ["--model-name", "resumed", "--max-epochs", "12", "--patience", "100", "--layers", "1", "--d-model", "16",
         "--n-heads", "2", "--batch-size", "8", "--seq-len", "12", "--horizon", "6", "--no-progress"]

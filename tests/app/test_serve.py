@@ -13,9 +13,12 @@ import urllib.request
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from app.cli import main
+
+pytestmark = pytest.mark.slow   # process-level: real servers, processes or Spark (CI runs it)
 
 
 def _free_port() -> int:

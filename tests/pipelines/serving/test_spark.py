@@ -7,6 +7,8 @@ from click.testing import CliRunner
 
 from app.cli import main
 
+pytestmark = pytest.mark.slow   # process-level: real servers, processes or Spark (CI runs it)
+
 pytest.importorskip("pyspark", reason="pyspark is in requirements-test.txt")
 
 
