@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from app.cli import main
 
-pytestmark = pytest.mark.slow   # process-level: real servers, processes or Spark (CI runs it)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]   # one Spark session and model per worker
 
 pytest.importorskip("pyspark", reason="pyspark is in requirements-test.txt")
 
