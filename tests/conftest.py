@@ -95,3 +95,9 @@ def wait_for_run(process, client, ready, timeout: float = 240.0) -> str:
 def training_run():
     """`wait_for_run` as a fixture (test modules import nothing from here)."""
     return wait_for_run
+
+
+def pytest_collection_modifyitems(items):
+    """The process-level (`slow`) tests first: with one pytest-xdist worker per core they then overlap the many
+    short tests, instead of one of them running alone on one core at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
