@@ -14,7 +14,7 @@ import pandas as pd
 from data.errors import DataError
 from data.frequency import regularise
 from data.io import read_validated
-from data.schema import ID, TARGET, TIME, canonical, split_ids
+from data.schema import ID, TARGET, TIME, canonical, run_starts, split_ids
 from data.windows import Panel
 from models.naive import naive_forecasts
 from pipelines.evaluation.accuracy import Accuracy, accuracy, flat_metrics
@@ -48,10 +48,11 @@ def _request(regular: pd.DataFrame, position: np.ndarray, origin: np.ndarray, pr
 def backtest_table(predictor: Predictor, raw: pd.DataFrame, windows: int) -> tuple[pd.DataFrame, dict, Panel]:
     spec, H = predictor.spec, predictor.spec.horizon
     regular, _ = regularise(canonical(raw, spec.schema), spec.freq, spec.scaled_columns, spec.fill)
-    lengths = regular.groupby(ID, sort=False).size()
-    offsets = np.append(0, np.cumsum(lengths.to_numpy()))
-    position = regular.groupby(ID, sort=False).cumcount().to_numpy()
-    n = np.repeat(lengths.to_numpy(), lengths.to_numpy())
+    ids = regular[ID].to_numpy()
+    offsets = np.append(run_starts(ids), len(ids))           # each series' first row, and the end
+    lengths = np.diff(offsets)
+    position = np.arange(len(ids)) - np.repeat(offsets[:-1], lengths)
+    n = np.repeat(lengths, lengths)
     if lengths.max() < windows * H + 1:
         raise DataError(f"no series is long enough for {windows} backtest window(s) of horizon {H}: "
                         f"the longest has {int(lengths.max())} points")
@@ -60,19 +61,19 @@ def backtest_table(predictor: Predictor, raw: pd.DataFrame, windows: int) -> tup
     for k in range(windows, 0, -1):                      # earliest origin first
         origin = n - k * H                               # per row: its series' origin for this window
         forecast = predictor.predict(_request(regular, position, origin, predictor))
-        ok = (lengths.to_numpy() - k * H) >= 1           # series with any history before this origin
-        origins = (offsets[:-1] + lengths.to_numpy() - k * H)[ok]
+        ok = (lengths - k * H) >= 1                      # series with any history before this origin
+        origins = (offsets[:-1] + lengths - k * H)[ok]
         actual = raw_target[origins[:, None] + np.arange(H)]
         naive, seasonal, _ = naive_forecasts(raw_target, origins, offsets[:-1][ok], H, spec.freq.season_length)
-        ids = lengths.index[ok]
-        forecast = forecast.set_index(ID).loc[ids].reset_index()
+        series = ids[offsets[:-1]][ok]
+        forecast = forecast.set_index(ID).loc[series].reset_index()
         forecast["origin"] = np.repeat(regular[TIME].to_numpy()[origins], H)
         forecast["actual"], forecast["naive"], forecast["seasonal_naive"] = actual.ravel(), naive.ravel(), seasonal.ravel()
         parts.append(forecast)
     table = pd.concat(parts, ignore_index=True)
-    first = offsets[:-1] + np.maximum(lengths.to_numpy() - windows * H, 1)
-    scales = seasonal_scales(lengths.index, raw_target, offsets[:-1], first, spec.freq.season_length)
-    panel = Panel(lengths.index.to_numpy(), offsets, regular[TIME].to_numpy(), np.zeros((len(regular), 1), np.float32),
+    first = offsets[:-1] + np.maximum(lengths - windows * H, 1)
+    scales = seasonal_scales(ids[offsets[:-1]], raw_target, offsets[:-1], first, spec.freq.season_length)
+    panel = Panel(ids[offsets[:-1]], offsets, regular[TIME].to_numpy(), np.zeros((len(regular), 1), np.float32),
                   raw_target, 0)
     return table, scales, panel
 
