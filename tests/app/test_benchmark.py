@@ -35,6 +35,8 @@ def test_benchmark_scores_every_model_on_the_same_windows(tmp_path, make_frame, 
     assert {children[m].data.params["budget.batch_size"] for m in ("nhits", "tft")} == \
         {children["forecast"].data.params["batch_size_resolved"]}
     assert "health.status" in children["forecast"].data.tags  # ours is a full training run, logged not registered
+    # the table's parameter count for ours is TrainResult's, the one the run logged
+    assert f"{int(children['forecast'].data.params['n_parameters']):,}" in result.output
     assert all(v.run_id != children["forecast"].info.run_id for v in client.search_model_versions("name='forecaster'"))
     # by default the test part is as long as validation: ceil(0.1 * 150) = 15 rows -> 2 origins of 6 per series
     assert parent.data.params["test_windows"] == "2" and parent.data.params["test_windows_source"] == "validation-sized"
