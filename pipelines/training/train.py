@@ -17,6 +17,7 @@ import mlflow
 import pandas as pd
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
+from torch.utils.data import DataLoader
 
 from data.io import read_validated
 from data.prepare import DataReport, Prepared, prepare_training
@@ -62,8 +63,8 @@ class Setup:
     """Everything training needs, built before any run exists (so bad data leaves no run behind)."""
     prepared: Prepared
     module: ForecastModule
-    train_loader: object
-    val_loader: object
+    train_loader: DataLoader
+    val_loader: DataLoader
     batch_size: int
     steps_per_epoch: int
     total_steps: int
@@ -76,11 +77,10 @@ class Setup:
 
 @dataclass
 class Fitted:
-    """What the fit left: the epoch history, the health report, the counters and the throughput."""
+    """What the fit left: the epoch history, the health report, the epochs run and the throughput."""
     history: EpochHistory
     health: dict | None
     epochs: int
-    steps: int
     fit_seconds: float
     windows_per_second: float
 
@@ -198,7 +198,7 @@ def _fit(config: TrainConfig, setup: Setup, run_id: str, tmp: str, resume_from: 
                         "best_val_loss": float(checkpoint.best_model_score or float("nan")),
                         "epochs": trainer.current_epoch, "steps": trainer.global_step,
                         "train_windows_per_second": throughput})  # validation time included
-    return Fitted(history, health, trainer.current_epoch, trainer.global_step, fit_seconds, throughput)
+    return Fitted(history, health, trainer.current_epoch, fit_seconds, throughput)
 
 
 def _log_health(config: TrainConfig, setup: Setup, history: EpochHistory, step: int,
