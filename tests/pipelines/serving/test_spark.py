@@ -65,7 +65,7 @@ def test_spark_gives_the_rows_of_forecast_predict(panel_model, store_module):
 
 def test_a_bad_value_on_spark_is_one_line_and_leaves_no_output(panel_model, store_module):
     tmp, frame = panel_model
-    bad = frame.astype({"value": object})
+    bad = frame[frame["series_id"] >= "0950"].astype({"value": object})   # 50 series are enough to fail in one
     bad.loc[bad.index[-3], "value"] = "n/a?"                   # in the last series, far from the driver's sample
     bad.to_csv(tmp / "bad.csv", index=False)
     result = CliRunner().invoke(main, ["predict", "--spark", "--spark-master", "local[2]", "--model", "models:/spark/1",
