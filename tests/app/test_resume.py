@@ -5,7 +5,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from mlflow.tracking import MlflowClient
+
+from app.cli import main
 
 pytestmark = pytest.mark.slow   # process-level: real servers, processes or Spark (CI runs it)
 
@@ -36,13 +39,14 @@ def test_sigkill_then_resume_finishes_the_same_run(tmp_path, make_frame, trainin
             proc.kill()
     assert run_id and client.get_run(run_id).info.status == "RUNNING"  # nothing could mark it
 
-    refused = _forecast(tmp_path, "train", "--data", str(tmp_path / "d.csv"), "--tracking-uri", uri, *ARGS,
-                        "--dropout", "0.3", "--resume", run_id)
-    assert refused.returncode == 1 and "settings differ from the run's: model.dropout '0.1' -> '0.3'" in refused.stderr
+    # refusals happen before any training: in this process (the resume itself runs in a fresh one below)
+    refused = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "d.csv"), "--tracking-uri", uri, *ARGS,
+                                        "--dropout", "0.3", "--resume", run_id])
+    assert refused.exit_code == 1 and "settings differ from the run's: model.dropout '0.1' -> '0.3'" in refused.output
     other = tmp_path / "other.csv"
     make_frame(n_series=2, length=300, seed=5).to_csv(other, index=False)
-    refused = _forecast(tmp_path, "train", "--data", str(other), "--tracking-uri", uri, *ARGS, "--resume", run_id)
-    assert refused.returncode == 1 and "is not the data that run trained on" in refused.stderr
+    refused = CliRunner().invoke(main, ["train", "--data", str(other), "--tracking-uri", uri, *ARGS, "--resume", run_id])
+    assert refused.exit_code == 1 and "is not the data that run trained on" in refused.output
 
     resumed = _forecast(tmp_path, "train", "--data", str(tmp_path / "d.csv"), "--tracking-uri", uri, *ARGS,
                         "--resume", run_id)
