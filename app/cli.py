@@ -6,16 +6,14 @@ from dataclasses import replace
 
 import click
 
-from app.options import given, options_from
+from app.options import given, option_for, options_from
 from data.config import DataConfig
 from models.config import HealthConfig, ModelConfig, OptimConfig
 from pipelines.config import TrainConfig
 from pipelines.errors import USER_ERRORS
 
 
-tracking_uri_option = click.option(
-    "--tracking-uri", envvar="MLFLOW_TRACKING_URI", default=None,
-    help="MLflow tracking URI [default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db].")
+tracking_uri_option = option_for(TrainConfig, "tracking_uri")   # the same option on every command
 MODEL_URI = "Any MLflow model URI: models:/forecaster/latest, runs:/<id>/model, ..."
 
 

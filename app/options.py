@@ -51,6 +51,12 @@ def options_from(*classes, exclude=()):
     return decorator
 
 
+def option_for(cls, name: str):
+    """The option of one field of `cls`, for a command that takes it without the rest of the dataclass."""
+    field = next(f for f in fields(cls) if f.name == name)
+    return _click_option(field, typing.get_type_hints(cls)[name])
+
+
 def given(cls, options: dict, **extra):
     """An instance of `cls` from the options the user gave (None = not given) plus `extra`."""
     names = {f.name for f in fields(cls) if not f.metadata.get("derived")}

@@ -186,7 +186,7 @@ class GradientHealthMonitor(L.Callback):
              "grad/global_norm_mean": self._since["sum"] / max(1, self._since["n"])}
         self._since = {"max": 0.0, "sum": 0.0, "n": 0}
         self._gradient_flow(m, step, grads, norms)
-        features = self._projection(m)
+        features, dead_rows = self._projection(m)
         dLdh_zero = self._time_profile(m, step)
         ffn = [float(self._cap.get(f"ffn{i}", 0.0)) for i in range(len(self.model.encoder.layers))]
         attn = self._attention_entropy()
@@ -194,9 +194,8 @@ class GradientHealthMonitor(L.Callback):
             m[f"ffn/layer{i}/dead_frac"], m[f"attn/layer{i}/entropy"] = dead, ent
         agg_entropy, gate_mean, ratio = self._aggregator_and_loss(m)
         x = self._cap.get("x")
-        W = self.model.temporal_projection.linear.weight.grad
         check = HealthCheck(step, features, dLdh_zero, bool(torch.isfinite(x).all()) if x is not None else True, ffn,
-                            attn, float((W == 0).all(1).float().mean()), m["health/projection_zero_frac"],
+                            attn, dead_rows, m["health/projection_zero_frac"],
                             m["grad/temporal_projection/rel_init"], ratio, agg_entropy, gate_mean, {},
                             m.get("time/last_quarter_share"))
         return m, check
@@ -220,8 +219,9 @@ class GradientHealthMonitor(L.Callback):
             m[f"grad/{g}/rel_init"] = flow[g] / max(sorted(inits)[len(inits) // 2], 1e-30)
         self.flow.append((step, flow))
 
-    def _projection(self, m: dict) -> list[FeatureCheck]:
-        """temporal_projection's weight gradient per input feature (dead columns and rows, exact zeros)."""
+    def _projection(self, m: dict) -> tuple[list[FeatureCheck], float]:
+        """temporal_projection's weight gradient per input feature (dead columns and rows, exact zeros); the
+        per-feature checks and the share of output units (rows) with no gradient."""
         W = self.model.temporal_projection.linear.weight.grad             # (d_model, F)
         col_zero, row_zero = (W == 0).all(0), (W == 0).all(1)
         x = self._cap.get("x")                                            # (B, T, F) projection input
@@ -235,8 +235,9 @@ class GradientHealthMonitor(L.Callback):
         m["health/projection_zero_frac"] = float((W == 0).float().mean())
         m["health/projection_dead_cols"] = float(col_zero.sum())
         m["health/projection_dead_rows"] = float(row_zero.sum())
-        return [FeatureCheck(n, bool(c), bool(z))
-                for n, c, z in zip(self.raw_features, col_zero.tolist(), input_zero.tolist())]
+        features = [FeatureCheck(n, bool(c), bool(z))
+                    for n, c, z in zip(self.raw_features, col_zero.tolist(), input_zero.tolist())]
+        return features, float(row_zero.float().mean())
 
     def _time_profile(self, m: dict, step: int) -> float:
         """The gradient's share per input timestep at the projection output; returns its exact-zero share."""

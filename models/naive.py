@@ -10,8 +10,8 @@ def naive_forecasts(raw: np.ndarray, origins: np.ndarray, first_rows: np.ndarray
     seasonal forecast is seasonal (N,): a series with less than one whole season of history before its origin
     (or no season) gets the naive forecast there too. Over a horizon longer than a season, the last season
     repeats."""
-    steps = np.arange(horizon)
     naive = np.repeat(raw[origins - 1][:, None], horizon, axis=1)
     seasonal = (origins - first_rows >= season) & (season > 1)                    # (N,)
-    rows = origins[:, None] - season + steps % max(season, 1)                     # (N, H) within the last season
-    return naive, np.where(seasonal[:, None], raw[np.where(seasonal[:, None], rows, origins[:, None] - 1)], naive), seasonal
+    rows = np.where(seasonal[:, None], origins[:, None] - season + np.arange(horizon) % max(season, 1),
+                    origins[:, None] - 1)                                         # (N, H): the last season, or the last value
+    return naive, raw[rows], seasonal
