@@ -12,7 +12,6 @@ from models.config import HealthConfig, ModelConfig, OptimConfig
 from pipelines.config import TrainConfig
 from pipelines.errors import USER_ERRORS
 
-
 tracking_uri_option = option_for(TrainConfig, "tracking_uri")   # the same option on every command
 MODEL_URI = "Any MLflow model URI: models:/forecaster/latest, runs:/<id>/model, ..."
 
@@ -183,8 +182,8 @@ def backtest(model_uri, data_path, windows, experiment, tracking_uri):
 @tracking_uri_option
 def health(run_id, tracking_uri):
     """Print a run's gradient-health report: status, diagnoses and the key figures."""
-    from pipelines.training.health_log import read_health, render
     from pipelines.tracking import use_store
+    from pipelines.training.health_log import read_health, render
 
     use_store(tracking_uri)
     click.echo(render(read_health(run_id)), nl=False)
