@@ -163,23 +163,28 @@ def _is_numeric(col: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
 
 
-def _numeric(frame: pd.DataFrame, column: str, ids: pd.Series) -> pd.Series:
-    values = pd.to_numeric(frame[column], errors="coerce").astype("float64")
-    bad = values.isna() & frame[column].notna()
-    if bad.any():
-        first = np.flatnonzero(bad.to_numpy())[0]
-        raise DataError(f"column {column!r} has non-numeric values, e.g. {frame[column].iloc[first]!r} "
-                        f"in series {ids.iloc[first]!r} at data row(s) {_rows(bad)}")
-    infinite = np.isinf(values.to_numpy())
+def _numeric(frame: pd.DataFrame, column: str, ids: pd.Series) -> np.ndarray:
+    """The column as float64; non-numeric text, infinities and magnitudes past LARGEST refused, naming rows."""
+    col = frame[column]
+    if _is_numeric(col):   # already numbers (the common case, and every request's): nothing to coerce
+        values = col.to_numpy(np.float64, na_value=np.nan)
+    else:
+        values = pd.to_numeric(col, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        bad = np.isnan(values) & col.notna().to_numpy()
+        if bad.any():
+            first = np.flatnonzero(bad)[0]
+            raise DataError(f"column {column!r} has non-numeric values, e.g. {col.iloc[first]!r} "
+                            f"in series {ids.iloc[first]!r} at data row(s) {_rows(bad)}")
+    infinite = np.isinf(values)
     if infinite.any():
         first = np.flatnonzero(infinite)[0]
         raise DataError(f"column {column!r} has infinite values in series {ids.iloc[first]!r} "
                         f"at data row(s) {_rows(infinite)}")
-    huge = np.abs(values.to_numpy()) > LARGEST
+    huge = np.abs(values) > LARGEST
     if huge.any():
         first = np.flatnonzero(huge)[0]
         raise DataError(f"column {column!r} has values too large to compute with (above {LARGEST:.0e} in size), "
-                        f"e.g. {values.iloc[first]!r} in series {ids.iloc[first]!r} at data row(s) {_rows(huge)}")
+                        f"e.g. {_plain(values[first])!r} in series {ids.iloc[first]!r} at data row(s) {_rows(huge)}")
     return values
 
 
@@ -189,14 +194,15 @@ def _plain(value):
 
 
 def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series, dayfirst: bool | None = None,
-                unit: str | None = None) -> pd.Series:
+                unit: str | None = None) -> np.ndarray:
+    """The time column as int64 (integer time) or datetime64[ns] (naive UTC where offsets were given)."""
     if kind == "int":
-        missing = col.isna()
+        missing = col.isna().to_numpy()
         if missing.any():
-            first = np.flatnonzero(missing.to_numpy())[0]
+            first = np.flatnonzero(missing)[0]
             raise DataError(f"time column {name!r} has missing values in series {ids.iloc[first]!r} at data "
                             f"row(s) {_rows(missing)}")
-        return col.astype("int64")
+        return col.to_numpy(np.int64)
     if pd.api.types.is_datetime64_any_dtype(col):
         parsed = col
     elif unit:   # epoch numbers; beyond the representable dates they come back missing: said below
@@ -210,23 +216,35 @@ def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series, dayfirst: 
         for mask, order in ((numeric, dayfirst), (~numeric, False)):
             if mask.any():
                 part = _to_datetime(col[mask], order)
-                if getattr(part.dt, "tz", None) is not None:
+                if isinstance(part.dtype, pd.DatetimeTZDtype):
                     part = part.dt.tz_convert("UTC").dt.tz_localize(None)
                 parsed[mask] = part.astype("datetime64[ns]")
-    bad = parsed.isna()
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    values = parsed.to_numpy()
+    bad = np.isnat(values)
     if bad.any():
-        first = np.flatnonzero(bad.to_numpy())[0]
+        first = np.flatnonzero(bad)[0]
         raise DataError(f"time column {name!r} has unparseable or missing values, e.g. {_plain(col.iloc[first])!r} "
                         f"in series {ids.iloc[first]!r} at data row(s) {_rows(bad)}")
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    outside = (parsed < pd.Timestamp.min) | (parsed > pd.Timestamp.max)
+    outside = _outside_ns(values)
     if outside.any():
-        first = np.flatnonzero(outside.to_numpy())[0]
+        first = np.flatnonzero(outside)[0]
         raise DataError(f"time column {name!r} has dates outside {pd.Timestamp.min:%Y-%m-%d} .. "
                         f"{pd.Timestamp.max:%Y-%m-%d}, the range this tool can compute with, e.g. {col.iloc[first]!r} "
                         f"in series {ids.iloc[first]!r} at data row(s) {_rows(outside)}")
-    return parsed.astype("datetime64[ns]")
+    return values.astype("datetime64[ns]")
+
+
+def _outside_ns(values: np.ndarray) -> np.ndarray:
+    """Which datetimes (any unit; pandas parses to seconds or microseconds) nanoseconds cannot hold: compared as
+    integers in their own unit, since numpy would compare them in nanoseconds, where they overflow."""
+    unit, count = np.datetime_data(values.dtype)
+    per = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}.get(unit)
+    if per is None:   # days, months, ...: through pandas, which knows every unit
+        return ((pd.Series(values) < pd.Timestamp.min) | (pd.Series(values) > pd.Timestamp.max)).to_numpy()
+    ticks, per = values.view(np.int64), per * count
+    return (ticks < -(-pd.Timestamp.min.value // per)) | (ticks > pd.Timestamp.max.value // per)
 
 
 # periods as fpp3/tsibble and spreadsheets write them: "1939 Jan", "2005 Q1", "1991 W06" (ISO week), each the
@@ -251,15 +269,21 @@ def _periods(col: pd.Series) -> pd.Series | None:
     return None
 
 
+ISO_DATE = r"\d{4}-\d{2}-\d{2}"   # 2024-03-01, 2024-03-01T00:00:00, 2024-03-01 00:00+01:00, ...
+
+
 def _to_datetime(col: pd.Series, dayfirst: bool = False) -> pd.Series:
-    """A period notation (`PERIODS`); else one inferred format; else mixed UTC offsets (e.g. across a DST change)
+    """A period notation (`PERIODS`); else ISO 8601 where the first value is written so (no format to infer:
+    a third of a one-series request's parsing); else one inferred format; else mixed UTC offsets (e.g. across a DST change)
     brought to UTC; else any format per value, unparseable values becoming NaT (reported by the caller with
     their rows)."""
-    if col.dtype == object or isinstance(col.dtype, pd.StringDtype):
+    text = col.dtype == object or isinstance(col.dtype, pd.StringDtype)
+    if text:
         periods = _periods(col)
         if periods is not None:
             return periods
-    for options in ({}, {"utc": True}):
+    iso = text and len(col) and re.match(ISO_DATE, str(col.iloc[0]))   # the format to try first: no inferring
+    for options in ({"format": "ISO8601"}, {}, {"utc": True}) if iso else ({}, {"utc": True}):
         try:
             with warnings.catch_warnings():  # "could not infer format": per-value parsing is the intent here
                 warnings.simplefilter("ignore", UserWarning)
@@ -314,27 +338,38 @@ def canonical(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     """
     frame = frame.reset_index(drop=True)
     ids = _ids(frame, schema)
-    columns = {ID: ids, TIME: _parse_time(frame[schema.time_col], schema.time_kind, schema.time_col, ids,
-                                          schema.dayfirst, schema.time_unit),
+    columns = {ID: ids.to_numpy(), TIME: _parse_time(frame[schema.time_col], schema.time_kind, schema.time_col, ids,
+                                                     schema.dayfirst, schema.time_unit),
                TARGET: _numeric(frame, schema.target, ids)}
     columns.update({name: _numeric(frame, name, ids) for name in (*schema.covariates, *schema.known_covariates)})
-    out = pd.DataFrame(columns)
-    # built in one constructor, sorted by (series, time) with array code: this runs on every prediction request
-    codes, names = pd.factorize(out[ID], sort=True)
-    times = out[TIME].to_numpy()
-    ordered = bool(np.all((codes[1:] > codes[:-1]) | ((codes[1:] == codes[:-1]) & (times[1:] >= times[:-1]))))
-    order = np.arange(len(out)) if ordered else np.lexsort((times, codes))
-    codes, times = codes[order], times[order]
+    # sorted by (series, time) with array code, and built in one constructor: this runs on every prediction request
+    order = _series_time_order(columns[ID], columns[TIME])
+    codes, times = _codes(columns[ID][order]), columns[TIME][order]
     pairs = np.flatnonzero((codes[1:] == codes[:-1]) & (times[1:] == times[:-1]))
     if len(pairs):
-        dup = np.zeros(len(out), dtype=bool)
+        dup = np.zeros(len(frame), dtype=bool)
         dup[order[pairs]] = dup[order[pairs + 1]] = True
         first = np.flatnonzero(dup)[0]
-        raise DataError(f"duplicated (series, time) pairs: series {out[ID].iloc[first]!r} at "
-                        f"{out[TIME].iloc[first]} (data rows {_rows(dup)})")
+        when = columns[TIME][first]
+        raise DataError(f"duplicated (series, time) pairs: series {ids.iloc[first]!r} at "
+                        f"{pd.Timestamp(when) if schema.time_kind == 'datetime' else when} (data rows {_rows(dup)})")
     starts = run_starts(codes)
-    observed = np.logical_or.reduceat(out[TARGET].notna().to_numpy()[order], starts)
+    observed = np.logical_or.reduceat(~np.isnan(columns[TARGET][order]), starts) if len(order) else np.ones(0, bool)
     if not observed.all():
-        empty = names[codes[starts[~observed]]].tolist()
+        empty = columns[ID][order][starts[~observed]].tolist()
         raise DataError(f"target column {schema.target!r} is all missing in series {', '.join(map(repr, empty[:5]))}")
-    return out if ordered else out.iloc[order].reset_index(drop=True)
+    return pd.DataFrame({name: values[order] for name, values in columns.items()})
+
+
+def _series_time_order(ids: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """The row order that sorts by series id, then time (stable); the identity where the rows already are."""
+    same, later = ids[1:] == ids[:-1], ids[1:] > ids[:-1]
+    if np.all(later | (same & (times[1:] >= times[:-1]))):
+        return np.arange(len(ids))
+    codes, _ = pd.factorize(ids, sort=True)
+    return np.lexsort((times, codes))
+
+
+def _codes(sorted_ids: np.ndarray) -> np.ndarray:
+    """0, 1, 2, ... per run of equal ids."""
+    return np.r_[0, np.cumsum(sorted_ids[1:] != sorted_ids[:-1])] if len(sorted_ids) else np.zeros(0, np.int64)

@@ -167,3 +167,25 @@ def test_several_id_columns_key_a_series_and_come_back_apart():
         detect(raw, DataConfig(id_col="Animal,Region"))
     with pytest.raises(DataError, match=r"id column 'State' has '\|' in 'N\|SW' at data row\(s\) 1"):
         _canonical(raw.assign(State=raw["State"].replace({"NSW": "N|SW"})), id_col="Animal,State", target="Count")
+
+
+@pytest.mark.parametrize("written", [
+    ["2024-03-01", "2024-03-01T01:00", "2024-03-01 02:00:00", "2024-03-01T03:00:00.000"],   # ISO, several ways
+    ["2024-03-01T00:00:00+00:00", "2024-03-01T02:00:00+01:00", "2024-03-01T04:00:00+02:00", "2024-03-01T03:00:00Z"],
+    ["2024-03-01 00:00", "2024-03-01 01:00", "01/03/2024 02:00", "2024-03-01 03:00"],       # not all ISO
+])
+def test_dates_written_several_ways_in_one_column_read_as_the_same_instants(written):
+    raw = pd.DataFrame({"timestamp": written, "value": [1.0, 2.0, 3.0, 4.0]})
+    schema, frame = _canonical(raw, dayfirst=True)
+    assert frame[TIME].tolist() == list(pd.date_range("2024-03-01", periods=4, freq="h"))
+    assert frame[TIME].dtype == "datetime64[ns]"
+
+
+def test_rows_in_any_order_come_out_sorted_by_series_then_time_with_their_values():
+    rng = np.random.default_rng(0)
+    tidy = pd.DataFrame({"series_id": np.repeat(["b", "a", "c"], 5), "timestamp": np.tile(np.arange(5), 3),
+                         "value": np.arange(15.0)})
+    shuffled = tidy.iloc[rng.permutation(15)]
+    _, frame = _canonical(shuffled, time_col="timestamp")
+    assert frame[ID].tolist() == ["a"] * 5 + ["b"] * 5 + ["c"] * 5 and frame[TIME].tolist() == list(range(5)) * 3
+    assert frame[TARGET].tolist() == [*range(5, 10), *range(5), *range(10, 15)]
