@@ -176,7 +176,7 @@ def test_several_id_columns_key_a_series_and_come_back_apart():
 ])
 def test_dates_written_several_ways_in_one_column_read_as_the_same_instants(written):
     raw = pd.DataFrame({"timestamp": written, "value": [1.0, 2.0, 3.0, 4.0]})
-    schema, frame = _canonical(raw, dayfirst=True)
+    _, frame = _canonical(raw, dayfirst=True)
     assert frame[TIME].tolist() == list(pd.date_range("2024-03-01", periods=4, freq="h"))
     assert frame[TIME].dtype == "datetime64[ns]"
 
