@@ -109,9 +109,10 @@ def regularise(frame: pd.DataFrame, freq: Frequency, columns: list[str], fill: s
         regular = frame.reset_index(drop=True)
     else:
         regular = _reindex(frame, freq)
+    missing = {c: int(np.isnan(regular[c].to_numpy(np.float64)).sum()) for c in columns}
     report = {"inserted_timestamps": int(len(regular) - len(frame)),
-              "filled_values": {c: int(regular[c].isna().sum()) for c in columns if regular[c].isna().any()}}
-    for column in columns:
+              "filled_values": {c: n for c, n in missing.items() if n}}
+    for column in report["filled_values"]:
         regular[column] = fill_gaps(regular, column, fill)
     return regular, report
 

@@ -140,7 +140,7 @@ def build_panel(regular: pd.DataFrame, spec: DataSpec, scaler: SeriesScaler) -> 
     order = np.argsort(first_rows)
     ids, first_rows = ids[order], first_rows[order]
     offsets = np.append(first_rows, len(regular)).astype(np.int64)
-    rows = scaler.rows_for(regular[ID].to_numpy())
+    rows = np.repeat(scaler.rows_for(ids), np.diff(offsets))   # looked up once a series, not once a row
     columns = np.column_stack([regular[c].to_numpy(np.float64) for c in spec.scaled_columns])  # (n, C)
     scaled = scaler.transform(columns, rows)
     parts = [scaled]

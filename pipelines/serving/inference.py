@@ -105,8 +105,8 @@ class Predictor:
 
     def _scaler_for(self, regular: pd.DataFrame) -> SeriesScaler:
         """The training scalers, plus scalers fitted on the given history for series never seen in training."""
-        scaler = self.spec.scaler
-        unseen = scaler.rows_for(regular[ID].to_numpy()) < 0
+        scaler, ids = self.spec.scaler, regular[ID].to_numpy()
+        unseen = np.repeat(scaler.rows_for(ids[run_starts(ids)]) < 0, np.diff(np.r_[run_starts(ids), len(ids)]))
         if unseen.any():
             scaler = scaler.extend(SeriesScaler.fit(regular[unseen], ID, self.spec.scaled_columns))
         return scaler
