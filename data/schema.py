@@ -338,38 +338,41 @@ def canonical(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     """
     frame = frame.reset_index(drop=True)
     ids = _ids(frame, schema)
-    columns = {ID: ids.to_numpy(), TIME: _parse_time(frame[schema.time_col], schema.time_kind, schema.time_col, ids,
-                                                     schema.dayfirst, schema.time_unit),
+    columns = {ID: ids.array, TIME: _parse_time(frame[schema.time_col], schema.time_kind, schema.time_col, ids,
+                                                schema.dayfirst, schema.time_unit),
                TARGET: _numeric(frame, schema.target, ids)}
     columns.update({name: _numeric(frame, name, ids) for name in (*schema.covariates, *schema.known_covariates)})
     # sorted by (series, time) with array code, and built in one constructor: this runs on every prediction request
-    order = _series_time_order(columns[ID], columns[TIME])
-    codes, times = _codes(columns[ID][order]), columns[TIME][order]
+    codes, order = _series_time_order(columns[ID], columns[TIME])
+    rows = np.arange(len(codes)) if order is None else order      # the data row at each sorted position
+    if order is not None:
+        columns = {name: values.take(order) for name, values in columns.items()}
+    times = columns[TIME]
     pairs = np.flatnonzero((codes[1:] == codes[:-1]) & (times[1:] == times[:-1]))
     if len(pairs):
-        dup = np.zeros(len(frame), dtype=bool)
-        dup[order[pairs]] = dup[order[pairs + 1]] = True
+        dup = np.zeros(len(codes), dtype=bool)
+        dup[rows[pairs]] = dup[rows[pairs + 1]] = True
         first = np.flatnonzero(dup)[0]
-        when = columns[TIME][first]
+        when = times[np.flatnonzero(rows == first)[0]]
         raise DataError(f"duplicated (series, time) pairs: series {ids.iloc[first]!r} at "
                         f"{pd.Timestamp(when) if schema.time_kind == 'datetime' else when} (data rows {_rows(dup)})")
     starts = run_starts(codes)
-    observed = np.logical_or.reduceat(~np.isnan(columns[TARGET][order]), starts) if len(order) else np.ones(0, bool)
+    observed = np.logical_or.reduceat(~np.isnan(columns[TARGET]), starts) if len(codes) else np.ones(0, bool)
     if not observed.all():
-        empty = columns[ID][order][starts[~observed]].tolist()
+        empty = columns[ID][starts[~observed]].tolist()
         raise DataError(f"target column {schema.target!r} is all missing in series {', '.join(map(repr, empty[:5]))}")
-    return pd.DataFrame({name: values[order] for name, values in columns.items()})
+    return pd.DataFrame(columns)
 
 
-def _series_time_order(ids: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """The row order that sorts by series id, then time (stable); the identity where the rows already are."""
-    same, later = ids[1:] == ids[:-1], ids[1:] > ids[:-1]
-    if np.all(later | (same & (times[1:] >= times[:-1]))):
-        return np.arange(len(ids))
-    codes, _ = pd.factorize(ids, sort=True)
-    return np.lexsort((times, codes))
-
-
-def _codes(sorted_ids: np.ndarray) -> np.ndarray:
-    """0, 1, 2, ... per run of equal ids."""
-    return np.r_[0, np.cumsum(sorted_ids[1:] != sorted_ids[:-1])] if len(sorted_ids) else np.zeros(0, np.int64)
+def _series_time_order(ids, times: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Each row's series number (0, 1, ... in sorted id order) after sorting by series id, then time (stable),
+    and the order that sorts; None where the rows already are sorted (the common case: no copy)."""
+    codes, uniques = pd.factorize(ids)             # numbered in order of appearance: a hash, no string sorting
+    rank = np.argsort(uniques.argsort())
+    if (rank == np.arange(len(uniques))).all():    # appearance order is sorted order
+        same, steps = codes[1:] == codes[:-1], np.diff(codes)
+        if np.all((steps > 0) | (same & (times[1:] >= times[:-1]))):
+            return codes, None
+    codes = rank[codes]
+    order = np.lexsort((times, codes))
+    return codes[order], order
