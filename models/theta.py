@@ -20,6 +20,7 @@ import numpy as np
 HISTORY = 1000
 WEIGHTS = (0.0, 0.25, 0.5)
 SIGNIFICANCE = 2.0
+GRID_LOOP_MAX = 200   # points; see _grid_sse
 
 
 def ses_alpha(y: np.ndarray) -> tuple[float, float]:
@@ -38,11 +39,23 @@ def ses_alpha(y: np.ndarray) -> tuple[float, float]:
         return float(np.sum((y[1:] - levels(alpha)[:-1]) ** 2))
 
     grid = np.linspace(0.01, 0.99, 50)
-    start = grid[int(np.argmin([sse(a) for a in grid]))]
+    start = grid[int(np.argmin(_grid_sse(y, grid) if len(y) <= GRID_LOOP_MAX else [sse(a) for a in grid]))]
     best = minimize_scalar(sse, bounds=(max(1e-4, start - 0.02), min(1.0 - 1e-4, start + 0.02)), method="bounded",
                            options={"xatol": 1e-6})
     alpha = float(best.x)
     return alpha, float(levels(alpha)[-1])
+
+
+def _grid_sse(y: np.ndarray, alphas: np.ndarray) -> np.ndarray:
+    """`sse` of every weight at once: `levels`' recursion with lfilter's own arithmetic (the same floats, a test
+    holds them equal), one Python step per point for all weights. Faster than a C pass per weight up to about
+    GRID_LOOP_MAX points (measured: 0.35 -> 0.05 ms at 30, even at 200, 2.5x slower at 1,000)."""
+    out = np.empty((len(alphas), len(y)))
+    z, keep = (1.0 - alphas) * y[0], -(alphas - 1.0)
+    for t in range(len(y)):
+        out[:, t] = z + alphas * y[t]
+        z = keep * out[:, t]
+    return np.sum((y[1:] - out[:, :-1]) ** 2, axis=1)
 
 
 def theta(history: np.ndarray, horizon: int, season: int) -> np.ndarray:

@@ -3,7 +3,7 @@ significant."""
 import numpy as np
 import pytest
 
-from models.theta import WEIGHTS, blend, choose_weight, theta
+from models.theta import WEIGHTS, _grid_sse, blend, choose_weight, theta
 
 rng = np.random.default_rng(0)
 Y = rng.normal(size=(200, 6))
@@ -69,3 +69,17 @@ def test_theta_is_statsmodels_theta_model_with_a_fast_smoothing_fit(n, season, l
         warnings.simplefilter("ignore")
         reference = np.asarray(ThetaModel(y, period=season if seasonal else 1, deseasonalize=seasonal).fit().forecast(12))
     np.testing.assert_allclose(theta(y, 12, season), reference, rtol=1e-3)
+
+
+@pytest.mark.parametrize("n", [2, 3, 30, 200])
+def test_the_grid_of_smoothing_weights_at_once_is_lfilter_to_the_last_bit(n):
+    """_grid_sse replaces one lfilter pass per weight on short series: it must pick the same start, so the same
+    floats, not close ones (series of every scale and sign)."""
+    from scipy.signal import lfilter
+
+    local, grid = np.random.default_rng(n), np.linspace(0.01, 0.99, 50)
+    for _ in range(40):
+        y = local.normal(size=n).cumsum() * 10 ** local.uniform(-3, 6) + local.normal() * 100
+        one_pass_each = [np.sum((y[1:] - lfilter([a], [1.0, a - 1.0], y, zi=[(1.0 - a) * y[0]])[0][:-1]) ** 2)
+                         for a in grid]
+        assert _grid_sse(y, grid).tolist() == one_pass_each
