@@ -1,12 +1,15 @@
 """Serving latency and throughput of `forecast serve` (MLflow's scoring server) on 127.0.0.1.
 
     python benchmarks/serving.py [--clients 1,8,32] [--workers 1,2] [--requests 300] [--repeats 3] [--no-theta]
+                                 [--in-process CALLS]
 
 A default-size model (d_model 64, 8 layers; a few training steps: accuracy is not the point) is trained on
 examples/hourly_load.csv into a temporary store. Each request is one series' last 30 hourly rows as
 `dataframe_split` JSON. Per (workers, clients): a warm-up, then `repeats` rounds of `requests` requests
 spread over `clients` threads with keep-alive connections; reported: medians over rounds of p50/p95/p99
-latency and of throughput. Bounded: every loop has a fixed request count and the server is stopped at the end.
+latency and of throughput. First, the same request through MLflow's `invocations` in-process (the compute
+alone, steadier than end-to-end figures on a shared machine). Bounded: every loop has a fixed request count
+and the server is stopped at the end.
 """
 import argparse
 import http.client
@@ -77,12 +80,34 @@ def round_trip(port: int, body: bytes, n: int, clients: int) -> tuple[list[float
     return latencies, n / (time.perf_counter() - start_time)
 
 
+def in_process(uri: str, body: bytes, calls: int) -> float:
+    """Median ms of MLflow's own `invocations` (what a server worker runs per request: parse, predict, JSON) in
+    this process on one thread: the request's compute without HTTP, threads or scheduling in the way, steadier
+    than the end-to-end figures on a shared machine."""
+    import mlflow
+    import torch
+    from mlflow.pyfunc.scoring_server import invocations
+
+    mlflow.set_tracking_uri(uri)
+    model = mlflow.pyfunc.load_model("models:/forecaster/1")
+    torch.set_num_threads(1)   # as `forecast serve` runs each worker
+    schema, times = model.metadata.get_input_schema(), []
+    for _ in range(calls + 20):  # the first 20: warm-up
+        start = time.perf_counter()
+        answer = invocations(body, "application/json", model, schema)
+        times.append(time.perf_counter() - start)
+        assert answer.status == 200, answer.response
+    return statistics.median(times[20:]) * 1e3
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", default="1,8,32")
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--in-process", type=int, default=300, metavar="CALLS",
+                        help="also time this many calls of MLflow's invocations in-process (0: skip)")
     parser.add_argument("--no-theta", action="store_true",
                         help="train with --no-theta-combination (a 5-step model takes Theta at 0.5 otherwise)")
     args = parser.parse_args()
@@ -96,6 +121,9 @@ def main() -> None:
                         "--max-steps", "5", "--no-progress", "--health-every", "0",
                         *(["--no-theta-combination"] if args.no_theta else [])], cwd=tmp, check=True,
                        capture_output=True)
+        if args.in_process:
+            print(f"in-process (MLflow's invocations: parse, predict, JSON; no HTTP): p50 "
+                  f"{in_process(uri, body, args.in_process):.1f} ms over {args.in_process} calls")
         print(f"{'workers':>7} {'clients':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8}")
         for workers in map(int, args.workers.split(",")):
             server, port = start(forecast, uri, workers, Path(tmp))
