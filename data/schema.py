@@ -274,9 +274,9 @@ ISO_DATE = r"\d{4}-\d{2}-\d{2}"   # 2024-03-01, 2024-03-01T00:00:00, 2024-03-01 
 
 def _to_datetime(col: pd.Series, dayfirst: bool = False) -> pd.Series:
     """A period notation (`PERIODS`); else ISO 8601 where the first value is written so (no format to infer:
-    a third of a one-series request's parsing); else one inferred format; else mixed UTC offsets (e.g. across a DST change)
-    brought to UTC; else any format per value, unparseable values becoming NaT (reported by the caller with
-    their rows)."""
+    a third of a one-series request's parsing); else one inferred format; else mixed UTC offsets (e.g. across a
+    DST change) brought to UTC; else any format per value, unparseable values becoming NaT (reported by the
+    caller with their rows)."""
     text = col.dtype == object or isinstance(col.dtype, pd.StringDtype)
     if text:
         periods = _periods(col)

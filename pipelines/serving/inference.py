@@ -106,7 +106,8 @@ class Predictor:
     def _scaler_for(self, regular: pd.DataFrame) -> SeriesScaler:
         """The training scalers, plus scalers fitted on the given history for series never seen in training."""
         scaler, ids = self.spec.scaler, regular[ID].to_numpy()
-        unseen = np.repeat(scaler.rows_for(ids[run_starts(ids)]) < 0, np.diff(np.r_[run_starts(ids), len(ids)]))
+        starts = run_starts(ids)                                     # looked up once a series, not once a row
+        unseen = np.repeat(scaler.rows_for(ids[starts]) < 0, np.diff(np.r_[starts, len(ids)]))
         if unseen.any():
             scaler = scaler.extend(SeriesScaler.fit(regular[unseen], ID, self.spec.scaled_columns))
         return scaler
