@@ -101,3 +101,25 @@ def test_any_clean_table_prepares_and_forecasts(tmp_path_factory, table):
                          n_features=prepared.panel.values.shape[1], n_known=spec.n_known)
     out = Predictor(Forecaster(config), spec).predict(read_table(path))
     assert len(out) == 2 * table["series_id"].nunique() and np.isfinite(out["prediction"]).all()
+
+
+@st.composite
+def row_orders(draw):
+    """Rows of several series (ids of any text, unicode included) with unique times, in any order."""
+    ids = draw(st.lists(st.text(min_size=1, max_size=4), min_size=1, max_size=4, unique=True))
+    rows = [(sid, t) for sid in ids for t in draw(st.lists(st.integers(-50, 50), min_size=1, max_size=6, unique=True))]
+    return pd.DataFrame([{"series_id": s, "t": t, "value": float(k)} for k, (s, t) in
+                         enumerate(draw(st.permutations(rows)))])
+
+
+@settings(max_examples=200, deadline=None)
+@given(row_orders())
+def test_canonical_orders_rows_as_pandas_sorts_them(table):
+    """canonical numbers the series by a hash and sorts only rows out of order (data/schema.py): whatever the
+    order in, the rows out are pandas' own stable sort by (id, time), values with them."""
+    from data.schema import ID, TARGET, TIME, canonical, detect
+
+    out = canonical(table, detect(table, DataConfig(time_col="t")))
+    expected = table.sort_values(["series_id", "t"], kind="stable")
+    assert out[ID].tolist() == expected["series_id"].tolist() and out[TIME].tolist() == expected["t"].tolist()
+    assert out[TARGET].tolist() == expected["value"].tolist()
