@@ -80,6 +80,13 @@ def round_trip(port: int, body: bytes, n: int, clients: int) -> tuple[list[float
     return latencies, n / (time.perf_counter() - start_time)
 
 
+def request_body() -> bytes:
+    """One series' last 30 hourly rows of the bundled example, as `dataframe_split` JSON."""
+    history = pd.read_csv(ROOT / "examples" / "hourly_load.csv")
+    one = history[history["series_id"] == "north"].tail(30)
+    return json.dumps({"dataframe_split": json.loads(one.to_json(orient="split", index=False))}).encode()
+
+
 def in_process(uri: str, body: bytes, calls: int) -> float:
     """Median ms of MLflow's own `invocations` (what a server worker runs per request: parse, predict, JSON) in
     this process on one thread: the request's compute without HTTP, threads or scheduling in the way, steadier
@@ -112,9 +119,7 @@ def main() -> None:
                         help="train with --no-theta-combination (a 5-step model takes Theta at 0.5 otherwise)")
     args = parser.parse_args()
     forecast = str(Path(sys.executable).parent / "forecast")
-    history = pd.read_csv(ROOT / "examples" / "hourly_load.csv")
-    one = history[history["series_id"] == "north"].tail(30)
-    body = json.dumps({"dataframe_split": json.loads(one.to_json(orient="split", index=False))}).encode()
+    body = request_body()
     with tempfile.TemporaryDirectory() as tmp:
         uri = f"sqlite:///{tmp}/mlflow.db"
         subprocess.run([forecast, "train", "--data", str(ROOT / "examples" / "hourly_load.csv"), "--tracking-uri", uri,

@@ -11,17 +11,14 @@ MLflow's `invocations` (parse, predict, JSON: what a server worker runs); calls 
 one thread. Reports the median ms of each and whether their JSON answers are the same bytes.
 """
 import argparse
-import json
 import statistics
 import time
-from pathlib import Path
 
 import mlflow
-import pandas as pd
 import torch
 from mlflow.pyfunc.scoring_server import invocations
+from serving import request_body  # benchmarks/serving.py: the same request
 
-ROOT = Path(__file__).resolve().parents[1]
 WARM_UP = 20
 
 
@@ -36,9 +33,7 @@ def main() -> None:
     for name, uri in (("before", args.before), ("after", args.after)):
         mlflow.set_tracking_uri(uri)
         models[name] = mlflow.pyfunc.load_model("models:/forecaster/1")
-    history = pd.read_csv(ROOT / "examples" / "hourly_load.csv")
-    one = history[history["series_id"] == "north"].tail(30)
-    body = json.dumps({"dataframe_split": json.loads(one.to_json(orient="split", index=False))}).encode()
+    body = request_body()
     times, answers = {name: [] for name in models}, {}
     for i in range(args.calls + WARM_UP):
         for name, model in models.items():

@@ -344,12 +344,12 @@ def canonical(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     columns.update({name: _numeric(frame, name, ids) for name in (*schema.covariates, *schema.known_covariates)})
     # sorted by (series, time) with array code, and built in one constructor: this runs on every prediction request
     codes, order = _series_time_order(columns[ID], columns[TIME])
-    rows = np.arange(len(codes)) if order is None else order      # the data row at each sorted position
     if order is not None:
         columns = {name: values.take(order) for name, values in columns.items()}
     times = columns[TIME]
     pairs = np.flatnonzero((codes[1:] == codes[:-1]) & (times[1:] == times[:-1]))
     if len(pairs):
+        rows = np.arange(len(codes)) if order is None else order  # the data row at each sorted position
         dup = np.zeros(len(codes), dtype=bool)
         dup[rows[pairs]] = dup[rows[pairs + 1]] = True
         first = np.flatnonzero(dup)[0]
