@@ -18,6 +18,11 @@ def print_training(result) -> None:
     click.echo(f"Trained {result.epochs} epoch(s) in {result.seconds:.0f}s ({result.windows_per_second:,.0f} training "
                f"windows/s); windows train/val/test "
                f"{r.windows['train']}/{r.windows['val']}/{r.windows['test']}\n")
+    if r.windows["test"] == 0:
+        click.echo("No test score: no series is long enough for a test part (see the warning above); score the "
+                   "model on later data with forecast backtest")
+        click.echo(f"\nRun {result.run_id}; {'registered ' if result.version else 'model at '}{result.model_uri}")
+        return
     click.echo(f"{'test':<16}{'MAE':>10}{'RMSE':>10}{'sMAPE %':>10}{'MASE':>10}")
     for label, prefix in (("model", "test"), ("seasonal naive", "snaive"), ("naive", "naive")):
         click.echo(f"{label:<16}" + "".join(f"{_fmt(m.get(f'{prefix}_{k}')):>10}" for k in ("mae", "rmse", "smape", "mase")))

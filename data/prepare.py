@@ -19,7 +19,7 @@ from data.frequency import Frequency, infer_frequency, regularise
 from data.scaling import SeriesScaler
 from data.season import detect_season
 from data.schema import ID, TARGET, TIME, Schema, canonical, detect, split_ids
-from data.windows import Panel, WindowDataset, first_origin, split_points, window_starts
+from data.windows import Panel, WindowDataset, first_origin, hold_out_series, split_points, window_starts
 
 log = logging.getLogger("forecast")
 
@@ -103,6 +103,7 @@ class DataReport:
     season_source: str              # frequency | autocorrelation | given
     series_without_test: int
     series_without_validation: int
+    validation: str                 # by time | by series (N held out) | none
     seq_len: int
     seasonal_lag: int
     horizon: int
@@ -223,6 +224,9 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
 
     lengths = regular.groupby(ID, sort=False).size().to_numpy()
     split = split_points(lengths, horizon, config.val_fraction, config.test_windows, first)
+    split, held_out = hold_out_series(split, lengths, config.val_fraction, first)
+    validation, split_warnings = _split_rule(split, lengths, held_out, first, horizon, config.seq_len, lag)
+    warnings += split_warnings
     position = regular.groupby(ID, sort=False).cumcount().to_numpy()
     in_train = position < np.repeat(split.val_start, lengths)
     train_part = regular[in_train]
@@ -244,13 +248,34 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
     starts = window_starts(panel, split, config.seq_len, horizon, lag)
     report = DataReport(
         int(len(panel.ids)), short, int(len(raw)), int(len(regular)), freq.alias, freq.season_length, season_source,
-        int((split.test_start == lengths).sum()), int((split.val_start == lengths).sum()), config.seq_len, lag,
+        int((split.test_start == lengths).sum()), int((split.val_start == lengths).sum()), validation, config.seq_len, lag,
         horizon, "given" if config.horizon else "frequency", schema.target, ",".join(schema.id_columns) or None,
         schema.time_col, list(schema.covariates), list(schema.known_covariates), calendar_names(freq.calendar),
         list(schema.ignored), gaps["inserted_timestamps"], gaps["filled_values"], config.fill,
         {k: int(len(v)) for k, v in starts.items()}, warnings)
     example = _example(schema, frame[frame[ID] == panel.ids[0]], spec.context, horizon)
     return Prepared(spec, panel, starts, split.val_start, example, report)
+
+
+def _split_rule(split, lengths: np.ndarray, held_out: int, first: int, horizon: int, seq_len: int,
+                lag: int) -> tuple[str, list[str]]:
+    """How this panel validates and tests (README's rule), and a warning where it is not the usual split by time."""
+    need = f"seq_len {seq_len}{f', a season of {lag}' if lag > seq_len else ''} + horizon {horizon}"
+    warnings = []
+    if held_out:
+        validation = f"by series ({held_out} held out)"
+        warnings.append(f"no series is long enough for a validation part after a training window ({need}, then "
+                        f"validation): {held_out} of {len(lengths)} series are held out of training and validate")
+    elif (split.val_start < lengths).any():
+        validation = "by time"
+    else:
+        validation = "none"
+        warnings.append(f"the only series is too short for a validation part ({need}, then validation): "
+                        "training runs to its epoch/step cap without early stopping and keeps the final weights")
+    if (split.test_start == lengths).all():
+        warnings.append(f"no series is long enough for a test part ({need}, validation, then "
+                        f"{horizon} test points): the run has no test score; score it later with forecast backtest")
+    return validation, warnings
 
 
 def _drop_short(regular: pd.DataFrame, need: int, seq_len: int, lag: int,

@@ -71,6 +71,19 @@ def split_points(lengths: np.ndarray, horizon: int, val_fraction: float, test_wi
     return Split(val_start, test_start)
 
 
+def hold_out_series(split: Split, lengths: np.ndarray, val_fraction: float, first: int) -> tuple[Split, int]:
+    """Validation by series, for a panel where no series is long enough for a validation part after its training
+    window (short competition series, a few hourly days): a `val_fraction` share of the series (at least one,
+    evenly spread over the panel) is held out of training, and all of its windows validate. A single series cannot
+    be split so: it trains without validation. Returns the split and the number of series held out."""
+    if (split.val_start < lengths).any() or len(lengths) < 2:
+        return split, 0
+    held = evenly_spaced(len(lengths), max(1, int(val_fraction * len(lengths))))
+    val_start = split.val_start.copy()
+    val_start[held] = first
+    return Split(val_start, split.test_start), len(held)
+
+
 def min_length(seq_len: int, horizon: int, val_fraction: float, test_windows: int, lag: int = 0) -> int:
     """Shortest series that yields a training window, a validation part and the test windows."""
     first = first_origin(seq_len, lag)

@@ -21,6 +21,7 @@ from data.prepare import Prepared, prepare_training
 from data.windows import validation_sized_test_windows
 from models.config import ConfigError
 from pipelines.config import Budget, TrainConfig
+from pipelines.errors import ForecastError
 from pipelines.evaluation.evaluate import log_accuracy, score
 from pipelines.experiments.peers import LABELS as LEARNED_LABELS
 from pipelines.experiments.peers import run_peer
@@ -114,6 +115,9 @@ def benchmark(config: TrainConfig, peers: tuple[str, ...], seeds: int, auto_test
                               config.data.text_columns)
     if auto_test_windows:
         config, prepared = _with_test_windows(config, prepared)
+    if not len(prepared.starts["test"]):
+        raise ForecastError(f"{config.data_path}: no series is long enough for a test part, so there is nothing to "
+                            "compare the models on; lower --seq-len or --horizon")
     quantiles = config.model.quantiles
     use_store(config.tracking_uri, config.experiment)
     with mlflow.start_run(tags={"forecast.kind": "benchmark"}) as parent:

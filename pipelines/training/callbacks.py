@@ -7,7 +7,8 @@ from lightning.pytorch.callbacks import Callback
 
 
 class EpochHistory(Callback):
-    """Train and validation loss per epoch (read when each epoch ends): the loss plot, steps to converge."""
+    """Train and validation loss per epoch (read when each epoch ends): the loss plot, steps to converge. A run
+    without validation windows records NaN validation losses."""
 
     def __init__(self):
         self.rows: list[dict] = []
@@ -20,10 +21,10 @@ class EpochHistory(Callback):
 
     def on_train_epoch_end(self, trainer, module):
         m = trainer.callback_metrics
-        if "val_loss" in m and "train_loss_epoch" in m:
+        if "train_loss_epoch" in m and ("val_loss" in m or not trainer.num_val_batches):
             self.rows.append({"epoch": trainer.current_epoch, "step": trainer.global_step,
                               "train_loss": float(m["train_loss_epoch"]),
-                              "val_loss": float(m["val_loss"])})
+                              "val_loss": float(m.get("val_loss", float("nan")))})
 
 
 class StopOnCtrlC(Callback):

@@ -16,7 +16,7 @@ REPORT = "gradient_health.json"
 
 def steps_to_converge(history: pd.DataFrame, tolerance: float = 0.05) -> int | None:
     """First optimiser step at whose epoch end the validation loss is within 5 % of the run's best."""
-    if history.empty:
+    if history.empty or history["val_loss"].isna().all():   # no validation windows: nothing converged to
         return None
     best = history["val_loss"].min()
     return int(history.loc[history["val_loss"] <= best + tolerance * abs(best), "step"].iloc[0])

@@ -64,7 +64,7 @@ class Setup:
     prepared: Prepared
     module: ForecastModule
     train_loader: DataLoader
-    val_loader: DataLoader
+    val_loader: DataLoader | None   # None: no validation windows (a single short series), no early stopping
     batch_size: int
     steps_per_epoch: int
     total_steps: int
@@ -106,15 +106,17 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
                 _log_inputs(config, setup, data_sha)
             fitted = _fit(config, setup, run.info.run_id, tmp, resume_from)
             theta_weight = _theta_weight(config, setup)
-            evaluation = evaluate(setup.module.model, setup.prepared, setup.batch_size, theta_weight)
+            evaluation = (evaluate(setup.module.model, setup.prepared, setup.batch_size, theta_weight)
+                          if len(setup.prepared.starts["test"]) else None)   # no series holds a test part
             _log_evaluation(evaluation, setup.prepared, pd.DataFrame(fitted.history.rows),
                             setup.module.config.quantiles)
             version = log_forecaster(setup.module.model, setup.prepared.spec, setup.prepared,
                                      config.model_name if register else None, Path(tmp), theta_weight)
     uri = f"models:/{config.model_name}/{version}" if version else f"runs:/{run.info.run_id}/model"
-    return TrainResult(run.info.run_id, uri, version, evaluation.metrics, setup.prepared.report, fitted.epochs,
-                       time.perf_counter() - started, fitted.history.rows, fitted.health, setup.n_parameters,
-                       fitted.fit_seconds, evaluation.predict_seconds, fitted.windows_per_second)
+    return TrainResult(run.info.run_id, uri, version, evaluation.metrics if evaluation else {},
+                       setup.prepared.report, fitted.epochs, time.perf_counter() - started, fitted.history.rows,
+                       fitted.health, setup.n_parameters, fitted.fit_seconds,
+                       evaluation.predict_seconds if evaluation else 0.0, fitted.windows_per_second)
 
 
 def _setup(config: TrainConfig) -> Setup:
@@ -129,7 +131,8 @@ def _setup(config: TrainConfig) -> Setup:
     batch_size = config.resolved_batch_size(len(prepared.starts["train"]))
     train_set = spec.dataset(prepared.panel, prepared.starts["train"])
     train_loader = train_set.loader(batch_size, shuffle=True, seed=config.seed)
-    val_loader = spec.dataset(prepared.panel, prepared.starts["val"]).loader(batch_size, shuffle=False)
+    val_loader = (spec.dataset(prepared.panel, prepared.starts["val"]).loader(batch_size, shuffle=False)
+                  if len(prepared.starts["val"]) else None)
     steps_per_epoch = math.ceil(len(train_loader) / config.world_size)  # each process sees its share
     total = config.max_steps if config.max_steps > 0 else config.max_epochs * steps_per_epoch
     module = ForecastModule(model_config, config.optim, total)
@@ -143,14 +146,22 @@ def _setup(config: TrainConfig) -> Setup:
 def _train_other_rank(config: TrainConfig, setup: Setup) -> None:
     """A data-parallel rank other than 0: the same training, with no MLflow run and nothing kept."""
     with tempfile.TemporaryDirectory(prefix="forecast-") as tmp:
-        checkpoint = ModelCheckpoint(dirpath=Path(tmp), monitor="val_loss", mode="min", save_top_k=1)
+        checkpoint = _checkpoint(Path(tmp), setup)
         callbacks = [checkpoint, setup.monitor, RunCheckpoint(Path(tmp), config.checkpoint_every, log=False)]
         _trainer(config, setup, None, tmp, callbacks).fit(setup.module, setup.train_loader, setup.val_loader)
 
 
 def _trainer(config: TrainConfig, setup: Setup, run_id: str | None, root: str, callbacks: list) -> L.Trainer:
     return build_trainer(config.budget(setup.batch_size), callbacks, root, setup.steps_per_epoch,
-                         RunLogger(run_id) if run_id else False, config.ema_decay, config.placement)
+                         RunLogger(run_id) if run_id else False, config.ema_decay, config.placement,
+                         validate=setup.val_loader is not None)
+
+
+def _checkpoint(dirpath: Path, setup: Setup) -> ModelCheckpoint:
+    """The best checkpoint by validation loss; without validation windows, the last one."""
+    if setup.val_loader is None:
+        return ModelCheckpoint(dirpath=dirpath, save_top_k=1)
+    return ModelCheckpoint(dirpath=dirpath, monitor="val_loss", mode="min", save_top_k=1)
 
 
 def _announce(setup: Setup) -> None:
@@ -164,9 +175,9 @@ def _fit(config: TrainConfig, setup: Setup, run_id: str, tmp: str, resume_from: 
     """Lightning's fit inside the run, then the best checkpoint's weights loaded into the module. Non-finite
     gradients mark the run FAILED and Ctrl-C KILLED, keeping the best checkpoint so far as an artifact."""
     kept_dir = checkpoint_dir(run_id)
-    checkpoint = ModelCheckpoint(dirpath=kept_dir, monitor="val_loss", mode="min", save_top_k=1)
+    checkpoint = _checkpoint(kept_dir, setup)
     history, ctrl_c = EpochHistory(), StopOnCtrlC(enabled=config.world_size == 1)
-    timing = TrainingTime(setup.total_steps, setup.steps_per_epoch, len(setup.val_loader),
+    timing = TrainingTime(setup.total_steps, setup.steps_per_epoch, len(setup.val_loader or ()),
                           config.time_budget_seconds)
     callbacks = [checkpoint, history, setup.monitor, RunCheckpoint(kept_dir, config.checkpoint_every, log=True),
                  ctrl_c, timing]
@@ -179,7 +190,8 @@ def _fit(config: TrainConfig, setup: Setup, run_id: str, tmp: str, resume_from: 
             raise KeyboardInterrupt  # stopped cleanly after a batch
         fit_seconds = time.perf_counter() - fit_started
         health = _log_health(config, setup, history, trainer.global_step, run_id)
-        _load_best(setup.module, checkpoint, resume_from)
+        if setup.val_loader is not None:   # without validation the final weights (averaged) are the model
+            _load_best(setup.module, checkpoint, resume_from)
     except NonFiniteError as err:
         kept = _keep_best(checkpoint)
         _log_health(config, setup, history, trainer.global_step, run_id)
@@ -263,8 +275,13 @@ def _keep_best(checkpoint: ModelCheckpoint | None) -> str:
     return f"the best checkpoint so far ({score}) is kept as the run artifact checkpoints/{best.name}"
 
 
-def _log_evaluation(evaluation: Evaluation, prepared: Prepared, history: pd.DataFrame, quantiles) -> None:
-    mlflow.log_metrics(evaluation.metrics)
-    log_accuracy(evaluation.table, evaluation.accuracy, prepared.panel, quantiles, "evaluation", "test")
+def _log_evaluation(evaluation: Evaluation | None, prepared: Prepared, history: pd.DataFrame, quantiles) -> None:
+    """The test score, its tables and plots (a run without test windows says so in a tag), and the loss plot."""
+    mlflow.set_tags({"forecast.validation": prepared.report.validation,
+                     "forecast.test": f"{prepared.report.windows['test']} window(s)" if evaluation else
+                     "none: no series is long enough for a test part"})
+    if evaluation is not None:
+        mlflow.log_metrics(evaluation.metrics)
+        log_accuracy(evaluation.table, evaluation.accuracy, prepared.panel, quantiles, "evaluation", "test")
     if len(history):
         log_figure(loss_figure(history), "plots/loss.png")

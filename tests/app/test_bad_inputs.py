@@ -113,6 +113,11 @@ CASES = [
     ("--lr nan", _write(GOOD), ["--lr", "nan"], "--lr must be a positive number, got nan"),
     ("--max-steps 0", _write(GOOD), ["--max-steps", "0"], "--max-steps must be a positive integer"),
     ("--max-epochs 0", _write(GOOD), ["--max-epochs", "0"], "--max-epochs must be a positive integer"),
+    # short panels at the default seq_len and horizon (issue 24, case 5): no test part, validation by series or none
+    ("two series of 80 hourly points", _write(GOOD), ["--seq-len", "20", "--horizon", "24"], None),
+    ("two series of 48 hourly points", _write(HEADER + _rows(n=48) + _rows(n=48, sid="b")),
+     ["--seq-len", "20", "--horizon", "24"], None),
+    ("one series of 50 hourly points", _write(HEADER + _rows(n=50)), ["--seq-len", "20", "--horizon", "24"], None),
 ]
 TINY = ["--layers", "1", "--d-model", "8", "--n-heads", "2", "--max-epochs", "1", "--seq-len", "8", "--horizon", "4",
         "--no-progress", "--health-every", "0"]

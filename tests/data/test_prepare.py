@@ -151,3 +151,33 @@ def test_parquet_and_gzip_csv_are_read(tmp_path, make_frame):
     (tmp_path / "empty.csv").write_text("")
     with pytest.raises(DataError, match="empty.csv: is empty"):
         read_table(tmp_path / "empty.csv")
+
+
+def test_a_panel_too_short_for_validation_by_time_validates_on_held_out_series(make_frame, caplog):
+    """Case 5 of the bad-input issue: 10 series of 48 hourly points at seq_len 20, horizon 24 have one window each,
+    so none can spare a validation part after its training window: a tenth of the series (here one) is held out and
+    validates; the rest train; no series holds a test part, and the run says so."""
+    with caplog.at_level(logging.WARNING, logger="forecast"):
+        prepared = prepare_training(make_frame(n_series=10, length=48), DataConfig(seq_len=20, horizon=24))
+    p, starts, report = prepared.panel, prepared.starts, prepared.report
+    held = set(p.ids[p.series_of(starts["val"])])
+    assert len(held) == 1 and not held & set(p.ids[p.series_of(starts["train"])])
+    assert len(starts["train"]) == 9 and len(starts["test"]) == 0
+    assert report.validation == "by series (1 held out)" and report.windows == {"train": 9, "val": 1, "test": 0}
+    assert "1 of 10 series are held out of training and validate" in caplog.text
+    assert "the run has no test score" in caplog.text
+
+
+def test_a_single_short_series_trains_without_validation(make_frame):
+    prepared = prepare_training(make_frame(n_series=1, length=50), DataConfig(seq_len=20, horizon=24))
+    assert prepared.report.validation == "none" and len(prepared.starts["val"]) == 0
+    assert len(prepared.starts["train"]) == 50 - 24 - 24 + 1
+
+
+def test_validation_by_time_where_any_series_can_hold_it(make_frame):
+    """One long series validates by time; the short ones train on all their windows, none is held out."""
+    frame = make_frame(n_series=3, length=200)
+    frame = frame[frame.groupby(ID).cumcount() < frame[ID].map({"s0": 200, "s1": 48, "s2": 48})]
+    prepared = prepare_training(frame, DataConfig(seq_len=20, horizon=24))
+    assert prepared.report.validation == "by time"
+    assert set(prepared.panel.ids[prepared.panel.series_of(prepared.starts["val"])]) == {"s0"}

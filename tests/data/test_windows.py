@@ -130,3 +130,15 @@ def test_evenly_spaced_reaches_the_last_window_and_keeps_the_limit(n, limit):
     assert (np.diff(picked) > 0).all()
     if n > limit:   # no stretch of windows is skipped by much more than the average step
         assert np.diff(picked).max() <= math.ceil((n - 1) / (limit - 1))
+
+
+def test_series_are_held_out_only_where_no_series_validates_by_time():
+    from data.windows import hold_out_series
+
+    lengths = np.array([48] * 20)
+    split = split_points(lengths, 24, 0.1, 1, 24)
+    held, n = hold_out_series(split, lengths, 0.1, 24)
+    assert n == 2 and (held.val_start == 24).sum() == 2 and (held.test_start == lengths).all()
+    assert hold_out_series(split, lengths[:1], 0.1, 24)[1] == 0            # one series: nothing to hold out
+    long = split_points(np.array([48, 200]), 24, 0.1, 1, 24)
+    assert hold_out_series(long, np.array([48, 200]), 0.1, 24) == (long, 0)  # validation by time exists
