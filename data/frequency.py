@@ -100,6 +100,42 @@ def infer_frequency(frame: pd.DataFrame, kind: str) -> Frequency:
     return Frequency(alias, kind, season, horizon, calendar)
 
 
+ANCHORED_DAYS = {"M": (27, 32), "Q": (88, 93), "Y": (364, 367)}   # the lengths of a month, quarter, year
+
+
+def check_one_frequency(frame: pd.DataFrame, freq: Frequency) -> None:
+    """Refuse a table whose series step at different frequencies (one hourly, one daily): regularised onto one
+    grid, the slower series would be interpolated in between its rows and forecast at the wrong step. Each series'
+    most common step must be the table's (for monthly, quarterly or yearly data: a month's, quarter's, year's)."""
+    steps = frame.groupby(ID, sort=False)[TIME].diff()
+    pairs = pd.DataFrame({ID: frame[ID].to_numpy(), "step": steps.to_numpy()}).dropna()
+    if pairs.empty:
+        return
+    modes = pairs.value_counts([ID, "step"], sort=True).reset_index().drop_duplicates(ID)   # each series' mode
+    unit = ANCHORED_DAYS.get(freq.alias[0]) if freq.kind == "datetime" and freq.alias[-1] in "SE" else None
+    if unit is not None:
+        days = modes["step"] / DAY
+        wrong = (days < unit[0]) | (days > unit[1])
+    else:
+        step = freq.step if freq.kind == "int" else fixed_step(freq.step)
+        wrong = modes["step"] != (step if freq.kind == "int" else pd.Timedelta(step))
+    if wrong.any():
+        bad = modes[wrong.to_numpy()]
+        shown = ", ".join(f"{sid!r} every {_step_text(st)}" for sid, st in zip(bad[ID][:3], bad["step"][:3]))
+        raise DataError(f"the series step at different frequencies: most every {_step_text(freq)}, but "
+                        f"{shown}{' ...' if len(bad) > 3 else ''} ({len(bad)} series, by its most common step): "
+                        "give one frequency per file, or resample those series")
+
+
+def _step_text(step) -> str:
+    """A step as a reader says it: '1 hour' style from pandas' Timedelta, the alias of a Frequency, or a number."""
+    if isinstance(step, Frequency):
+        return repr(step.alias)
+    if isinstance(step, pd.Timedelta):
+        return repr(to_offset(step).freqstr) if step % DAY else f"{step // DAY} day(s)"
+    return str(int(step))
+
+
 def regularise(frame: pd.DataFrame, freq: Frequency, columns: list[str], fill: str) -> tuple[pd.DataFrame, dict]:
     """Put every series on the grid from its first to its last timestamp and fill `columns` per `fill`.
 
@@ -139,8 +175,12 @@ def _reindex(frame: pd.DataFrame, freq: Frequency) -> pd.DataFrame:
     off_grid = ~indexed.index.isin(index)
     if off_grid.any():
         sid, ts = indexed.index[np.flatnonzero(off_grid)[0]]
+        calendar = freq.kind == "datetime" and fixed_step(freq.step) is not None and any(
+            lo <= fixed_step(freq.step) / DAY <= hi for lo, hi in ANCHORED_DAYS.values())
+        hint = ("; monthly, quarterly and yearly data must be dated at period starts (2015-01-01) or ends "
+                "(2015-01-31) throughout" if calendar else "; the timestamps are irregular; resample the data first")
         raise DataError(f"series {sid!r}: timestamp {ts} is off the inferred {freq.alias!r} grid "
-                        f"({int(off_grid.sum())} such rows); the timestamps are irregular; resample the data first")
+                        f"({int(off_grid.sum())} such rows){hint}")
     return indexed.reindex(index).reset_index()
 
 

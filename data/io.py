@@ -4,9 +4,12 @@ import csv
 import gzip
 import logging
 import lzma
+import re
+import zlib
 from pathlib import Path
 
 import pandas as pd
+from pandas.io.parsers.readers import STR_NA_VALUES
 
 from data.errors import DataError
 from data.schema import ID_NAMES
@@ -66,6 +69,58 @@ def _drop_empty_unnamed(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     return frame.drop(columns=empty)
 
 
+# a number written with commas: thousands groups ("1,234", "-1,234,567.5"), or one decimal comma ("8,3", "10,038")
+THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?")
+DECIMAL_COMMA = re.compile(r"[-+]?\d*,\d+")
+PLAIN = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+NUMBER = f"{PLAIN.pattern}|{THOUSANDS.pattern}|{DECIMAL_COMMA.pattern}"
+
+
+def read_csv(source, delimiter: str, names: list[str], text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A CSV (a path or a buffer) with series ids read as text, every spelling kept ("007", and "NA", "None",
+    "null": names of series, not missing values), and numbers written with commas read by `comma_numbers`."""
+    text = {n: str for n in names if n.strip().lower() in ID_NAMES or n.strip() in text_columns}
+    missing = {n: [""] if n in text else sorted(STR_NA_VALUES) for n in names}
+    frame = pd.read_csv(source, sep=delimiter, encoding="utf-8-sig", dtype=text, keep_default_na=False,
+                        na_values=missing)
+    return comma_numbers(frame, exclude=tuple(text))
+
+
+def comma_numbers(frame: pd.DataFrame, exclude: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Text columns whose every value is a number, some written with commas, read as numbers by one rule for the
+    whole column: thousands separators where every comma groups thousands and some value can only be read so
+    ("1,234.5", "1,234,567"); decimal commas where every comma is one and some value can only be read so ("8,3");
+    refused, naming the column and a value, where the column reads both ways ("10,038" alone) or mixes them."""
+    for name in frame.columns:
+        column = frame[name]
+        if name in exclude or not (column.dtype == object or isinstance(column.dtype, pd.StringDtype)):
+            continue
+        values = column.dropna().astype(str).str.strip()
+        has_comma = values.str.contains(",", regex=False)
+        if not has_comma.any() or not values.str.fullmatch(NUMBER).all():
+            continue
+        commas, plain = values[has_comma], values[~has_comma]
+        as_thousands = commas.str.fullmatch(THOUSANDS.pattern)
+        thousands = as_thousands.all()
+        decimal = commas.str.fullmatch(DECIMAL_COMMA.pattern).all() and not plain.str.contains(".", regex=False).any()
+        example = commas.iloc[0]
+        if thousands and decimal:
+            raise DataError(f"column {name!r}: numbers such as {example!r} read as thousands "
+                            f"({example.replace(',', '')}) or with a decimal comma ({example.replace(',', '.')}), "
+                            "and no value tells which; write decimals with a point, or numbers without thousands "
+                            "separators")
+        if not (thousands or decimal):
+            other = [*commas[as_thousands], *plain[plain.str.contains(".", regex=False)]][0]
+            raise DataError(f"column {name!r} mixes decimal commas ({commas[~as_thousands].iloc[0]!r}) with "
+                            f"thousands separators or decimal points ({other!r}); write every number of a column "
+                            "one way")
+        text = column.astype("string").str.strip()
+        frame[name] = pd.to_numeric(text.str.replace(",", "" if thousands else ".", regex=False)).astype("float64")
+        log.info(f"column {name!r}: numbers read with {'thousands separators' if thousands else 'decimal commas'} "
+                 f"(e.g. {example!r} = {frame[name][commas.index[0]]:g})")
+    return frame
+
+
 def read_table(path: str | Path, text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
     """Read a long-format table from CSV (optionally compressed; comma, semicolon, tab or pipe separated;
     quoted numbers may use thousands separators) or Parquet, chosen by extension. Column names are stripped of
@@ -83,13 +138,11 @@ def read_table(path: str | Path, text_columns: tuple[str, ...] = ()) -> pd.DataF
         else:
             delimiter, names = _header(path)
             _no_nul_bytes(path)
-            text = {n: str for n in names if n.strip().lower() in ID_NAMES or n.strip() in text_columns}
-            # with commas as delimiters, a comma inside a number can only be a quoted thousands separator
-            frame = pd.read_csv(path, sep=delimiter, encoding="utf-8-sig", thousands="," if delimiter == "," else None,
-                                dtype=text)
+            frame = read_csv(path, delimiter, names, text_columns)
     except DataError:
         raise
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
+    except (ValueError, OSError, EOFError, lzma.LZMAError, zlib.error, UnicodeDecodeError, pd.errors.ParserError) as err:
+        # EOFError: a truncated .gz/.bz2/.xz (click would print only "Aborted!" for it)
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise DataError(f"{path}: cannot be read as {_kind(path).upper()}: {first}") from None
     names = [n.strip() for n in names]

@@ -15,10 +15,10 @@ import pandas as pd
 from data.calendar import calendar_features, calendar_names
 from data.config import DataConfig
 from data.errors import DataError
-from data.frequency import Frequency, infer_frequency, regularise
+from data.frequency import Frequency, check_one_frequency, infer_frequency, regularise
 from data.scaling import SeriesScaler
 from data.season import detect_season
-from data.schema import ID, TARGET, TIME, Schema, canonical, detect, split_ids
+from data.schema import ID, TARGET, TIME, Schema, canonical, detect, history_rows, split_ids
 from data.windows import Panel, WindowDataset, first_origin, hold_out_series, split_points, window_starts
 
 log = logging.getLogger("forecast")
@@ -211,8 +211,9 @@ def _covariate_warnings(train: pd.DataFrame, raw: pd.DataFrame, columns: list[st
 def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
     """Validate, regularise, split by time, fit scalers on the training part and cut windows."""
     schema = detect(raw, config)
-    frame = canonical(raw, schema)
+    frame, warnings = _without_future_rows(canonical(raw, schema))
     freq = infer_frequency(frame, schema.time_kind)
+    check_one_frequency(frame, freq)
     horizon = config.horizon or freq.default_horizon
     value_columns = [TARGET, *schema.covariates, *schema.known_covariates]
     regular, gaps = regularise(frame, freq, value_columns, config.fill)
@@ -220,7 +221,8 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
 
     lag = _lag(config, freq)
     first = first_origin(config.seq_len, lag)
-    regular, short, warnings = _drop_short(regular, first + horizon, config.seq_len, lag, horizon)
+    regular, short, short_warnings = _drop_short(regular, first + horizon, config.seq_len, lag, horizon)
+    warnings += short_warnings
 
     lengths = regular.groupby(ID, sort=False).size().to_numpy()
     split = split_points(lengths, horizon, config.val_fraction, config.test_windows, first)
@@ -255,6 +257,20 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
         {k: int(len(v)) for k, v in starts.items()}, warnings)
     example = _example(schema, frame[frame[ID] == panel.ids[0]], spec.context, horizon)
     return Prepared(spec, panel, starts, split.val_start, example, report)
+
+
+def _without_future_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The rows after a series' last observed target are future rows, as predict reads the same file: not
+    training, validation or test data (they would be filled with guesses and scored against them)."""
+    history = history_rows(frame)
+    if history.all():
+        return frame, []
+    future = frame[~history]
+    first = future.iloc[0]
+    return frame[history].reset_index(drop=True), [
+        f"{len(future)} row(s) after the last observed target of {future[ID].nunique()} series (e.g. series "
+        f"{first[ID]!r} from {first[TIME]}) have no target: read as future rows, as forecast predict reads them, "
+        "and not used in training or the test score"]
 
 
 def _split_rule(split, lengths: np.ndarray, held_out: int, first: int, horizon: int, seq_len: int,

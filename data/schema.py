@@ -195,7 +195,8 @@ def _plain(value):
 
 def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series, dayfirst: bool | None = None,
                 unit: str | None = None) -> np.ndarray:
-    """The time column as int64 (integer time) or datetime64[ns] (naive UTC where offsets were given)."""
+    """The time column as int64 (integer time) or datetime64[ns] (naive UTC where offsets were given, except on
+    dates at local midnight, which keep their calendar date: `_midnight_dates`)."""
     if kind == "int":
         missing = col.isna().to_numpy()
         if missing.any():
@@ -220,7 +221,8 @@ def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series, dayfirst: 
                     part = part.dt.tz_convert("UTC").dt.tz_localize(None)
                 parsed[mask] = part.astype("datetime64[ns]")
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        dates = _midnight_dates(col)
+        parsed = dates if dates is not None else parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     values = parsed.to_numpy()
     bad = np.isnat(values)
     if bad.any():
@@ -234,6 +236,22 @@ def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series, dayfirst: 
                         f"{pd.Timestamp.max:%Y-%m-%d}, the range this tool can compute with, e.g. {col.iloc[first]!r} "
                         f"in series {ids.iloc[first]!r} at data row(s) {_rows(outside)}")
     return values.astype("datetime64[ns]")
+
+
+# a date at local midnight with a UTC offset: "2015-01-31T00:00:00+01:00", "2015-01-31 00:00Z"
+MIDNIGHT_OFFSET = r"\s*(\d{4}-\d{2}-\d{2})[T ]00:00(?::00(?:\.0+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)\s*"
+
+
+def _midnight_dates(col: pd.Series) -> pd.Series | None:
+    """Dates written as local midnight with an offset are calendar dates (a month end, a day), not instants: kept
+    as written, where brought to UTC they would move to the day before (2015-01-30 23:00) and leave the month grid.
+    None where any value has another time of day (instants: brought to UTC)."""
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return None
+    dates = col.astype(str).str.fullmatch(MIDNIGHT_OFFSET)
+    if not dates.all():
+        return None
+    return pd.to_datetime(col.astype(str).str.extract(MIDNIGHT_OFFSET)[0], format="%Y-%m-%d")
 
 
 def _outside_ns(values: np.ndarray) -> np.ndarray:
@@ -328,6 +346,16 @@ def split_ids(ids: pd.Series, schema: Schema) -> pd.DataFrame:
 def run_starts(keys: np.ndarray) -> np.ndarray:
     """Index of the first row of each run of equal keys (each series' first row, in a frame sorted by series)."""
     return np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+
+
+def history_rows(frame: pd.DataFrame) -> np.ndarray:
+    """In a canonical frame, the rows up to each series' last observed target; the rows after it (the target
+    empty) are future rows, which carry known covariates at prediction time and are never history or test data."""
+    starts = run_starts(frame[ID].to_numpy())
+    position = np.arange(len(frame))
+    observed = np.where(frame[TARGET].notna().to_numpy(), position, -1)
+    last_observed = np.maximum.reduceat(observed, starts)                  # per series
+    return position <= np.repeat(last_observed, np.diff(np.r_[starts, len(frame)]))
 
 
 def canonical(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:

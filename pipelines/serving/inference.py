@@ -19,10 +19,10 @@ import torch
 
 from data.calendar import calendar_features
 from data.errors import DataError
-from data.frequency import already_regular, infer_frequency, regularise
+from data.frequency import already_regular, check_one_frequency, infer_frequency, regularise
 from data.prepare import DataSpec, build_panel
 from data.scaling import SeriesScaler
-from data.schema import ID, TARGET, TIME, canonical, run_starts, split_ids
+from data.schema import ID, TARGET, TIME, canonical, history_rows, run_starts, split_ids
 from models.forecaster import Forecaster, predict_quantiles
 from models.naive import naive_forecasts
 from models.theta import blend, window_forecasts
@@ -60,11 +60,7 @@ class Predictor:
         self._check_columns(raw)
         spec, T = self.spec, self.spec.context
         frame = canonical(raw, spec.schema)  # sorted by series, then time
-        starts = run_starts(frame[ID].to_numpy())
-        position = np.arange(len(frame))
-        observed = np.where(frame[TARGET].notna().to_numpy(), position, -1)
-        last_observed = np.maximum.reduceat(observed, starts)                  # per series
-        is_history = position <= np.repeat(last_observed, np.diff(np.r_[starts, len(frame)]))
+        is_history = history_rows(frame)
         history, future = ((frame, frame.iloc[:0]) if is_history.all()          # no rows of known future covariates
                            else (frame[is_history].reset_index(drop=True), frame[~is_history]))
         self._check_frequency(history)
@@ -102,6 +98,7 @@ class Predictor:
         if given != freq.alias:
             raise DataError(f"the history's step is {given!r} (its most common), but the model forecasts at "
                             f"{freq.alias!r}: send history rows at the model's frequency")
+        check_one_frequency(history, freq)
 
     def _scaler_for(self, regular: pd.DataFrame) -> SeriesScaler:
         """The training scalers, plus scalers fitted on the given history for series never seen in training."""

@@ -113,6 +113,14 @@ CASES = [
     ("--lr nan", _write(GOOD), ["--lr", "nan"], "--lr must be a positive number, got nan"),
     ("--max-steps 0", _write(GOOD), ["--max-steps", "0"], "--max-steps must be a positive integer"),
     ("--max-epochs 0", _write(GOOD), ["--max-epochs", "0"], "--max-epochs must be a positive integer"),
+    # issue 24: what corrupted data silently, or crashed
+    ("quoted numbers that read as thousands or decimals", _write(HEADER + _rows(value=lambda i: f'"1{i % 9},038"')), [],
+     "column 'value': numbers such as '10,038' read as thousands (10038) or with a decimal comma (10.038)"),
+    ("an hourly and a daily series in one file", _write(HEADER + _rows() + "".join(
+        f"d,{t:%Y-%m-%dT%H:%M:%S},{i},1\n" for i, t in enumerate(pd.date_range("2024-01-01", periods=40, freq="D")))),
+     [], "the series step at different frequencies: most every 'h', but 'd' every 1 day(s)"),
+    ("a truncated .csv.gz", _bytes(gzip.compress(GOOD.encode())[:300], "cut.csv.gz"), [],
+     "cut.csv.gz: cannot be read as CSV: Compressed file ended before the end-of-stream marker"),
     # short panels at the default seq_len and horizon (issue 24, case 5): no test part, validation by series or none
     ("two series of 80 hourly points", _write(GOOD), ["--seq-len", "20", "--horizon", "24"], None),
     ("two series of 48 hourly points", _write(HEADER + _rows(n=48) + _rows(n=48, sid="b")),

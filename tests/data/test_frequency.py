@@ -65,3 +65,18 @@ def test_following_continues_the_grid():
     f = infer_frequency(_frame(pd.date_range("2024-01-01", periods=5, freq="MS")), "datetime")
     nxt = f.following(np.array([np.datetime64("2024-05-01")]), 2)
     assert pd.DatetimeIndex(nxt[0]).strftime("%Y-%m-%d").tolist() == ["2024-06-01", "2024-07-01"]
+
+
+def test_series_of_different_frequencies_in_one_table_are_refused():
+    from data.frequency import check_one_frequency
+
+    hourly = _frame(pd.date_range("2024-01-01", periods=300, freq="h"))
+    daily = _frame(pd.date_range("2024-01-01", periods=100, freq="D"), sid="b")
+    frame = pd.concat([hourly, daily], ignore_index=True)
+    with pytest.raises(DataError, match=r"most every 'h', but 'b' every 1 day\(s\) \(1 series"):
+        check_one_frequency(frame, infer_frequency(frame, "datetime"))
+    monthly = pd.concat([_frame(pd.date_range("2015-01-31", periods=40, freq="ME")),
+                         _frame(pd.date_range("2015-01-31", periods=3, freq="ME"), sid="b")], ignore_index=True)
+    check_one_frequency(monthly, infer_frequency(monthly, "datetime"))   # months of 28-31 days are one step
+    gappy = _frame(pd.date_range("2024-01-01", periods=50, freq="h").delete([3, 4, 20]))
+    check_one_frequency(gappy, infer_frequency(gappy, "datetime"))       # gaps are not another frequency

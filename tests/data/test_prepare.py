@@ -181,3 +181,16 @@ def test_validation_by_time_where_any_series_can_hold_it(make_frame):
     prepared = prepare_training(frame, DataConfig(seq_len=20, horizon=24))
     assert prepared.report.validation == "by time"
     assert set(prepared.panel.ids[prepared.panel.series_of(prepared.starts["val"])]) == {"s0"}
+
+
+def test_empty_targets_at_the_end_are_future_rows_not_test_data(make_frame, caplog):
+    """The last 30 targets of each series left empty were filled with the last value and scored as the test part:
+    naive's error 0 (issue 24, case 2). They are future rows, as predict reads them."""
+    frame = make_frame(n_series=2, length=150)
+    tail = frame.groupby(ID).cumcount() >= 120
+    frame.loc[tail, "value"] = np.nan
+    with caplog.at_level(logging.WARNING, logger="forecast"):
+        prepared = prepare_training(frame, DataConfig(seq_len=10, horizon=6))
+    assert (prepared.panel.lengths == 120).all() and not np.isnan(prepared.panel.raw_target).any()
+    assert "60 row(s) after the last observed target of 2 series (e.g. series 's0' from 2024-01-06 00:00:00) have " \
+           "no target: read as future rows" in caplog.text

@@ -189,3 +189,16 @@ def test_rows_in_any_order_come_out_sorted_by_series_then_time_with_their_values
     _, frame = _canonical(shuffled, time_col="timestamp")
     assert frame[ID].tolist() == ["a"] * 5 + ["b"] * 5 + ["c"] * 5 and frame[TIME].tolist() == list(range(5)) * 3
     assert frame[TARGET].tolist() == [*range(5, 10), *range(5), *range(10, 15)]
+
+
+@pytest.mark.parametrize("suffix", ["T00:00:00+01:00", " 00:00Z", "T00:00:00-05:00"])
+def test_month_end_dates_with_an_offset_keep_their_date_and_their_grid(suffix):
+    """Midnight with an offset is a calendar date: brought to UTC, 2015-01-31T00:00+01:00 became 2015-01-30 23:00
+    and the series was refused as off a '31D' grid (issue 24, case 10)."""
+    from data.config import DataConfig
+    from data.prepare import prepare_training
+
+    dates = pd.date_range("2015-01-31", periods=40, freq="ME")
+    raw = pd.DataFrame({"timestamp": [f"{d:%Y-%m-%d}{suffix}" for d in dates], "value": np.arange(40.0)})
+    prepared = prepare_training(raw, DataConfig(seq_len=8, horizon=4))
+    assert prepared.spec.freq.alias == "ME" and (prepared.panel.timestamps == dates.to_numpy()).all()

@@ -192,3 +192,12 @@ def test_the_theta_combination_is_the_same_in_evaluation_and_predict_and_moves_h
         np.testing.assert_allclose(width, (alone.loc[alone["series_id"] == sid, "q0.9"]
                                            - alone.loc[alone["series_id"] == sid, "q0.1"]).to_numpy(), rtol=1e-6)
     assert not np.allclose(combined["prediction"], alone["prediction"])
+
+
+def test_a_request_mixing_frequencies_is_refused_naming_the_series(make_frame):
+    """One hourly and one daily series: the panel's most common step is hourly, so the daily one would be
+    interpolated onto the hourly grid (issue 24, case 3)."""
+    predictor = _predictor(make_frame(n_series=1, length=80))
+    mixed = pd.concat([make_frame(n_series=1, length=80), make_frame(n_series=1, length=10, freq="D").assign(series_id="d")])
+    with pytest.raises(DataError, match="the series step at different frequencies: most every 'h', but 'd' every 1 day"):
+        predictor.predict(_raw(mixed))
