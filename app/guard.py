@@ -4,6 +4,7 @@
   before anything parses it (MLflow's server reads any body whole);
 - answers 408 to a client that stops sending its body for the body timeout;
 - answers 400 to JSON nested deeper than any request needs (Python's parser would hit its recursion limit: a 500);
+- reads a CSV body by the rules of a CSV file (ids as text, the delimiter sniffed) and hands it on as JSON;
 - keeps error answers to one line: MLflow's `stack_trace` field is dropped, and so is the echo of the input
   frame or body that some of its messages carry.
 
@@ -11,8 +12,15 @@ The body is read here, checked, and handed to MLflow's app whole.
 """
 import asyncio
 import json
+import re
 
 import numpy as np
+import pandas as pd
+
+from data.errors import DataError
+from data.io import read_csv_text
+
+
 
 MAX_DEPTH = 64   # a request (dataframe_split, dataframe_records, inputs, params) nests 4 deep
 
@@ -27,11 +35,40 @@ class _Gone(Exception):
     """The client disconnected while sending its body: nobody to answer."""
 
 
-def json_depth(body: bytes) -> int:
-    """The deepest bracket nesting of a JSON text (brackets inside strings count too: an upper bound)."""
+JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)   # a JSON string, escaped quotes included
+
+
+def _bracket_depth(body: bytes) -> int:
     b = np.frombuffer(body, dtype=np.uint8)
     step = np.isin(b, (91, 123)).astype(np.int32) - np.isin(b, (93, 125)).astype(np.int32)  # [{ and ]}
     return int(step.cumsum().max(initial=0))
+
+
+def json_depth(body: bytes, limit: int = MAX_DEPTH) -> int:
+    """The deepest bracket nesting of a JSON text. Counted first over every byte (fast; an upper bound); only
+    where that passes `limit` again without the strings, whose brackets (an id such as "zone [A") do not nest."""
+    depth = _bracket_depth(body)
+    return depth if depth <= limit else _bracket_depth(JSON_STRING.sub(b'""', body))
+
+
+def csv_as_json(body: bytes, text_columns: tuple[str, ...]) -> bytes:
+    """A CSV request body as the `dataframe_split` JSON MLflow parses, read by the rules of a CSV file
+    (data/io.py): the delimiter sniffed, series ids kept as text ("007" is not 7, "NA" is a name), numbers with
+    commas by one rule per column. MLflow's own CSV parsing reads ids as numbers and knows only commas."""
+    try:
+        frame = read_csv_text(body.decode("utf-8-sig"), text_columns)
+    except (UnicodeDecodeError, ValueError, pd.errors.ParserError, DataError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise Refused(400, "BAD_REQUEST", f"the CSV request body cannot be read: {first}") from None
+    data = frame.astype(object).where(frame.notna(), None).to_numpy().tolist()   # Python numbers: exact JSON
+    return json.dumps({"dataframe_split": {"columns": [str(c) for c in frame.columns], "data": data}}).encode()
+
+
+def _as_json(scope: dict, length: int) -> dict:
+    """The request's scope with the headers of a JSON body of `length` bytes."""
+    headers = [(k, v) for k, v in scope.get("headers") or [] if k.lower() not in (b"content-type", b"content-length")]
+    return {**scope, "headers": [*headers, (b"content-type", b"application/json"),
+                                 (b"content-length", str(length).encode())]}
 
 
 def one_line(body: bytes) -> bytes:
@@ -50,8 +87,8 @@ def one_line(body: bytes) -> bytes:
 
 
 class RequestGuard:
-    def __init__(self, inner, limit: int, timeout: float):
-        self.inner, self.limit, self.timeout = inner, limit, timeout
+    def __init__(self, inner, limit: int, timeout: float, text_columns: tuple[str, ...] = ()):
+        self.inner, self.limit, self.timeout, self.text_columns = inner, limit, timeout, text_columns
 
     async def _answer(self, send, refused: Refused):
         body = json.dumps({"error_code": refused.code, "message": refused.message}).encode()
@@ -92,6 +129,9 @@ class RequestGuard:
             if b"json" in headers.get(b"content-type", b"") and (depth := json_depth(body)) > MAX_DEPTH:
                 raise Refused(400, "BAD_REQUEST", f"JSON nested {depth} deep: send a frame as dataframe_split, "
                               "dataframe_records or inputs")
+            if headers.get(b"content-type", b"").split(b";")[0].strip() == b"text/csv":
+                body = csv_as_json(body, self.text_columns)
+                scope = _as_json(scope, len(body))
         except Refused as refused:
             return await self._answer(send, refused)
         except _Gone:

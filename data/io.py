@@ -2,6 +2,7 @@
 import bz2
 import csv
 import gzip
+import io
 import logging
 import lzma
 import re
@@ -41,11 +42,24 @@ def _header(path: Path) -> tuple[str, list[str]]:
         raise DataError(f"{path}: cannot be read: {err}") from None
     if not first.strip():
         raise DataError(f"{path}: is empty (no header line)")
+    return _delimiter_and_names(first)
+
+
+def _delimiter_and_names(first: str) -> tuple[str, list[str]]:
+    """The delimiter sniffed from a header line (comma, semicolon, tab or pipe; comma where none is clear) and
+    the column names it splits into."""
     try:
         delimiter = csv.Sniffer().sniff(first, delimiters=",;\t|").delimiter
     except csv.Error:
         delimiter = ","
     return delimiter, next(csv.reader([first], delimiter=delimiter))
+
+
+def read_csv_text(text: str, text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A CSV held in memory (a scoring-server request body) read by the rules of a file: the delimiter sniffed
+    from the header line, ids as text, numbers with commas by `comma_numbers`."""
+    delimiter, names = _delimiter_and_names(text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r"))
+    return read_csv(io.StringIO(text), delimiter, names, text_columns)
 
 
 def _no_nul_bytes(path: Path) -> None:

@@ -166,6 +166,12 @@ def _is_numeric(col: pd.Series) -> bool:
 def _numeric(frame: pd.DataFrame, column: str, ids: pd.Series) -> np.ndarray:
     """The column as float64; non-numeric text, infinities and magnitudes past LARGEST refused, naming rows."""
     col = frame[column]
+    booleans = _booleans(col)
+    if booleans.any():   # a request's true/false: training refuses a boolean target, and so does forecasting
+        first = np.flatnonzero(booleans)[0]
+        raise DataError(f"column {column!r} holds booleans (True/False), e.g. {_plain(col.iloc[first])!r} in series "
+                        f"{ids.iloc[first]!r} at data row(s) {_rows(booleans)}: send numbers (0/1 if a share of "
+                        "True is meant)")
     if _is_numeric(col):   # already numbers (the common case, and every request's): nothing to coerce
         values = col.to_numpy(np.float64, na_value=np.nan)
     else:
@@ -188,6 +194,15 @@ def _numeric(frame: pd.DataFrame, column: str, ids: pd.Series) -> np.ndarray:
     return values
 
 
+def _booleans(col: pd.Series) -> np.ndarray:
+    """Which values are True/False: a boolean column, or booleans among other values (a JSON request's)."""
+    if pd.api.types.is_bool_dtype(col):
+        return np.ones(len(col), dtype=bool)
+    if col.dtype == object:
+        return col.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(bool)
+    return np.zeros(len(col), dtype=bool)
+
+
 def _plain(value):
     """A numpy scalar as the Python number it holds, so that a message shows 1e+30, not np.float64(1e+30)."""
     return value.item() if isinstance(value, np.generic) else value
@@ -206,6 +221,10 @@ def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series, dayfirst: 
         return col.to_numpy(np.int64)
     if pd.api.types.is_datetime64_any_dtype(col):
         parsed = col
+    elif not unit and _is_numeric(col):   # a request's epoch numbers (pandas' to_json writes milliseconds)
+        raise DataError(f"time column {name!r} holds numbers (e.g. {_plain(col.iloc[0])!r}), but the model reads dates: "
+                        "send dates as text (ISO 8601: pandas' to_json(date_format='iso')), or train with --time-unit "
+                        "to forecast from epoch numbers")
     elif unit:   # epoch numbers; beyond the representable dates they come back missing: said below
         parsed = pd.to_datetime(pd.to_numeric(col, errors="coerce").where(lambda v: v.abs() < 2 ** 62),
                                 unit=unit, errors="coerce")

@@ -2,7 +2,7 @@
 import asyncio
 import json
 
-from app.guard import RequestGuard, json_depth, one_line
+from app.guard import RequestGuard, csv_as_json, json_depth, one_line
 
 
 def _run(guard, messages, headers=(), method="POST"):
@@ -76,3 +76,22 @@ def test_error_answers_lose_the_stack_trace_and_the_echoed_frame():
     assert int(headers[b"content-length"]) == len(json.dumps(answer))
     invalid = json.dumps({"message": "Ensure that input is a valid JSON formatted string. Error: 'x'\nInput: \n{not json\n"})
     assert json.loads(one_line(invalid.encode()))["message"] == "Ensure that input is a valid JSON formatted string. Error: 'x'"
+
+
+def test_brackets_inside_json_strings_do_not_nest():
+    ids = b'{"dataframe_split": {"columns": ["series_id"], "data": [' + b", ".join([b'["zone [A"]'] * 100) + b"]}}"
+    assert json_depth(ids) == 4
+    assert json_depth(b'["a \\"[[[[" ' + b"[" * 70 + b"]" * 70 + b"]") == 71   # an escaped quote ends no string
+
+
+def test_a_csv_body_is_read_by_the_rules_of_a_csv_file():
+    """Ids as text (MLflow read "007" and "7" as one series 7), the delimiter sniffed, one line where unreadable."""
+    split = json.loads(csv_as_json(b"store;timestamp;value\n007;2024-01-01;8,5\n7;2024-01-01;NA\nNA;2024-01-01;1\n",
+                                   ("store",)))["dataframe_split"]
+    assert split == {"columns": ["store", "timestamp", "value"],
+                     "data": [["007", "2024-01-01", 8.5], ["7", "2024-01-01", None], ["NA", "2024-01-01", 1.0]]}
+    guard = RequestGuard(_echo, limit=1000, timeout=5)
+    status, answer, _ = _run(guard, _chunks(b'a,b\n"x,1\n', 100), headers=[("content-type", "text/csv")])
+    assert status == 400 and answer["message"].startswith("the CSV request body cannot be read")
+    status, answer, _ = _run(guard, _chunks(b"series_id,value\n007,1\n", 100), headers=[("content-type", "text/csv")])
+    assert status == 200 and answer["length"] == len(csv_as_json(b"series_id,value\n007,1\n", ()))

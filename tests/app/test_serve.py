@@ -58,7 +58,7 @@ def _split(frame):
 
 
 def test_serve_answers_every_format_and_rejects_bad_requests(tmp_path, make_frame, tracking_uri, tiny_model):
-    frame = make_frame(n_series=2, length=150)
+    frame = make_frame(n_series=2, length=150).replace({"series_id": {"s0": "007", "s1": "7"}})  # two series
     frame.to_csv(tmp_path / "train.csv", index=False)
     result = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "train.csv"), "--tracking-uri", tracking_uri,
                                        "--model-name", "served", "--max-epochs", "1", "--seq-len", "12", "--horizon", "6",
@@ -88,14 +88,21 @@ def test_serve_answers_every_format_and_rejects_bad_requests(tmp_path, make_fram
         assert _request(port, "/health")[0] == 200 and _request(port, "/version")[0] == 200
 
         records = json.dumps({"dataframe_records": json.loads(history.to_json(orient="records"))}).encode()
+        answers = []
         for body, content_type in ((_split(history), "application/json"), (records, "application/json"),
-                                   (history.to_csv(index=False).encode(), "text/csv")):
+                                   (history.to_csv(index=False).encode(), "text/csv"),
+                                   (history.to_csv(index=False, sep=";").encode(), "text/csv; charset=utf-8")):
             status, text = _request(port, "/invocations", body, content_type)
             assert status == 200, text
             rows = pd.DataFrame(json.loads(text)["predictions"])
             assert list(rows.columns) == ["series_id", "timestamp", "step", "prediction", "q0.1", "q0.5", "q0.9", "method"]
             assert len(rows) == 12 and set(rows["method"]) == {"model"}
             assert rows["timestamp"].iloc[0] == "2024-01-07T06:00:00"
+            answers.append(rows)
+        # CSV bodies keep "007" and "7" apart (MLflow's CSV parsing read both as 7), semicolons included
+        assert answers[0]["series_id"].tolist() == ["007"] * 6 + ["7"] * 6
+        for rows in answers[1:]:
+            pd.testing.assert_frame_equal(rows, answers[0])
 
         split = json.loads(_split(history))
         bad = {
@@ -108,13 +115,20 @@ def test_serve_answers_every_format_and_rejects_bad_requests(tmp_path, make_fram
             "batch_size 0": (json.dumps({**split, "params": {"batch_size": 0}}).encode(),
                              "params.batch_size must be a positive integer, got 0"),
             "batch_size -1": (json.dumps({**split, "params": {"batch_size": -1}}).encode(), "got -1"),
-            "malformed CSV": (b'series_id,timestamp,value\n"a,1\nb,2,3,4,5\n', "Failed to parse input"),
+            "malformed CSV": (b'series_id,timestamp,value\n"a,1\nb,2,3,4,5\n', "the CSV request body cannot be read"),
+            "boolean target": (_split(history.assign(value=True)), "column 'value' holds booleans"),
+            "epoch-millisecond timestamps": (_split(history.assign(timestamp=pd.to_datetime(history["timestamp"]))),
+                                             "time column 'timestamp' holds numbers (e.g. 17"),
         }
         for name, (body, expected) in bad.items():
             status, text = _request(port, "/invocations", body, "text/csv" if "CSV" in name else "application/json")
             message = json.loads(text)["message"]
             assert 400 <= status < 500 and expected in message, (name, status, text[:500])
             assert "Traceback" not in text and "stack_trace" not in json.loads(text) and "\n" not in message, name
+        # brackets inside ids do not nest: 80 of them were once counted as "JSON nested 84 deep"
+        bracketed = history.replace({"series_id": {"7": "zone [[A"}})
+        status, text = _request(port, "/invocations", _split(bracketed))
+        assert status == 200 and "zone [[A" in set(pd.DataFrame(json.loads(text)["predictions"])["series_id"]), text
         huge = _split(pd.concat([history] * 300, ignore_index=True))   # ~1.4 MB
         assert len(huge) > 2**20
         status, text = _announce(port, "/invocations", len(huge))
