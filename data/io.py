@@ -179,12 +179,35 @@ def read_validated(path: str | Path, validate, text_columns: tuple[str, ...] = (
         raise DataError(message if message.startswith(str(path)) else f"{path}: {message}") from None
 
 
+WRITTEN = (".csv", ".txt", *_PARQUET)   # and .csv.gz, .csv.bz2, .csv.xz: compressed as the extension says
+
+
+def check_writable(path: str | Path) -> Path:
+    """Refuse, before any work is done, an output that cannot be written: a folder, a path under a file, or a
+    format this tool does not write (forecasts.xlsx would be CSV text under an Excel name)."""
+    path = Path(path)
+    suffixes = [s.lower() for s in path.suffixes]
+    base = suffixes[-2] if len(suffixes) > 1 and suffixes[-1] in _OPENERS else suffixes[-1] if suffixes else ""
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory; give a file name, e.g. {path / 'forecasts.csv'}")
+    blocked = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocked is not None:
+        raise DataError(f"{path}: cannot be created, {blocked} is a file, not a folder")
+    if base not in WRITTEN:
+        raise DataError(f"{path}: forecasts are written as CSV (.csv, optionally .gz, .bz2 or .xz) or Parquet "
+                        f"(.parquet); choose one of those extensions")
+    return path
+
+
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write a table as CSV or Parquet, chosen by extension; parent folders are created."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if _kind(path) == "parquet":
-        frame.to_parquet(path, index=False)
-    else:
-        frame.to_csv(path, index=False)
+    path = check_writable(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if _kind(path) == "parquet":
+            frame.to_parquet(path, index=False)
+        else:
+            frame.to_csv(path, index=False)
+    except OSError as err:
+        raise DataError(f"{path}: cannot be written: {err.strerror or err}") from None
     return path

@@ -1,7 +1,7 @@
 """predict_file(model_uri, data_path, output) -> forecast rows, through the logged pyfunc (the same code MLflow serves)."""
 import pandas as pd
 
-from data.io import read_table, write_table
+from data.io import check_writable, read_table, write_table
 from pipelines.errors import ForecastError
 from pipelines.tracking import use_store
 
@@ -34,6 +34,7 @@ def forecast_with(model, frame: pd.DataFrame, batch_size: int = 1024, progress: 
 
 def predict_file(model_uri: str, data_path: str, output: str, batch_size: int = 1024,
                  tracking_uri: str | None = None) -> pd.DataFrame:
+    check_writable(output)   # before any work: a forecast computed and then lost is worse than a refusal
     model = load(model_uri, tracking_uri)
     frame = read_table(data_path, model.unwrap_python_model().predictor.spec.text_columns)
     try:

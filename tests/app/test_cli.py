@@ -55,6 +55,16 @@ def test_train_logs_everything_and_predict_writes_rows(tmp_path, make_frame, tra
     assert list(forecasts.columns) == ["series_id", "timestamp", "step", "prediction", "q0.1", "q0.5", "q0.9", "method"]
     assert len(forecasts) == 2 * 6 and forecasts.groupby("series_id")["step"].apply(list).tolist() == [list(range(1, 7))] * 2
     assert forecasts["timestamp"].iloc[0] == str(frame["timestamp"].max() + pd.Timedelta(hours=1))
+    # an output that cannot be written is refused before the forecast, in one line (it was a traceback after it)
+    (tmp_path / "a_file").write_text("x")
+    for output, message in ((tmp_path, "is a directory"), (tmp_path / "a_file" / "f.csv", "a_file is a file, not a folder"),
+                            (tmp_path / "f.xlsx", "forecasts are written as CSV"), (tmp_path / "f.json", "or Parquet")):
+        result = CliRunner().invoke(main, ["predict", "--model", "models:/e2e/latest", "--data",
+                                           str(tmp_path / "history.csv"), "--output", str(output),
+                                           "--tracking-uri", tracking_uri])
+        assert result.exit_code == 1 and result.output.startswith(f"Error: {output}") and message in result.output, \
+            result.output
+        assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "f.xlsx").exists()
 
     result = CliRunner().invoke(main, ["backtest", "--model", "models:/e2e/1", "--data", str(tmp_path / "history.csv"),
                                        "--windows", "2", "--experiment", "e2e", "--tracking-uri", tracking_uri])
