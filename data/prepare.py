@@ -190,10 +190,27 @@ def _lag(config: DataConfig, freq: Frequency) -> int:
     return m if config.seasonal_lag and m > 1 else 0
 
 
+def _leaks(train: pd.DataFrame, column: str, following: np.ndarray) -> float | None:
+    """The correlation of a covariate with the target's next value (`following`), where that is near 1 and above
+    its correlation with the target itself: a column holding the future (the next value, shifted by an export)."""
+    x, now = train[column].to_numpy(np.float64), train[TARGET].to_numpy(np.float64)
+    ok = np.isfinite(x) & np.isfinite(following) & np.isfinite(now)
+    if ok.sum() < 3 or np.std(x[ok]) == 0 or np.std(following[ok]) == 0 or np.std(now[ok]) == 0:
+        return None
+    ahead, same = np.corrcoef(x[ok], following[ok])[0, 1], np.corrcoef(x[ok], now[ok])[0, 1]
+    return float(ahead) if ahead > 0.99 and ahead > same + 0.005 else None
+
+
 def _covariate_warnings(train: pd.DataFrame, raw: pd.DataFrame, columns: list[str]) -> list[str]:
-    """Covariates that will give a dead gradient column (GRADIENT_HEALTH.md), or carry little information."""
+    """Covariates that will give a dead gradient column (GRADIENT_HEALTH.md), carry little information, or hold
+    the target's next value (leakage: the test score would be far better than any real forecast)."""
     warnings = []
+    following = train.groupby(ID, sort=False)[TARGET].shift(-1).to_numpy(np.float64) if columns else None
     for c in columns:
+        if (ahead := _leaks(train, c, following)) is not None:
+            warnings.append(f"covariate {c!r} follows the target's next value (correlation {ahead:.4f} with the "
+                            "value one step later, more than with the value of its own row): the future has leaked "
+                            "into it; drop it, or shift it so that each row holds only what was known at its time")
         missing = raw[c].isna().mean() if len(raw) else 0.0
         values = train[c]
         if (values.fillna(0.0) == 0.0).all():
@@ -220,6 +237,7 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
     freq, season_source = _season(config, freq, regular)
 
     lag = _lag(config, freq)
+    _no_generated_names(schema, lag, freq)
     first = first_origin(config.seq_len, lag)
     regular, short, short_warnings = _drop_short(regular, first + horizon, config.seq_len, lag, horizon)
     warnings += short_warnings
@@ -257,6 +275,17 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
         {k: int(len(v)) for k, v in starts.items()}, warnings)
     example = _example(schema, frame[frame[ID] == panel.ids[0]], spec.context, horizon)
     return Prepared(spec, panel, starts, split.val_start, example, report)
+
+
+def _no_generated_names(schema: Schema, lag: int, freq: Frequency) -> None:
+    """A covariate named like an input the model makes itself (`value_lag24`, `cal_hour_sin`) would appear twice
+    among the inputs, and the gradient-health diagnoses could not tell which one they name."""
+    generated = {*([f"{schema.target}_lag{lag}"] if lag else []), *calendar_names(freq.calendar)}
+    clash = [c for c in (*schema.covariates, *schema.known_covariates) if c in generated]
+    if clash:
+        raise DataError(f"column(s) {', '.join(map(repr, clash))} have the name of an input the model adds itself "
+                        "(the seasonal lag channel or a calendar feature); rename or drop them (--no-seasonal-lag "
+                        "turns the lag channel off)")
 
 
 def _without_future_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

@@ -143,6 +143,15 @@ def _setup(config: TrainConfig) -> Setup:
     return Setup(prepared, module, train_loader, val_loader, batch_size, steps_per_epoch, total, monitor)
 
 
+def planned_steps(config: TrainConfig, steps_per_epoch: int) -> int:
+    """The steps training will run unless it stops early: the step cap or the epoch cap, whichever comes first
+    (the time announcement once read only the step cap: 23 minutes announced for a 59-second `--max-epochs 1`)."""
+    by_epochs = config.max_epochs * steps_per_epoch if config.max_epochs > 0 else None
+    if config.max_steps <= 0:
+        return by_epochs
+    return config.max_steps if by_epochs is None else min(config.max_steps, by_epochs)
+
+
 def _train_other_rank(config: TrainConfig, setup: Setup) -> None:
     """A data-parallel rank other than 0: the same training, with no MLflow run and nothing kept."""
     with tempfile.TemporaryDirectory(prefix="forecast-") as tmp:
@@ -177,7 +186,7 @@ def _fit(config: TrainConfig, setup: Setup, run_id: str, tmp: str, resume_from: 
     kept_dir = checkpoint_dir(run_id)
     checkpoint = _checkpoint(kept_dir, setup)
     history, ctrl_c = EpochHistory(), StopOnCtrlC(enabled=config.world_size == 1)
-    timing = TrainingTime(setup.total_steps, setup.steps_per_epoch, len(setup.val_loader or ()),
+    timing = TrainingTime(planned_steps(config, setup.steps_per_epoch), setup.steps_per_epoch, len(setup.val_loader or ()),
                           config.time_budget_seconds)
     callbacks = [checkpoint, history, setup.monitor, RunCheckpoint(kept_dir, config.checkpoint_every, log=True),
                  ctrl_c, timing]

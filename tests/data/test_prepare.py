@@ -194,3 +194,22 @@ def test_empty_targets_at_the_end_are_future_rows_not_test_data(make_frame, capl
     assert (prepared.panel.lengths == 120).all() and not np.isnan(prepared.panel.raw_target).any()
     assert "60 row(s) after the last observed target of 2 series (e.g. series 's0' from 2024-01-06 00:00:00) have " \
            "no target: read as future rows" in caplog.text
+
+
+def test_a_covariate_holding_the_next_target_is_warned_as_leakage(make_frame, caplog):
+    frame = make_frame(n_series=2, length=120)
+    frame["tomorrow"] = frame.groupby(ID)["value"].shift(-1).fillna(0.0)   # the export shifted the wrong way
+    frame["today"] = frame["value"] * 2.0                                 # a copy of the target: not the future
+    with caplog.at_level(logging.WARNING, logger="forecast"):
+        prepared = prepare_training(frame, DataConfig(seq_len=10, horizon=6))
+    leaks = [w for w in prepared.report.warnings if "leaked" in w]
+    assert len(leaks) == 1 and leaks[0].startswith("covariate 'tomorrow' follows the target's next value")
+
+
+def test_a_covariate_named_like_a_generated_input_is_refused(make_frame):
+    frame = make_frame(n_series=2, length=120).rename(columns={"cov0": "value_lag24"})
+    with pytest.raises(DataError, match="column\\(s\\) 'value_lag24' have the name of an input the model adds itself"):
+        prepare_training(frame, DataConfig(seq_len=10, horizon=6))
+    frame = frame.rename(columns={"value_lag24": "cal_hour_sin"})
+    with pytest.raises(DataError, match="'cal_hour_sin' have the name"):
+        prepare_training(frame, DataConfig(seq_len=10, horizon=6))

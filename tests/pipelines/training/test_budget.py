@@ -57,3 +57,12 @@ def test_without_a_binding_budget_the_estimate_is_the_planned_steps(tmp_path, ma
     batch, metrics = int(run.data.params["batch_size_resolved"]), run.data.metrics
     assert metrics["train_windows_per_second"] == pytest.approx(40 * batch / metrics["fit_seconds"], rel=1e-6)
     assert "training windows/s" in result.output
+
+
+@pytest.mark.parametrize("max_epochs, max_steps, planned", [(30, -1, 300), (1, 5000, 10), (30, 50, 50), (-1, 70, 70)])
+def test_the_announced_steps_are_the_cap_that_binds_first(max_epochs, max_steps, planned):
+    """`--max-epochs 1 --max-steps 5000` stops after one epoch: the announcement read only the step cap."""
+    from pipelines.training.train import planned_steps
+
+    config = TrainConfig(data_path="unused.csv", max_epochs=max_epochs, max_steps=max_steps)
+    assert planned_steps(config, steps_per_epoch=10) == planned
