@@ -7,7 +7,7 @@
 turns new rows into inputs exactly as training did; it is saved with the model as JSON.
 """
 import logging
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,7 @@ from data.errors import DataError
 from data.frequency import Frequency, check_one_frequency, infer_frequency, regularise
 from data.scaling import SeriesScaler
 from data.season import detect_season
-from data.schema import ID, TARGET, TIME, Schema, canonical, detect, history_rows, split_ids
+from data.schema import ID, TARGET, TIME, Schema, canonical, detect, history_rows, run_starts, split_ids
 from data.windows import Panel, WindowDataset, first_origin, hold_out_series, split_points, window_starts
 
 log = logging.getLogger("forecast")
@@ -133,6 +133,7 @@ class Prepared:
     split_val_start: np.ndarray    # (S,) relative row where each series' validation part starts
     example: pd.DataFrame          # the last spec.context raw rows of one series: a valid prediction request
     report: DataReport
+    histories: list = field(default_factory=list)  # every series' training-part target, short series included
 
 
 def build_panel(regular: pd.DataFrame, spec: DataSpec, scaler: SeriesScaler) -> Panel:
@@ -239,6 +240,7 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
     lag = _lag(config, freq)
     _no_generated_names(schema, lag, freq)
     first = first_origin(config.seq_len, lag)
+    every_series = regular
     regular, short, short_warnings = _drop_short(regular, first + horizon, config.seq_len, lag, horizon)
     warnings += short_warnings
 
@@ -274,7 +276,17 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
         list(schema.ignored), gaps["inserted_timestamps"], gaps["filled_values"], config.fill,
         {k: int(len(v)) for k, v in starts.items()}, warnings)
     example = _example(schema, frame[frame[ID] == panel.ids[0]], spec.context, horizon)
-    return Prepared(spec, panel, starts, split.val_start, example, report)
+    histories = _training_histories(every_series, dict(zip(panel.ids, split.val_start)))
+    return Prepared(spec, panel, starts, split.val_start, example, report, histories)
+
+
+def _training_histories(regular: pd.DataFrame, val_start: dict) -> list[np.ndarray]:
+    """Each series' target up to where its validation part starts (a short series: all of it), in the order of
+    the regular frame: what the short-series forecast (models/fallback.py) is validated on."""
+    ids, target = regular[ID].to_numpy(), regular[TARGET].to_numpy(np.float64)
+    starts = run_starts(ids)
+    ends = np.r_[starts[1:], len(ids)]
+    return [target[a:a + val_start.get(ids[a], b - a)] for a, b in zip(starts, ends)]
 
 
 def _no_generated_names(schema: Schema, lag: int, freq: Frequency) -> None:

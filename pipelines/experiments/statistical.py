@@ -19,31 +19,13 @@ import warnings
 import numpy as np
 
 from data.prepare import Prepared
+from models.ets import ets
 from models.theta import HISTORY, theta
 from pipelines.evaluation.evaluate import statistical_scaled
 from pipelines.experiments.peers import PeerResult
 
 STATISTICAL = ("ets", "theta")
 LABELS = {"ets": "statsmodels ETS", "theta": "statsmodels Theta"}
-
-
-def ets(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
-    """The AICc-best of up to four additive-error ETS models."""
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
-
-    seasons = (None, "add") if season > 1 and len(history) >= 2 * season else (None,)
-    best = None
-    for seasonal in seasons:
-        for trend in (None, "add"):
-            try:
-                fit = ETSModel(history, error="add", trend=trend, damped_trend=trend is not None, seasonal=seasonal,
-                               seasonal_periods=season if seasonal else None).fit(disp=False)
-            except (ValueError, np.linalg.LinAlgError):
-                continue
-            if np.isfinite(fit.aicc) and (best is None or fit.aicc < best.aicc):
-                best = fit
-    forecast = np.full(horizon, np.nan) if best is None else np.asarray(best.forecast(horizon), dtype=np.float64)
-    return np.where(np.isfinite(forecast), forecast, history[-1])     # a failed fit: the last value
 
 
 def run_statistical(name: str, prepared: Prepared, quantiles: tuple[float, ...]) -> PeerResult:

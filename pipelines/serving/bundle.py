@@ -1,6 +1,7 @@
 """The model bundle: what a logged model carries besides code. Config + weights (model.pt), data spec with
 scalers (spec.json), the combination with Theta chosen in training (combination.json; a bundle from before it
-has none: weight 0). Plain tensors and JSON: nothing pickled by class reference."""
+has none: weight 0), the short-series forecast chosen in training (fallback.json; none: the old rule, seasonal
+naive). Plain tensors and JSON: nothing pickled by class reference."""
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -9,6 +10,7 @@ import torch
 
 from data.prepare import DataSpec
 from models.config import ModelConfig
+from models.fallback import Fallback
 from models.forecaster import Forecaster
 
 # options added after bundles were first saved, with what the code computed before each existed: an older
@@ -16,16 +18,18 @@ from models.forecaster import Forecaster
 BEFORE_OPTION = {"covariate_norm": False, "naive_level": False, "spread_floor": 1e-5, "seasonal_anchor": False}
 
 
-def save_bundle(directory: Path, model: Forecaster, spec: DataSpec, theta_weight: float = 0.0) -> Path:
+def save_bundle(directory: Path, model: Forecaster, spec: DataSpec, theta_weight: float = 0.0,
+                fallback: Fallback = Fallback()) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     torch.save({"config": asdict(model.config), "state_dict": model.state_dict()}, directory / "model.pt")
     (directory / "spec.json").write_text(json.dumps(spec.to_dict()))
     (directory / "combination.json").write_text(json.dumps({"theta_weight": theta_weight}))
+    (directory / "fallback.json").write_text(json.dumps(fallback.to_dict()))
     return directory
 
 
-def load_bundle(directory: str | Path) -> tuple[Forecaster, DataSpec, float]:
-    """(model, spec, theta_weight)."""
+def load_bundle(directory: str | Path) -> tuple[Forecaster, DataSpec, float, Fallback]:
+    """(model, spec, theta_weight, fallback)."""
     directory = Path(directory)
     checkpoint = torch.load(directory / "model.pt", map_location="cpu", weights_only=True)
     config = {**BEFORE_OPTION, **{k: tuple(v) if isinstance(v, list) else v for k, v in checkpoint["config"].items()}}
@@ -35,4 +39,6 @@ def load_bundle(directory: str | Path) -> tuple[Forecaster, DataSpec, float]:
     spec = DataSpec.from_dict(json.loads((directory / "spec.json").read_text()))
     combination = directory / "combination.json"
     theta_weight = json.loads(combination.read_text())["theta_weight"] if combination.exists() else 0.0
-    return model, spec, float(theta_weight)
+    fallback = directory / "fallback.json"
+    fallback = Fallback.from_dict(json.loads(fallback.read_text())) if fallback.exists() else Fallback()
+    return model, spec, float(theta_weight), fallback

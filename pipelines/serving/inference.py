@@ -4,9 +4,10 @@ model and the scoring server.
 Request: history rows (series id, timestamp, target[, covariates]); rows after a series' last observed
 target carry known covariates for the future. Response: one row per (series, step) with `series_id,
 timestamp, step, prediction, q<tau>..., method`, sorted by series id then step, where `method` is
-`model` (the network's forecast, combined with Theta's where training chose so: models/theta.py), or
-`seasonal_naive`/`naive` for a series shorter than the model's context (seq_len, or a whole season
-where that is longer and the model reads the seasonal lag channel).
+`model` (the network's forecast, combined with Theta's where training chose so: models/theta.py), or for a
+series shorter than the model's context (seq_len, or a whole season where that is longer and the model reads the
+seasonal lag channel) the members of the fallback chosen in training (models/fallback.py: `theta`, `drift`,
+`theta+drift`, ...), or `seasonal_naive`/`naive` where validation preferred none of them or the model predates it.
 
 Everything this module needs from the project is imported at the top: the pyfunc loads it in isolation
 (pipelines/serving/pyfunc_model.py), so a function-level import of `data`, `models` or `pipelines` would break there.
@@ -23,6 +24,7 @@ from data.frequency import already_regular, check_one_frequency, infer_frequency
 from data.prepare import DataSpec, build_panel
 from data.scaling import SeriesScaler
 from data.schema import ID, TARGET, TIME, canonical, history_rows, run_starts, split_ids
+from models.fallback import Fallback
 from models.forecaster import Forecaster, predict_quantiles
 from models.naive import naive_forecasts
 from models.theta import blend, window_forecasts
@@ -32,8 +34,8 @@ log = logging.getLogger("forecast")
 
 
 class Predictor:
-    def __init__(self, model: Forecaster, spec: DataSpec, theta_weight: float = 0.0):
-        self.model, self.spec, self.theta_weight = model, spec, theta_weight
+    def __init__(self, model: Forecaster, spec: DataSpec, theta_weight: float = 0.0, fallback: Fallback = Fallback()):
+        self.model, self.spec, self.theta_weight, self.fallback = model, spec, theta_weight, fallback
         self.quantiles = model.config.quantiles
 
     @classmethod
@@ -72,8 +74,9 @@ class Predictor:
         if not len(short):
             return self._with_id_parts(self._forecast(regular, future, batch_size, progress))
         need = f"seq_len {spec.seq_len}, a season {spec.lag}" if spec.lag else f"seq_len {T}"
-        log.warning(f"{len(short)} series shorter than {T} rows ({need}) get a "
-                    f"{'seasonal-naive/' if spec.freq.season_length > 1 else ''}naive forecast: "
+        method = ("combination chosen in training (see `method`)" if not self.fallback.is_default else
+                  f"{'seasonal-naive/' if spec.freq.season_length > 1 else ''}naive")
+        log.warning(f"{len(short)} series shorter than {T} rows ({need}) get a {method} forecast: "
                     f"{', '.join(map(repr, short[:10].tolist()))}{' ...' if len(short) > 10 else ''}")
         is_short = regular[ID].isin(short)
         parts = [self._fallback(regular[is_short])]
@@ -163,13 +166,22 @@ class Predictor:
         return self._rows(panel.ids, grid, q[:, :, self.model.config.median_index], q, "model")
 
     def _fallback(self, regular: pd.DataFrame) -> pd.DataFrame:
-        """Seasonal naive (the value one season earlier) where a season of history exists, else naive."""
-        H, ids = self.spec.horizon, regular[ID].to_numpy()
+        """The short-series forecast chosen in training (models/fallback.py); by the old rule (seasonal naive where
+        a season of history exists, else naive, without intervals) for a bundle from before it, or where validation
+        did not prefer another."""
+        H, ids, m = self.spec.horizon, regular[ID].to_numpy(), self.spec.freq.season_length
         starts = run_starts(ids)
         ends = np.r_[starts[1:], len(ids)]
-        _, p, seasonal = naive_forecasts(regular[TARGET].to_numpy(np.float64), ends, starts, H,
-                                         self.spec.freq.season_length)
+        target = regular[TARGET].to_numpy(np.float64)
         grid = self.spec.freq.following(regular[TIME].to_numpy()[ends - 1], H)
+        if not self.fallback.is_default:
+            fits = [self.fallback.forecast(target[a:b], H, m, self.quantiles) for a, b in zip(starts, ends)]
+            q = np.stack([f[1] for f in fits])                                     # (S, H, Q)
+            q[:, :, self.model.config.median_index] = np.stack([f[0] for f in fits])
+            q = self.spec.bound(np.sort(q, axis=-1))    # the spread is centred on the median: it stays the point
+            methods = [self.fallback.method(b - a, m > 1) for a, b in zip(starts, ends)]
+            return self._rows(ids[starts], grid, q[:, :, self.model.config.median_index], q, np.repeat(methods, H))
+        _, p, seasonal = naive_forecasts(target, ends, starts, H, m)
         q = np.full(p.shape + (len(self.quantiles),), np.nan)
         q[:, :, self.model.config.median_index] = p
         return self._rows(ids[starts], grid, p, q, np.repeat(np.where(seasonal, "seasonal_naive", "naive"), H))

@@ -11,6 +11,7 @@ import data
 import models
 import pipelines
 from data.prepare import DataSpec, Prepared
+from models.fallback import Fallback
 from models.forecaster import Forecaster
 from pipelines.serving import pyfunc_model
 from pipelines.serving.bundle import save_bundle
@@ -36,12 +37,12 @@ def _stage_code(directory: Path) -> Path:
 
 
 def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_name: str | None, tmp: Path,
-                   theta_weight: float = 0.0) -> str | None:
+                   theta_weight: float = 0.0, fallback: Fallback = Fallback()) -> str | None:
     """Log the pyfunc under the active run as `model`; with a `model_name`, register a new version and return it."""
-    bundle = save_bundle(tmp / "bundle", model, spec, theta_weight)
+    bundle = save_bundle(tmp / "bundle", model, spec, theta_weight, fallback)
     code = _stage_code(tmp / "code")
     example = prepared.example
-    output = Predictor(model, spec, theta_weight).predict(example)
+    output = Predictor(model, spec, theta_weight, fallback).predict(example)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow\.")
         signature = infer_signature(example, output, params={"batch_size": 1024, "progress": False})
@@ -51,7 +52,7 @@ def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_
     # breaks the scoring server's CSV parsing (it needs a type per column). The model checks its own input
     # (data/schema.py: the column, series and row of what is wrong); the input example shows the request.
     signature = ModelSignature(inputs=None, outputs=signature.outputs, params=signature.params)
-    needed = (*REQUIREMENTS, "statsmodels") if theta_weight else REQUIREMENTS    # Theta at predict time
+    needed = (*REQUIREMENTS, "statsmodels") if theta_weight or not fallback.is_default else REQUIREMENTS  # Theta
     requirements = [f"{name}=={installed(name).split('+')[0]}" for name in needed]
     with warnings.catch_warnings():  # MLflow's hints about integer columns and predict() type hints
         warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow\.")

@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader
 from data.io import read_validated
 from data.prepare import DataReport, Prepared, prepare_training
 from data.windows import evenly_spaced
+from models.fallback import MEMBERS, Fallback
 from models.health import GradientHealthMonitor, NonFiniteError
 from models.lightning import ForecastModule
 from pipelines.config import TrainConfig
@@ -32,6 +33,7 @@ from pipelines.serving.logged_model import log_forecaster
 from pipelines.tracking import use_store
 from pipelines.training.budget import TrainingTime
 from pipelines.training.callbacks import EpochHistory, StopOnCtrlC
+from pipelines.training.fallback import choose_fallback
 from pipelines.training.health_log import log_health
 from pipelines.training.logger import RunLogger
 from pipelines.training.resume import DATA_TAG, RunCheckpoint, checkpoint_dir, resume_checkpoint
@@ -110,8 +112,9 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
                           if len(setup.prepared.starts["test"]) else None)   # no series holds a test part
             _log_evaluation(evaluation, setup.prepared, pd.DataFrame(fitted.history.rows),
                             setup.module.config.quantiles)
+            fallback = _fallback(setup)
             version = log_forecaster(setup.module.model, setup.prepared.spec, setup.prepared,
-                                     config.model_name if register else None, Path(tmp), theta_weight)
+                                     config.model_name if register else None, Path(tmp), theta_weight, fallback)
     uri = f"models:/{config.model_name}/{version}" if version else f"runs:/{run.info.run_id}/model"
     return TrainResult(run.info.run_id, uri, version, evaluation.metrics if evaluation else {},
                        setup.prepared.report, fitted.epochs, time.perf_counter() - started, fitted.history.rows,
@@ -251,6 +254,16 @@ def _theta_weight(config: TrainConfig, setup: Setup) -> float:
         log.info(f"combination with Theta: weight {weight:g} (validation error of the median, scaled: "
                  + ", ".join(f"{w:g}: {e:.4f}" for w, e in errors.items()) + ")")
     return weight
+
+
+def _fallback(setup: Setup) -> Fallback:
+    """How series too short for the network are forecast, chosen on validation (models/fallback.py), logged."""
+    fallback, errors = choose_fallback(setup.prepared, setup.module.config.quantiles)
+    seasonal = setup.prepared.spec.freq.season_length > 1
+    mlflow.log_params({f"fallback_from_{b.min_length}": fallback.method(b.min_length, seasonal) + " (" + ", ".join(
+        f"{m} {w:g}" for m, w in zip(MEMBERS, b.weights) if w) + ")" for b in fallback.buckets})
+    mlflow.log_metrics({f"val_fallback_error_{k}": v for k, v in errors.items()})
+    return fallback
 
 
 def _log_inputs(config: TrainConfig, setup: Setup, data_sha: str) -> None:

@@ -134,7 +134,7 @@ def test_a_bundle_saved_before_an_option_loads_without_it(make_frame, tmp_path, 
     old = Forecaster(ModelConfig(**{**saved["config"], option: before})).state_dict()  # what the old code saved
     saved["state_dict"] = {k: v for k, v in saved["state_dict"].items() if k in old}
     torch.save(saved, tmp_path / "bundle" / "model.pt")
-    model, _, _ = load_bundle(tmp_path / "bundle")
+    model, _, _, _ = load_bundle(tmp_path / "bundle")
     assert getattr(predictor.model.config, option) != before and getattr(model.config, option) == before
 
 
@@ -201,3 +201,23 @@ def test_a_request_mixing_frequencies_is_refused_naming_the_series(make_frame):
     mixed = pd.concat([make_frame(n_series=1, length=80), make_frame(n_series=1, length=10, freq="D").assign(series_id="d")])
     with pytest.raises(DataError, match="the series step at different frequencies: most every 'h', but 'd' every 1 day"):
         predictor.predict(_raw(mixed))
+
+
+def test_series_too_short_for_the_network_get_the_fallback_chosen_in_training_with_intervals(make_frame, tmp_path):
+    """The fallback saved with the model forecasts the short series: its members' weighted forecast as the
+    prediction and median, and quantiles around it from the validation errors; the bundle keeps it."""
+    from models.fallback import Bucket, Fallback
+
+    frame = make_frame(n_series=2, length=80)
+    predictor = _predictor(frame)
+    fallback = Fallback((Bucket(1, (1.0, 0.0, 0.0, 0.0), (0.1, 0.5, 0.9), ((-1.0,) * 6, (0.0,) * 6, (2.0,) * 6)),))
+    save_bundle(tmp_path / "bundle", predictor.model, predictor.spec, fallback=fallback)
+    loaded = Predictor(*load_bundle(tmp_path / "bundle"))
+    short = make_frame(n_series=1, length=12, seed=3).assign(series_id="short")
+    out = loaded.predict(_raw(pd.concat([frame, short], ignore_index=True)))
+    rows = out[out["series_id"] == "short"]
+    assert (rows["method"] == "theta").all() and (out[out["series_id"] != "short"]["method"] == "model").all()
+    history = short["value"].to_numpy()
+    assert np.allclose(rows["prediction"], theta(history, 6, 24)) and np.allclose(rows["q0.5"], rows["prediction"])
+    spread = np.mean(np.abs(np.diff(history)))
+    assert np.allclose(rows["q0.1"], rows["prediction"] - spread) and np.allclose(rows["q0.9"], rows["prediction"] + 2 * spread)

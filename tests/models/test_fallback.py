@@ -1,0 +1,81 @@
+"""The short-series forecast: members, greedy weights, the significance rule, intervals, the saved form."""
+import numpy as np
+import pytest
+
+from models.fallback import MEMBERS, Bucket, Fallback, choose, greedy_weights, length_edges, member_forecasts, scale_of
+from models.theta import theta
+
+
+def test_members_forecast_a_series_as_each_method_does():
+    history = np.arange(1.0, 13.0)                     # 1..12, season 4
+    f = member_forecasts(history, 6, 4)
+    assert f.shape == (len(MEMBERS), 6)
+    assert np.allclose(f[MEMBERS.index("naive")], 12.0)
+    assert np.allclose(f[MEMBERS.index("seasonal_naive")], [9, 10, 11, 12, 9, 10])
+    assert np.allclose(f[MEMBERS.index("theta")], theta(history, 6, 4))
+    assert np.allclose(f[MEMBERS.index("drift")], np.arange(13.0, 19.0))
+    two = member_forecasts(np.array([5.0, 6.0]), 3, 4)
+    assert np.allclose(two[MEMBERS.index("theta")], 6.0) and np.allclose(two[MEMBERS.index("drift")], [7, 8, 9])
+    assert scale_of(np.array([1.0, 3.0, 2.0])) == 1.5 and scale_of(np.array([4.0])) == 4.0 and scale_of(np.zeros(3)) == 1
+
+
+def test_greedy_selection_weighs_the_member_that_fits_and_mixes_where_a_mix_fits_better():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(50, 4))
+    exact = np.stack([y, y + 1.0, y - 3.0], axis=1)                 # member 0 is right
+    assert np.allclose(greedy_weights(exact, y, np.ones(50)), [1, 0, 0])
+    halves = np.stack([y + 1.0, y - 1.0, y + 5.0], axis=1)          # the average of members 0 and 1 is right
+    assert np.allclose(greedy_weights(halves, y, np.ones(50)), [0.5, 0.5, 0])
+
+
+def _cases(n, better_by, seed=0):
+    """Validation cases where Theta beats the old rule (seasonal naive) by `better_by`; drift and naive are poor."""
+    rng = np.random.default_rng(seed)
+    y = rng.normal(size=(n, 4))
+    forecasts = np.stack([y + rng.normal(0, 1.0, (n, 4)), y + rng.normal(0, 3.0, (n, 4)),
+                          y + rng.normal(0, 1.0 + better_by, (n, 4)), y + rng.normal(0, 3.0, (n, 4))], axis=1)
+    return forecasts, y
+
+
+def test_a_combination_replaces_the_old_rule_only_where_it_beats_it_significantly():
+    forecasts, y = _cases(300, better_by=1.0)
+    chosen, errors = choose(forecasts, y, np.ones(len(y)), (0.1, 0.5, 0.9))
+    assert chosen.weights[0] > 0.5 and Fallback((chosen,)).method(10, True).startswith("theta")
+    assert errors["combination"] < errors["old_rule"] and set(errors) >= set(MEMBERS)
+    forecasts, y = _cases(300, better_by=0.0)
+    forecasts[:] = forecasts[:, 2:3]                                # no member, no mix better than the old rule
+    same, _ = choose(forecasts, y, np.ones(300), (0.1, 0.5, 0.9))
+    assert Fallback((same,)).is_default and Fallback((same,)).method(10, True) == "seasonal_naive"
+    assert Fallback((same,)).method(10, False) == "naive"
+    few, _ = choose(*_cases(1, better_by=1.0), np.ones(1), (0.1, 0.5, 0.9))
+    assert Fallback((few,)).is_default                             # one case: no evidence
+
+
+def test_the_intervals_come_from_validation_errors_and_centre_on_the_point():
+    forecasts, y = _cases(400, better_by=1.0)
+    chosen, _ = choose(forecasts, y, np.ones(len(y)), (0.1, 0.5, 0.9))
+    history = np.array([10.0, 12.0, 11.0, 13.0, 12.0, 14.0])
+    point, q = Fallback((chosen,)).forecast(history, 4, 1, (0.1, 0.5, 0.9))
+    assert np.allclose(q[:, 1], point) and (q[:, 0] < point).all() and (q[:, 2] > point).all()
+    residual = (y - np.einsum("m,nmh->nh", np.asarray(chosen.weights), forecasts))
+    expected = np.quantile(residual, 0.9, axis=0) - np.quantile(residual, 0.5, axis=0)
+    assert np.allclose(q[:, 2] - point, scale_of(history) * expected)
+    again = Fallback.from_dict(Fallback((chosen,)).to_dict())
+    assert again == Fallback((chosen,)) and Fallback.from_dict(Fallback().to_dict()).is_default
+
+
+def test_the_old_rule_has_no_intervals():
+    point, q = Fallback().forecast(np.arange(10.0), 3, 4, (0.1, 0.5, 0.9))
+    assert np.allclose(point, [6, 7, 8]) and np.isnan(q).all()
+
+
+def test_each_range_of_history_lengths_has_its_own_combination():
+    """Members change what they do at a season (seasonal naive repeats it) and at two (Theta deseasonalises)."""
+    assert length_edges(12, 20) == (1, 12) and length_edges(4, 20) == (1, 4, 8) and length_edges(1, 20) == (1,)
+    assert length_edges(24, 24) == (1,)
+    fallback = Fallback((Bucket(1), Bucket(4, (0.0, 1.0, 0.0, 0.0)), Bucket(8, (1.0, 0.0, 0.0, 0.0))))
+    history = np.arange(1.0, 11.0)
+    assert fallback.method(3, True) == "seasonal_naive" and fallback.method(5, True) == "drift"
+    assert fallback.method(10, True) == "theta"
+    assert np.allclose(fallback.forecast(history[:5], 2, 4, (0.5,))[0], [6, 7])     # drift from 1..5
+    assert np.allclose(fallback.forecast(history[:3], 2, 4, (0.5,))[0], [3, 3])     # under a season: naive

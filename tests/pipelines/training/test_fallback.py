@@ -1,0 +1,35 @@
+"""The short-series forecast chosen in training, on panels where the right answer is known."""
+import numpy as np
+import pandas as pd
+
+from data.config import DataConfig
+from data.prepare import prepare_training
+from models.fallback import MEMBERS
+from pipelines.training.fallback import choose_fallback, validation_cases
+
+
+def _panel(values_of, n_series=60, length=30):
+    rng = np.random.default_rng(0)
+    return pd.concat([pd.DataFrame({"series_id": f"s{i:02d}", "timestamp": np.arange(length),
+                                    "value": values_of(np.arange(length), rng)}) for i in range(n_series)])
+
+
+def test_validation_cases_hold_out_the_last_horizons_and_cut_the_history_before():
+    history = np.arange(30.0)
+    cut, actual, whole = validation_cases([history], horizon=4, lengths=[5, 3], limit=10, origins=2)
+    assert [len(c) for c in cut] == [5, 3] and np.allclose(cut[0], [21, 22, 23, 24, 25])
+    assert np.allclose(actual[0], [26, 27, 28, 29]) and np.allclose(actual[1], [22, 23, 24, 25])
+    assert np.allclose(cut[1], [19, 20, 21]) and len(whole[0]) == 26 and len(whole[1]) == 22
+
+
+def test_steady_trends_get_the_drift_and_pure_seasons_keep_seasonal_naive():
+    trend = _panel(lambda t, rng: 100 + 5.0 * t + rng.normal(0, 0.5, len(t)))
+    fallback, errors = choose_fallback(prepare_training(trend, DataConfig(seq_len=20, horizon=4, season_length=1)),
+                                       (0.1, 0.5, 0.9))
+    (bucket,) = fallback.buckets
+    assert bucket.weights[MEMBERS.index("drift")] >= 0.5 and errors["1_combination"] < errors["1_old_rule"]
+    seasons = _panel(lambda t, rng: 50 + 10.0 * np.sin(2 * np.pi * t / 4) + rng.normal(0, 0.1, len(t)))
+    fallback, _ = choose_fallback(prepare_training(seasons, DataConfig(seq_len=20, horizon=4, season_length=4)),
+                                  (0.1, 0.5, 0.9))
+    assert [b.min_length for b in fallback.buckets] == [1, 4, 8]
+    assert all(b.weights[MEMBERS.index("seasonal_naive")] >= 0.5 for b in fallback.buckets[1:])
