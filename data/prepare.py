@@ -245,9 +245,7 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
     warnings += short_warnings
 
     lengths = regular.groupby(ID, sort=False).size().to_numpy()
-    split = split_points(lengths, horizon, config.val_fraction, config.test_windows, first)
-    split, held_out = hold_out_series(split, lengths, config.val_fraction, first)
-    validation, split_warnings = _split_rule(split, lengths, held_out, first, horizon, config.seq_len, lag)
+    split, validation, split_warnings = _split(lengths, config, horizon, lag)
     warnings += split_warnings
     position = regular.groupby(ID, sort=False).cumcount().to_numpy()
     in_train = position < np.repeat(split.val_start, lengths)
@@ -312,6 +310,14 @@ def _without_future_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         f"{len(future)} row(s) after the last observed target of {future[ID].nunique()} series (e.g. series "
         f"{first[ID]!r} from {first[TIME]}) have no target: read as future rows, as forecast predict reads them, "
         "and not used in training or the test score"]
+
+
+def _split(lengths: np.ndarray, config: DataConfig, horizon: int, lag: int):
+    """The split by time, by held-out series where no series can spare a validation part; its rule and warnings."""
+    first = first_origin(config.seq_len, lag)
+    split = split_points(lengths, horizon, config.val_fraction, config.test_windows, first)
+    split, held_out = hold_out_series(split, lengths, config.val_fraction, first)
+    return split, *_split_rule(split, lengths, held_out, first, horizon, config.seq_len, lag)
 
 
 def _split_rule(split, lengths: np.ndarray, held_out: int, first: int, horizon: int, seq_len: int,
