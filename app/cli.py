@@ -1,6 +1,7 @@
 """`forecast`: a thin click shell over the pipelines. Heavy imports happen inside the commands."""
 import logging
 import os
+import sys
 import warnings
 from dataclasses import replace
 
@@ -67,6 +68,8 @@ def _train_config(data_path: str, options: dict) -> TrainConfig:
     config = given(TrainConfig, options, data_path=data_path, data=given(DataConfig, options),
                    model=given(ModelConfig, options), optim=given(OptimConfig, options),
                    health=given(HealthConfig, options))
+    if config.progress and not sys.stderr.isatty():   # a log file or a scheduler: a line per epoch, no redraws
+        config = replace(config, progress=False)
     return replace(config, experiment=None) if os.environ.get("MLFLOW_RUN_ID") else config
 
 
@@ -185,7 +188,7 @@ def health(run_id, tracking_uri):
     from pipelines.tracking import use_store
     from pipelines.training.health_log import read_health, render
 
-    use_store(tracking_uri)
+    use_store(tracking_uri, reads=run_id)
     click.echo(render(read_health(run_id)), nl=False)
 
 

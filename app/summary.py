@@ -17,19 +17,36 @@ def print_training(result) -> None:
                f"{', '.join(r.calendar_features) or 'none'}")
     click.echo(f"Trained {result.epochs} epoch(s) in {result.seconds:.0f}s ({result.windows_per_second:,.0f} training "
                f"windows/s); windows train/val/test "
-               f"{r.windows['train']}/{r.windows['val']}/{r.windows['test']}\n")
+               f"{r.windows['train']}/{r.windows['val']}/{r.windows['test']}")
+    click.echo(f"Stopped by {result.stopped}\n" if result.stopped else "")
     if r.windows["test"] == 0:
         click.echo("No test score: no series is long enough for a test part (see the warning above); score the "
                    "model on later data with forecast backtest")
-        click.echo(f"\nRun {result.run_id}; {'registered ' if result.version else 'model at '}{result.model_uri}")
-        return
-    click.echo(f"{'test':<16}{'MAE':>10}{'RMSE':>10}{'sMAPE %':>10}{'MASE':>10}")
+    else:
+        _test_table(m, r)
+    click.echo(f"\nRun {result.run_id}; {'registered ' if result.version else 'model at '}{result.model_uri}")
+    click.echo(f"See it: mlflow ui --backend-store-uri {_store()}")
+
+
+def _test_table(m: dict, r) -> None:
+    series = r.series - r.series_without_test
+    click.echo(f"test: {r.windows['test']} window(s) of {r.horizon} steps over {series} series"
+               + (" (few: a noisy score; --test-windows N adds origins)" if r.windows["test"] < 10 else ""))
+    click.echo(f"{'':<16}{'MAE':>10}{'RMSE':>10}{'sMAPE %':>10}{'MASE':>10}")
     for label, prefix in (("model", "test"), ("seasonal naive", "snaive"), ("naive", "naive")):
         click.echo(f"{label:<16}" + "".join(f"{_fmt(m.get(f'{prefix}_{k}')):>10}" for k in ("mae", "rmse", "smape", "mase")))
     coverage = next((k for k in m if k.startswith("test_coverage_")), None)
-    click.echo(f"pinball {_fmt(m['test_pinball'])}; coverage of {coverage[len('test_coverage_'):].replace('_', '-')} "
-               f"interval {_fmt(m[coverage])}" if coverage else "")
-    click.echo(f"\nRun {result.run_id}; {'registered ' if result.version else 'model at '}{result.model_uri}")
+    if coverage:
+        low, high = (float(q[1:]) for q in coverage[len("test_coverage_"):].split("_"))
+        click.echo(f"pinball {_fmt(m['test_pinball'])}; the {low:g}-{high:g} interval covered {_fmt(m[coverage])} of "
+                   f"the actual values (nominal {high - low:.2g})")
+
+
+def _store() -> str:
+    """The tracking store the run went to, as `mlflow ui` takes it."""
+    import mlflow
+
+    return mlflow.get_tracking_uri()
 
 
 def _accuracy_table(overall: dict) -> None:

@@ -60,7 +60,7 @@ class TrainConfig:
     experiment: str | None = field(default="forecast", metadata={"help": "MLflow experiment name."})
     model_name: str = field(default="forecaster", metadata={"help": "Registered model name (a new version per run)."})
     tracking_uri: str | None = field(default=None, metadata={"help": "MLflow tracking URI ($MLFLOW_TRACKING_URI, else sqlite:///mlflow.db).", "envvar": "MLFLOW_TRACKING_URI"})
-    progress: bool = field(default=True, metadata={"help": "Show a progress bar."})
+    progress: bool = field(default=True, metadata={"help": "Show a progress bar on a terminal (written to a file, or with --no-progress: one line per epoch)."})
     accelerator: str = field(default="cpu", metadata={"help": "Lightning accelerator: cpu|gpu|auto."})
     devices: int = field(default=1, metadata={"help": "Processes (CPU) or devices per node; > 1 trains data-parallel."})
     num_nodes: int = field(default=1, metadata={"help": "Machines taking part (launched with torchrun or SLURM: docs/reference.md)."})

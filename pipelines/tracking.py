@@ -9,11 +9,20 @@ import mlflow
 from pipelines.errors import ForecastError
 
 
-def use_store(tracking_uri: str | None, experiment: str | None = None) -> str:
-    """Point MLflow at `tracking_uri` (else its own default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)."""
+def use_store(tracking_uri: str | None, experiment: str | None = None, reads: str | None = None) -> str:
+    """Point MLflow at `tracking_uri` (else its own default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db).
+
+    A command that reads from the store (`reads`: the model URI or run it needs) refuses one that does not exist,
+    naming where it looked: MLflow would create an empty sqlite store there (a stray mlflow.db in whatever folder
+    the command ran from) and then say that the model does not exist. A model given by path needs no store."""
     if tracking_uri:
         mlflow.set_tracking_uri(tracking_uri)
-    _create_sqlite_once(mlflow.get_tracking_uri())
+    uri = mlflow.get_tracking_uri()
+    if reads is not None and needs_store(reads) and _missing_sqlite(uri):
+        raise ForecastError(f"no tracking store at {uri} (--tracking-uri, else $MLFLOW_TRACKING_URI, else "
+                            f"sqlite:///mlflow.db in this folder), so {reads!r} cannot be found there; run from "
+                            "the folder where you trained, or pass --tracking-uri")
+    _create_sqlite_once(uri)
     if experiment:
         try:
             mlflow.set_experiment(experiment)
@@ -29,6 +38,16 @@ def download_model(model_uri: str) -> Path:
     except (mlflow.exceptions.MlflowException, OSError) as err:
         message = getattr(err, "message", str(err)).splitlines()[0]
         raise ForecastError(f"cannot load model {model_uri!r} from {mlflow.get_tracking_uri()}: {message}") from None
+
+
+def needs_store(reference: str) -> bool:
+    """Whether a model URI or run id is looked up in the tracking store (models:/, runs:/, a run id), not a path."""
+    return reference.startswith(("models:/", "runs:/")) or ("/" not in reference and ":" not in reference
+                                                             and not Path(reference).exists())
+
+
+def _missing_sqlite(uri: str) -> bool:
+    return uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///"):]).exists()
 
 
 def _create_sqlite_once(uri: str) -> None:

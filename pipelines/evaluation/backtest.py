@@ -80,6 +80,7 @@ def backtest_table(predictor: Predictor, raw: pd.DataFrame, windows: int) -> tup
 
 def backtest(model_uri: str, data_path: str, windows: int, tracking_uri: str | None = None,
              experiment: str | None = "forecast") -> BacktestResult:
+    use_store(tracking_uri, reads=model_uri)
     use_store(tracking_uri, experiment)
     predictor = Predictor.load(download_model(model_uri) / "artifacts" / "bundle")
     quantiles = predictor.quantiles

@@ -9,7 +9,7 @@ from pipelines.tracking import use_store
 def load(model_uri: str, tracking_uri: str | None = None):
     import mlflow
 
-    use_store(tracking_uri)
+    use_store(tracking_uri, reads=model_uri)
     try:
         return mlflow.pyfunc.load_model(model_uri)
     except mlflow.exceptions.MlflowException as err:

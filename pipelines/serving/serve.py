@@ -16,7 +16,7 @@ def serve(model_uri: str, host: str = "127.0.0.1", port: int = 5000, workers: in
           tracking_uri: str | None = None, max_request_bytes: int = 16 * 2**20) -> None:
     from mlflow.pyfunc.scoring_server import get_cmd
 
-    uri = use_store(tracking_uri)
+    uri = use_store(tracking_uri, reads=model_uri)
     local = download_model(model_uri)  # fail here, in one line, not inside the server
     _, env = get_cmd(str(local), port, host, None, workers)  # MLflow's own environment for its scoring app
     env.update(MLFLOW_TRACKING_URI=uri, FORECAST_MAX_REQUEST_BYTES=str(max_request_bytes),

@@ -107,7 +107,7 @@ def spark_predict(model_uri: str, data_path: str, output: str, master: str | Non
     """Forecast every series of `data_path` (CSV or Parquet, any Spark path) on Spark; write them to `output`."""
     import mlflow
 
-    use_store(tracking_uri)
+    use_store(tracking_uri, reads=model_uri)
     with tempfile.TemporaryDirectory(prefix="forecast-spark-") as tmp:
         name = f"forecast-model-{uuid.uuid4().hex[:8]}"        # a name no other job of this session has added
         local_model = shutil.copytree(download_model(model_uri), Path(tmp) / name)

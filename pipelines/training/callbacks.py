@@ -1,9 +1,17 @@
 """The Lightning callbacks of our training run that Lightning has no equivalent for: the loss history per
-epoch, and Ctrl-C that stops after the current batch."""
+epoch, a line per epoch for logs written to files, Ctrl-C that stops after the current batch, and why training
+stopped."""
+import logging
+import math
 import signal
 import threading
+import time
 
-from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.callbacks import Callback, EarlyStopping, Timer
+
+from pipelines.training.budget import minutes
+
+log = logging.getLogger("forecast")
 
 
 class EpochHistory(Callback):
@@ -54,3 +62,47 @@ class StopOnCtrlC(Callback):
     def on_train_batch_end(self, trainer, *args):
         if self.requested:
             trainer.should_stop = True
+
+
+class EpochLine(Callback):
+    """One line per epoch where there is no progress bar (a log file, a scheduler, `--no-progress`): the epoch,
+    the losses, the time so far and the time left at this pace (within the time budget, if one binds)."""
+
+    def __init__(self, planned_steps: int, steps_per_epoch: int, budget_seconds: float):
+        self.epochs = max(1, math.ceil(planned_steps / max(1, steps_per_epoch)))
+        self.budget, self.started, self.best = budget_seconds, None, math.inf
+
+    def on_train_start(self, trainer, module):
+        self.started = time.monotonic()
+
+    def on_train_epoch_end(self, trainer, module):
+        m, epoch = trainer.callback_metrics, trainer.current_epoch + 1
+        elapsed = time.monotonic() - (self.started or time.monotonic())
+        left = elapsed / epoch * max(0, self.epochs - epoch)
+        if self.budget:
+            left = min(left, max(0.0, self.budget - elapsed))
+        val = float(m["val_loss"]) if "val_loss" in m else None
+        best = val is not None and val < self.best
+        self.best = min(self.best, val) if val is not None else self.best
+        losses = f"train loss {float(m['train_loss_epoch']):.4f}" if "train_loss_epoch" in m else "train loss -"
+        if val is not None:
+            losses += f", val loss {val:.4f}{' (best)' if best else ''}"
+        log.info(f"epoch {epoch}/{self.epochs}: {losses}; {minutes(elapsed)} so far, about {minutes(left)} left "
+                 "at most")
+
+
+def stop_reason(trainer, history_rows: list[dict], max_epochs: int, max_steps: int) -> str:
+    """Why training stopped, in words: early stopping, the time budget, or the epoch/step cap (saying so when the
+    validation loss was still falling at the last epoch: more epochs would likely help)."""
+    stopper = next((c for c in trainer.callbacks if isinstance(c, EarlyStopping)), None)
+    timer = next((c for c in trainer.callbacks if isinstance(c, Timer)), None)
+    if stopper is not None and stopper.stopped_epoch > 0:
+        return f"early stopping: no validation gain for {stopper.patience} epoch(s)"
+    if timer is not None and timer.time_remaining() is not None and timer.time_remaining() <= 0:
+        return "the time budget (--time-budget)"
+    cap = (f"the step cap ({max_steps}, --max-steps)" if max_steps > 0 and trainer.global_step >= max_steps
+           else f"the epoch cap ({max_epochs}, --max-epochs)")
+    losses = [r["val_loss"] for r in history_rows if not math.isnan(r["val_loss"])]
+    if len(losses) >= 2 and losses[-1] <= min(losses):
+        cap += " while the validation loss was still falling: more epochs may help"
+    return cap

@@ -54,7 +54,7 @@ def choose_fallback(prepared: Prepared, quantiles: tuple[float, ...]) -> tuple[F
                                np.array([scale_of(h, m) for h in histories]), lo)
         buckets.append(bucket)
         errors.update({f"{lo}_{k}": v for k, v in found.items()})
-        log.info(f"series of {lo}-{hi - 1} points: {Fallback((bucket,)).method(lo, m > 1)} ("
+        log.info(f"series under the model's context, of {lo}-{hi - 1} points: {Fallback((bucket,)).method(lo, m > 1)} ("
                  + ", ".join(f"{name} {w:g}" for name, w in zip(MEMBERS, bucket.weights) if w)
                  + f"; validation error on {len(histories)} series, scaled: "
                  + ", ".join(f"{k} {v:.3f}" for k, v in found.items()) + ")")

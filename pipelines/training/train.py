@@ -32,7 +32,7 @@ from pipelines.evaluation.plots import log_figure, loss_figure
 from pipelines.serving.logged_model import log_forecaster
 from pipelines.tracking import use_store
 from pipelines.training.budget import TrainingTime
-from pipelines.training.callbacks import EpochHistory, StopOnCtrlC
+from pipelines.training.callbacks import EpochHistory, EpochLine, StopOnCtrlC, stop_reason
 from pipelines.training.fallback import choose_fallback
 from pipelines.training.health_log import log_health
 from pipelines.training.logger import RunLogger
@@ -58,6 +58,7 @@ class TrainResult:
     fit_seconds: float = 0.0      # Lightning's fit alone
     predict_seconds: float = 0.0  # forecasting the test windows
     windows_per_second: float = 0.0  # training windows through the optimiser per second of fit (all processes)
+    stopped: str = ""                # why training stopped, in words
 
 
 @dataclass
@@ -85,6 +86,7 @@ class Fitted:
     epochs: int
     fit_seconds: float
     windows_per_second: float
+    stopped: str = ""         # why training stopped (callbacks.stop_reason)
 
 
 def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bool = True,
@@ -119,7 +121,8 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
     return TrainResult(run.info.run_id, uri, version, evaluation.metrics if evaluation else {},
                        setup.prepared.report, fitted.epochs, time.perf_counter() - started, fitted.history.rows,
                        fitted.health, setup.n_parameters, fitted.fit_seconds,
-                       evaluation.predict_seconds if evaluation else 0.0, fitted.windows_per_second)
+                       evaluation.predict_seconds if evaluation else 0.0, fitted.windows_per_second,
+                       fitted.stopped)
 
 
 def _setup(config: TrainConfig) -> Setup:
@@ -189,10 +192,11 @@ def _fit(config: TrainConfig, setup: Setup, run_id: str, tmp: str, resume_from: 
     kept_dir = checkpoint_dir(run_id)
     checkpoint = _checkpoint(kept_dir, setup)
     history, ctrl_c = EpochHistory(), StopOnCtrlC(enabled=config.world_size == 1)
-    timing = TrainingTime(planned_steps(config, setup.steps_per_epoch), setup.steps_per_epoch, len(setup.val_loader or ()),
-                          config.time_budget_seconds)
+    planned = planned_steps(config, setup.steps_per_epoch)
+    timing = TrainingTime(planned, setup.steps_per_epoch, len(setup.val_loader or ()), config.time_budget_seconds)
     callbacks = [checkpoint, history, setup.monitor, RunCheckpoint(kept_dir, config.checkpoint_every, log=True),
-                 ctrl_c, timing]
+                 ctrl_c, timing, *([] if config.progress else
+                                   [EpochLine(planned, setup.steps_per_epoch, config.time_budget_seconds)])]
     trainer = _trainer(config, setup, run_id, tmp, callbacks)
     fit_started = time.perf_counter()
     try:
@@ -222,7 +226,9 @@ def _fit(config: TrainConfig, setup: Setup, run_id: str, tmp: str, resume_from: 
                         "best_val_loss": float(checkpoint.best_model_score or float("nan")),
                         "epochs": trainer.current_epoch, "steps": trainer.global_step,
                         "train_windows_per_second": throughput})  # validation time included
-    return Fitted(history, health, trainer.current_epoch, fit_seconds, throughput)
+    stopped = stop_reason(trainer, history.rows, config.max_epochs, config.max_steps)
+    mlflow.set_tag("forecast.stopped", stopped)
+    return Fitted(history, health, trainer.current_epoch, fit_seconds, throughput, stopped)
 
 
 def _log_health(config: TrainConfig, setup: Setup, history: EpochHistory, step: int,

@@ -27,11 +27,19 @@ def test_train_logs_everything_and_predict_writes_rows(tmp_path, make_frame, tra
     result = _train(tmp_path, frame, tracking_uri, "e2e", *tiny_model)
     assert result.exit_code == 0, result.output
     assert "seasonal naive" in result.output and "registered models:/e2e/1" in result.output
+    # output to a file, not a terminal: a line per epoch, no progress bar; why it stopped; the test's size and
+    # the interval's nominal level; where to look
+    lines = result.output.splitlines()
+    assert [line.split(":")[1].strip()[:9] for line in lines if line.startswith("info: epoch ")] == ["epoch 1/2", "epoch 2/2"]
+    assert "\r" not in result.output and "it/s" not in result.output
+    assert any(line.startswith("Stopped by the epoch cap (2, --max-epochs)") for line in lines)
+    assert "test: 2 window(s) of 6 steps over 2 series" in result.output and "(nominal 0.8)" in result.output
+    assert result.stdout.splitlines()[-1] == f"See it: mlflow ui --backend-store-uri {tracking_uri}"
 
     client = MlflowClient(tracking_uri)
     (version,) = client.search_model_versions("name='e2e'")
     run = client.get_run(version.run_id)
-    assert run.info.status == "FINISHED"
+    assert run.info.status == "FINISHED" and run.data.tags["forecast.stopped"].startswith("the epoch cap (2")
     params, metrics = run.data.params, run.data.metrics
     assert params["data.seq_len"] == "12" and params["model.layers"] == "1" and params["data.frequency"] == "h"
     for key in ("test_mae", "test_rmse", "test_smape", "test_mase", "test_pinball", "test_coverage_q0.1_q0.9",
@@ -283,3 +291,14 @@ def test_every_command_reads_the_tracking_uri_from_the_environment(tmp_path):
     uri = f"sqlite:///{tmp_path / 'env.db'}"
     result = CliRunner().invoke(main, ["health", "no-such-run"], env={"MLFLOW_TRACKING_URI": uri})
     assert result.exit_code == 1 and f"no run 'no-such-run' in {uri}" in result.output, result.output
+
+
+def test_read_commands_do_not_create_a_store_they_say_where_they_looked(tmp_path, monkeypatch, make_frame):
+    monkeypatch.chdir(tmp_path)
+    make_frame(n_series=1, length=40).to_csv(tmp_path / "h.csv", index=False)
+    for args in (["predict", "--model", "models:/forecaster/latest", "--data", "h.csv", "--output", "f.csv"],
+                 ["backtest", "--model", "models:/forecaster/1", "--data", "h.csv"], ["health", "0123abcd"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1 and f"no tracking store at sqlite:///{tmp_path}/mlflow.db" in result.output, \
+            result.output
+    assert not (tmp_path / "mlflow.db").exists() and not (tmp_path / "f.csv").exists()

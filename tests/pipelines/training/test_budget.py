@@ -40,6 +40,8 @@ def test_a_binding_budget_stops_training_validated_and_registered_and_says_so(tm
     said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("training will")]
     assert len(said) == 1 and "time budget, 3 s from the start" in said[0]
     assert run.data.metrics["announced_fit_seconds"] == 3.0
+    assert run.data.tags["forecast.stopped"] == "the time budget (--time-budget)"
+    assert "Stopped by the time budget (--time-budget)" in result.output
 
 
 def test_without_a_binding_budget_the_estimate_is_the_planned_steps(tmp_path, make_frame, tracking_uri, tiny_model,

@@ -48,3 +48,21 @@ def test_setup_seeds_the_model_and_sizes_the_epoch(tmp_path, make_frame):
     other = _setup(replace(config, seed=1))
     assert not np.array_equal(one.module.state_dict()["model.temporal_projection.linear.weight"].numpy(),
                               other.module.state_dict()["model.temporal_projection.linear.weight"].numpy())
+
+
+def test_why_training_stopped_is_said_in_words():
+    from types import SimpleNamespace
+
+    from lightning.pytorch.callbacks import EarlyStopping
+
+    from pipelines.training.callbacks import stop_reason
+
+    stopper = EarlyStopping(monitor="val_loss", patience=5)
+    rows = [{"val_loss": v} for v in (0.5, 0.4, 0.3)]
+    trainer = SimpleNamespace(callbacks=[stopper], global_step=90)
+    assert stop_reason(trainer, rows, 30, -1) == ("the epoch cap (30, --max-epochs) while the validation loss was "
+                                                  "still falling: more epochs may help")
+    assert stop_reason(trainer, rows[::-1], 30, -1) == "the epoch cap (30, --max-epochs)"
+    assert stop_reason(trainer, rows, 30, 90).startswith("the step cap (90, --max-steps)")
+    stopper.stopped_epoch = 12
+    assert stop_reason(trainer, rows, 30, -1) == "early stopping: no validation gain for 5 epoch(s)"
