@@ -8,6 +8,9 @@ import mlflow
 
 from pipelines.errors import ForecastError
 
+KIND_TAG = "mlflow.experimentKind"   # "custom_model_development": the UI's "Machine learning" kind, opening on runs
+ALIASES = ("champion", "challenger")
+
 
 def use_store(tracking_uri: str | None, experiment: str | None = None, reads: str | None = None) -> str:
     """Point MLflow at `tracking_uri` (else its own default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db).
@@ -25,9 +28,11 @@ def use_store(tracking_uri: str | None, experiment: str | None = None, reads: st
     _create_sqlite_once(uri)
     if experiment:
         try:
-            mlflow.set_experiment(experiment)
+            found = mlflow.set_experiment(experiment)
         except mlflow.exceptions.MlflowException as err:
             raise ForecastError(f"tracking store {mlflow.get_tracking_uri()}: {err.message}") from None
+        if KIND_TAG not in found.tags:   # MLflow 3's UI opens an experiment without it on its GenAI overview
+            mlflow.MlflowClient().set_experiment_tag(found.experiment_id, KIND_TAG, "custom_model_development")
     return mlflow.get_tracking_uri()
 
 
@@ -67,3 +72,20 @@ def _create_sqlite_once(uri: str) -> None:
             mlflow.tracking.MlflowClient(uri).search_experiments(max_results=1)   # creates and migrates it
     finally:
         os.close(folder)   # releases the lock
+
+
+def label_version(name: str, version: str, description: str, tags: dict[str, str]) -> None:
+    """A new version of a registered model: the `challenger` alias (a candidate until a comparison promotes it),
+    and `champion` too where it is the name's first version; a description and tags on the version, and on the
+    registered model where it has none yet."""
+    client = mlflow.MlflowClient()
+    client.set_registered_model_alias(name, "challenger", version)
+    model = client.get_registered_model(name)
+    if "champion" not in model.aliases:
+        client.set_registered_model_alias(name, "champion", version)
+    client.update_model_version(name, version, description=description)
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
+        client.set_registered_model_tag(name, key, value)
+    if not model.description:
+        client.update_registered_model(name, description=f"Forecaster trained with `forecast train`: {description}")

@@ -9,12 +9,15 @@ import math
 import shutil
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import lightning as L
 import mlflow
 import pandas as pd
+from mlflow.data.dataset_source_registry import resolve_dataset_source
+from mlflow.data.meta_dataset import MetaDataset
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from torch.utils.data import DataLoader
@@ -30,7 +33,7 @@ from pipelines.errors import ForecastError
 from pipelines.evaluation.evaluate import Evaluation, choose_theta_weight, evaluate, log_accuracy
 from pipelines.evaluation.plots import log_figure, loss_figure
 from pipelines.serving.logged_model import log_forecaster
-from pipelines.tracking import use_store
+from pipelines.tracking import label_version, use_store
 from pipelines.training.budget import TrainingTime
 from pipelines.training.callbacks import EpochHistory, EpochLine, StopOnCtrlC, stop_reason
 from pipelines.training.fallback import choose_fallback
@@ -105,7 +108,8 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
     _announce(setup)
     with tempfile.TemporaryDirectory(prefix="forecast-") as tmp:
         resume_from = resume_checkpoint(config, data_sha, Path(tmp)) if config.resume else None
-        with mlflow.start_run(run_id=config.resume, nested=nested, tags=tags) as run:
+        with mlflow.start_run(run_id=config.resume, nested=nested, tags=tags,
+                              run_name=None if config.resume else _run_name(config, setup)) as run:
             if not resume_from:
                 _log_inputs(config, setup, data_sha)
             fitted = _fit(config, setup, run.info.run_id, tmp, resume_from)
@@ -116,7 +120,9 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
                             setup.module.config.quantiles)
             fallback = _fallback(setup)
             version = log_forecaster(setup.module.model, setup.prepared.spec, setup.prepared,
-                                     config.model_name if register else None, Path(tmp), theta_weight, fallback)
+                                     config.model_name if register and config.register else None, Path(tmp),
+                                     theta_weight, fallback)
+            _describe(config, setup, evaluation, fitted, version)
     uri = f"models:/{config.model_name}/{version}" if version else f"runs:/{run.info.run_id}/model"
     return TrainResult(run.info.run_id, uri, version, evaluation.metrics if evaluation else {},
                        setup.prepared.report, fitted.epochs, time.perf_counter() - started, fitted.history.rows,
@@ -272,6 +278,31 @@ def _fallback(setup: Setup) -> Fallback:
     return fallback
 
 
+def _run_name(config: TrainConfig, setup: Setup) -> str:
+    """The run's name from the data and the model: `hourly_load-mean-h24`."""
+    return f"{Path(config.data_path).name.split('.')[0]}-{config.model.aggregator}-h{setup.prepared.spec.horizon}"
+
+
+def _describe(config: TrainConfig, setup: Setup, evaluation: Evaluation | None, fitted: Fitted,
+              version: str | None) -> None:
+    """The result in one line, as the run's description (what MLflow's UI shows first) and the registered
+    version's, with the version's aliases and tags."""
+    r = setup.prepared.report
+    if evaluation is None:
+        result = "no test score (no series long enough for a test part)"
+    else:
+        m = evaluation.metrics
+        result = (f"test MASE {m['test_mase']:.3f} against seasonal naive {m['snaive_mase']:.3f} on "
+                  f"{r.windows['test']} window(s) of {r.horizon} steps over {r.series - r.series_without_test} series")
+    health = (fitted.health or {}).get("status", "not checked")
+    text = f"{result}; gradient health {health}; stopped by {fitted.stopped}"
+    mlflow.set_tag("mlflow.note.content", text)
+    if version:
+        label_version(config.model_name, version, text, {
+            "frequency": setup.prepared.spec.freq.alias, "horizon": str(r.horizon), "season": str(r.season_length),
+            "target": r.target, "series": str(r.series)})
+
+
 def _log_inputs(config: TrainConfig, setup: Setup, data_sha: str) -> None:
     spec, m = setup.prepared.spec, setup.module.config
     where = ("experiment", "tracking_uri")  # where the run lives: MLflow records it (and `mlflow run` may differ)
@@ -281,6 +312,10 @@ def _log_inputs(config: TrainConfig, setup: Setup, data_sha: str) -> None:
                        "model.n_known": m.n_known, "batch_size_resolved": setup.batch_size,
                        "n_parameters": setup.n_parameters})
     mlflow.log_dict(setup.prepared.report.to_dict(), "data_report.json")
+    with warnings.catch_warnings():   # "can be interpreted in multiple ways": a local file, either way
+        warnings.simplefilter("ignore", UserWarning)
+        source = resolve_dataset_source(str(Path(config.data_path).resolve()))
+    mlflow.log_input(MetaDataset(source, name=Path(config.data_path).name, digest=data_sha[:16]), context="training")
     mlflow.set_tags({"forecast.data_path": str(config.data_path), "forecast.features": ",".join(spec.feature_names),
                      DATA_TAG: data_sha})
 

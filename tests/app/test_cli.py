@@ -290,7 +290,7 @@ def test_every_command_reads_the_tracking_uri_from_the_environment(tmp_path):
     """--tracking-uri defaults to $MLFLOW_TRACKING_URI for every command (one shared option)."""
     uri = f"sqlite:///{tmp_path / 'env.db'}"
     result = CliRunner().invoke(main, ["health", "no-such-run"], env={"MLFLOW_TRACKING_URI": uri})
-    assert result.exit_code == 1 and f"no run 'no-such-run' in {uri}" in result.output, result.output
+    assert result.exit_code == 1 and f"no tracking store at {uri}" in result.output, result.output
 
 
 def test_read_commands_do_not_create_a_store_they_say_where_they_looked(tmp_path, monkeypatch, make_frame):
@@ -302,3 +302,24 @@ def test_read_commands_do_not_create_a_store_they_say_where_they_looked(tmp_path
         assert result.exit_code == 1 and f"no tracking store at sqlite:///{tmp_path}/mlflow.db" in result.output, \
             result.output
     assert not (tmp_path / "mlflow.db").exists() and not (tmp_path / "f.csv").exists()
+
+
+def test_versions_are_challengers_the_first_is_champion_and_runs_read_at_a_glance(tmp_path, make_frame, tracking_uri,
+                                                                                   tiny_model):
+    frame = make_frame(n_series=2, length=150)
+    for extra in ((), (), ("--no-register",)):
+        result = _train(tmp_path, frame, tracking_uri, "glance", "--max-steps", "4", *tiny_model, *extra)
+        assert result.exit_code == 0, result.output
+    assert "model at runs:/" in result.output                       # --no-register: logged, not registered
+    client = MlflowClient(tracking_uri)
+    model = client.get_registered_model("glance")
+    assert model.aliases == {"champion": 1, "challenger": 2} and len(client.search_model_versions("name='glance'")) == 2
+    assert model.tags == {"frequency": "h", "horizon": "6", "season": "24", "target": "value", "series": "2"}
+    version = client.get_model_version("glance", "2")
+    assert version.description.startswith("test MASE ") and "gradient health" in version.description
+    experiment = client.get_experiment_by_name("glance")
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"   # MLflow's UI opens on runs
+    run = client.get_run(version.run_id)
+    assert run.info.run_name == "sales-mean-h6" and run.data.tags["mlflow.note.content"] == version.description
+    (dataset,) = run.inputs.dataset_inputs
+    assert dataset.dataset.name == "sales.csv" and dataset.tags[0].value == "training"
