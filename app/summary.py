@@ -25,7 +25,7 @@ def print_training(result) -> None:
     else:
         _test_table(m, r)
     click.echo(f"\nRun {result.run_id}; {'registered ' if result.version else 'model at '}{result.model_uri}")
-    click.echo(f"See it: mlflow ui --backend-store-uri {_store()}")
+    click.echo(f"See it: mlflow ui --backend-store-uri {_store()}, then open {_run_page(result.run_id)}")
 
 
 def _test_table(m: dict, r) -> None:
@@ -47,6 +47,15 @@ def _store() -> str:
     import mlflow
 
     return mlflow.get_tracking_uri()
+
+
+def _run_page(run_id: str) -> str:
+    """The run's page in `mlflow ui`, in its "Model training" view (MLflow 3.17's UI opens on its GenAI view
+    otherwise, whatever the experiment's kind tag says)."""
+    import mlflow
+
+    experiment = mlflow.MlflowClient().get_run(run_id).info.experiment_id
+    return f"http://127.0.0.1:5000/#/experiments/{experiment}/runs/{run_id}?workflowType=machine_learning"
 
 
 def _accuracy_table(overall: dict) -> None:

@@ -34,7 +34,9 @@ def test_train_logs_everything_and_predict_writes_rows(tmp_path, make_frame, tra
     assert "\r" not in result.output and "it/s" not in result.output
     assert any(line.startswith("Stopped by the epoch cap (2, --max-epochs)") for line in lines)
     assert "test: 2 window(s) of 6 steps over 2 series" in result.output and "(nominal 0.8)" in result.output
-    assert result.stdout.splitlines()[-1] == f"See it: mlflow ui --backend-store-uri {tracking_uri}"
+    assert result.stdout.splitlines()[-1].startswith(f"See it: mlflow ui --backend-store-uri {tracking_uri}, then open "
+                                                     "http://127.0.0.1:5000/#/experiments/")
+    assert result.stdout.splitlines()[-1].endswith("?workflowType=machine_learning")
 
     client = MlflowClient(tracking_uri)
     (version,) = client.search_model_versions("name='e2e'")
