@@ -101,7 +101,8 @@ def predict(model_uri, data_path, output, batch_size, tracking_uri, spark, spark
         return
     from pipelines.serving.predict import predict_file
 
-    print_forecasts(predict_file(model_uri, data_path, output, batch_size, tracking_uri), output)
+    # a progress bar on a terminal only: written to a file, its redraws are noise
+    print_forecasts(predict_file(model_uri, data_path, output, batch_size, tracking_uri, sys.stderr.isatty()), output)
 
 
 @main.command()

@@ -33,12 +33,12 @@ def forecast_with(model, frame: pd.DataFrame, batch_size: int = 1024, progress: 
 
 
 def predict_file(model_uri: str, data_path: str, output: str, batch_size: int = 1024,
-                 tracking_uri: str | None = None) -> pd.DataFrame:
+                 tracking_uri: str | None = None, progress: bool = True) -> pd.DataFrame:
     check_writable(output)   # before any work: a forecast computed and then lost is worse than a refusal
     model = load(model_uri, tracking_uri)
     frame = read_table(data_path, model.unwrap_python_model().predictor.spec.text_columns)
     try:
-        forecasts = forecast_with(model, frame, batch_size, progress=True)
+        forecasts = forecast_with(model, frame, batch_size, progress=progress)
     except ForecastError as err:
         raise ForecastError(f"{data_path}: {err}") from None
     write_table(forecasts, output)
