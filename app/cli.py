@@ -90,10 +90,15 @@ def _global_rank(devices: int) -> int:
 @tracking_uri_option
 @click.option("--spark", is_flag=True, help="Score on Spark, one task per series group; --data and --output may be any Spark path, and the output is a folder of part files.")
 @click.option("--spark-master", envvar="SPARK_MASTER", default=None, help="Spark master URL (default: $SPARK_MASTER, else spark-defaults.conf, else local[*]).")
-def predict(model_uri, data_path, output, batch_size, tracking_uri, spark, spark_master):
+@click.option("--horizon", type=click.IntRange(min=1), default=None, help="Forecast the first N steps (default: the trained horizon; at most that).")
+@click.option("--quantiles", default=None, help="Comma-separated quantile levels (default: the trained ones); levels between trained ones are interpolated linearly.")
+def predict(model_uri, data_path, output, batch_size, tracking_uri, spark, spark_master, horizon, quantiles):
     """Forecast the next horizon of every series in a file."""
     from app.summary import print_forecasts, print_spark_forecasts
 
+    levels = _levels(quantiles)
+    if spark and (horizon or levels):
+        raise click.UsageError("--horizon and --quantiles are not available with --spark yet")
     if spark:
         from pipelines.serving.spark_predict import spark_predict
 
@@ -102,7 +107,19 @@ def predict(model_uri, data_path, output, batch_size, tracking_uri, spark, spark
     from pipelines.serving.predict import predict_file
 
     # a progress bar on a terminal only: written to a file, its redraws are noise
-    print_forecasts(predict_file(model_uri, data_path, output, batch_size, tracking_uri, sys.stderr.isatty()), output)
+    print_forecasts(predict_file(model_uri, data_path, output, batch_size, tracking_uri, sys.stderr.isatty(),
+                                 horizon, levels), output)
+
+
+def _levels(text: str | None) -> tuple[float, ...] | None:
+    """--quantiles 0.1,0.9 as numbers, or one usage line."""
+    if text is None:
+        return None
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise click.BadParameter(f"give numbers separated by commas, such as 0.1,0.9; got {text!r}",
+                                 param_hint="--quantiles") from None
 
 
 @main.command()

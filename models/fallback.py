@@ -142,6 +142,23 @@ class Fallback:
                                 tuple(b["levels"]), tuple(tuple(x) for x in b["spread"])) for b in d["buckets"]))
 
 
+MIN_RESIDUALS = 4   # in-sample errors an interval of the old rule needs
+
+
+def naive_intervals(history: np.ndarray, point: np.ndarray, lag: int, levels) -> np.ndarray:
+    """(H, len(levels)) quantiles around a (seasonal) naive forecast: its in-sample errors (the value against the
+    one `lag` rows before), their quantiles around their median, widened by the square root of the number of
+    lags each step is ahead (the random walk's growth). NaN with fewer than MIN_RESIDUALS errors."""
+    history = np.asarray(history, dtype=np.float64)
+    q = np.full((len(point), len(levels)), np.nan)
+    errors = history[lag:] - history[:-lag] if len(history) > lag else np.zeros(0)
+    if len(errors) < MIN_RESIDUALS:
+        return q
+    spread = np.quantile(errors, levels) - np.quantile(errors, 0.5)                    # (Q,)
+    ahead = np.sqrt(np.ceil(np.arange(1, len(point) + 1) / lag))                      # (H,)
+    return point[:, None] + ahead[:, None] * spread[None, :]
+
+
 def greedy_weights(forecasts: np.ndarray, y: np.ndarray, scale: np.ndarray, rounds: int = ROUNDS) -> np.ndarray:
     """Caruana's ensemble selection: `rounds` times add (with replacement) the member whose addition most lowers
     the mean scaled absolute error of the average; the weights are the counts over `rounds`.

@@ -24,7 +24,7 @@ from data.frequency import already_regular, check_one_frequency, infer_frequency
 from data.prepare import DataSpec, build_panel
 from data.scaling import SeriesScaler
 from data.schema import ID, TARGET, TIME, canonical, history_rows, run_starts, split_ids
-from models.fallback import Fallback
+from models.fallback import Fallback, naive_intervals
 from models.forecaster import Forecaster, predict_quantiles
 from models.naive import naive_forecasts
 from models.theta import blend, window_forecasts
@@ -55,8 +55,48 @@ class Predictor:
             raise DataError(f"input is missing column(s) {', '.join(map(repr, missing))} "
                             f"(expected: {', '.join(needed)})")
 
-    def predict(self, raw: pd.DataFrame, batch_size: int = 1024, progress: bool = False) -> pd.DataFrame:
-        """History rows -> forecast rows (module docstring)."""
+    def predict(self, raw: pd.DataFrame, batch_size: int = 1024, progress: bool = False, horizon: int | None = None,
+                quantiles: tuple[float, ...] | None = None) -> pd.DataFrame:
+        """History rows -> forecast rows (module docstring); the first `horizon` steps (default: the trained
+        horizon) with the `quantiles` asked for (default: the trained ones; `select`)."""
+        horizon, quantiles = self.check_request(horizon, quantiles)
+        return self.select(self._predict(raw, batch_size, progress), horizon, quantiles)
+
+    def check_request(self, horizon, quantiles) -> tuple[int, tuple[float, ...]]:
+        """The horizon and quantile levels asked for, checked against what the model was trained for."""
+        H, trained = self.spec.horizon, tuple(self.quantiles)
+        horizon = H if horizon is None else horizon
+        if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or not 1 <= horizon <= H:
+            raise DataError(f"horizon must be a whole number from 1 to {H} (the horizon the model was trained for), "
+                            f"got {horizon!r}")
+        quantiles = trained if quantiles is None else tuple(quantiles)
+        for tau in quantiles:
+            if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not min(trained) <= tau <= max(trained):
+                raise DataError(f"quantile {tau!r} is outside the trained levels {min(trained):g}..{max(trained):g} "
+                                "(a model trained with --quantiles covering it can forecast it)")
+        if not quantiles:
+            raise DataError("quantiles: give at least one level")
+        return int(horizon), tuple(float(tau) for tau in quantiles)
+
+    def select(self, out: pd.DataFrame, horizon: int, quantiles: tuple[float, ...]) -> pd.DataFrame:
+        """The first `horizon` steps, and a column per asked level: a trained level's own, or, between two trained
+        levels, their forecasts interpolated linearly in the level (q0.25 lies 0.375 of the way from q0.1 to
+        q0.5)."""
+        trained = list(self.quantiles)
+        if horizon == self.spec.horizon and tuple(quantiles) == tuple(trained):
+            return out
+        out = out[out["step"] <= horizon].reset_index(drop=True)
+        q = out[[f"q{t}" for t in trained]].to_numpy(np.float64)                       # (N, Q)
+        columns = {}
+        for tau in quantiles:
+            upper = min(int(np.searchsorted(trained, tau)), len(trained) - 1)
+            lower = upper if trained[upper] == tau else upper - 1
+            share = 0.0 if upper == lower else (tau - trained[lower]) / (trained[upper] - trained[lower])
+            columns[f"q{tau:g}"] = q[:, lower] + share * (q[:, upper] - q[:, lower])
+        fixed = out.drop(columns=[*(f"q{t}" for t in trained), "method"])
+        return pd.concat([fixed, pd.DataFrame(columns, index=out.index), out[["method"]]], axis=1)
+
+    def _predict(self, raw: pd.DataFrame, batch_size: int, progress: bool) -> pd.DataFrame:
         if raw is None or len(raw) == 0:
             raise DataError("no input rows: send history rows (series id, timestamp, target)")
         self._check_columns(raw)
@@ -167,8 +207,8 @@ class Predictor:
 
     def _fallback(self, regular: pd.DataFrame) -> pd.DataFrame:
         """The short-series forecast chosen in training (models/fallback.py); by the old rule (seasonal naive where
-        a season of history exists, else naive, without intervals) for a bundle from before it, or where validation
-        did not prefer another."""
+        a season of history exists, else naive, its intervals from its in-sample errors) for a bundle from before
+        it, or where validation did not prefer another."""
         H, ids, m = self.spec.horizon, regular[ID].to_numpy(), self.spec.freq.season_length
         starts = run_starts(ids)
         ends = np.r_[starts[1:], len(ids)]
@@ -178,13 +218,16 @@ class Predictor:
             fits = [self.fallback.forecast(target[a:b], H, m, self.quantiles) for a, b in zip(starts, ends)]
             q = np.stack([f[1] for f in fits])                                     # (S, H, Q)
             q[:, :, self.model.config.median_index] = np.stack([f[0] for f in fits])
-            q = self.spec.bound(np.sort(q, axis=-1))    # the spread is centred on the median: it stays the point
+            q = self.spec.bound(_sorted(q))    # the spread is centred on the median: it stays the point
             methods = [self.fallback.method(b - a, m > 1) for a, b in zip(starts, ends)]
             return self._rows(ids[starts], grid, q[:, :, self.model.config.median_index], q, np.repeat(methods, H))
         _, p, seasonal = naive_forecasts(target, ends, starts, H, m)
-        q = np.full(p.shape + (len(self.quantiles),), np.nan)
+        q = np.stack([naive_intervals(target[a:b], p[i], m if seasonal[i] else 1, self.quantiles)
+                      for i, (a, b) in enumerate(zip(starts, ends))])               # (S, H, Q): from in-sample errors
         q[:, :, self.model.config.median_index] = p
-        return self._rows(ids[starts], grid, p, q, np.repeat(np.where(seasonal, "seasonal_naive", "naive"), H))
+        q = self.spec.bound(_sorted(q))
+        return self._rows(ids[starts], grid, q[:, :, self.model.config.median_index], q,
+                          np.repeat(np.where(seasonal, "seasonal_naive", "naive"), H))
 
     def _rows(self, ids, grid, point, q, method) -> pd.DataFrame:
         S, H = grid.shape
@@ -192,3 +235,8 @@ class Predictor:
                              "prediction": point.ravel(), **{f"q{tau}": q[:, :, k].ravel() for k, tau in
                                                              enumerate(self.quantiles)},
                              "method": method})   # one name for all rows, or one per row
+
+
+def _sorted(q: np.ndarray) -> np.ndarray:
+    """Quantiles sorted along the last axis (no crossing), left as they are where a row has no interval (NaN)."""
+    return np.where(np.isnan(q).any(axis=-1, keepdims=True), q, np.sort(q, axis=-1))

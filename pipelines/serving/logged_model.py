@@ -45,7 +45,9 @@ def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_
     output = Predictor(model, spec, theta_weight, fallback).predict(example)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow\.")
-        signature = infer_signature(example, output, params={"batch_size": 1024, "progress": False})
+        signature = infer_signature(example, output, params={"batch_size": 1024, "progress": False,
+                                                              "horizon": spec.horizon,
+                                                              "quantiles": list(model.config.quantiles)})
     # no input schema: MLflow enforces one before the model sees the frame and refuses int64 for a double column
     # ("Can not safely convert int64 to float64": it upcasts only ints of <= 6 bytes), so a count target or a
     # weekday covariate read from the training file itself could not be forecast; typing the columns Any instead

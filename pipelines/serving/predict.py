@@ -17,14 +17,23 @@ def load(model_uri: str, tracking_uri: str | None = None):
                             f"{err.message.splitlines()[0]}") from None
 
 
-def forecast_with(model, frame: pd.DataFrame, batch_size: int = 1024, progress: bool = False) -> pd.DataFrame:
-    """Forecast rows from a loaded pyfunc; a bad input is one ForecastError line."""
+def forecast_with(model, frame: pd.DataFrame, batch_size: int = 1024, progress: bool = False,
+                  horizon: int | None = None, quantiles: tuple[float, ...] | None = None) -> pd.DataFrame:
+    """Forecast rows from a loaded pyfunc (`horizon` and `quantiles` as asked, else as trained); a bad input is
+    one ForecastError line."""
     import mlflow
 
     params = {"batch_size": batch_size}
     schema = model.metadata.get_params_schema()
-    if schema and "progress" in {p.name for p in schema.params}:  # models logged before it had no such param
+    known = {p.name for p in schema.params} if schema else set()
+    if "progress" in known:  # models logged before it had no such param
         params["progress"] = progress
+    for name, value in (("horizon", horizon), ("quantiles", quantiles)):
+        if value is not None:
+            if name not in known:
+                raise ForecastError(f"this model was logged before --{name} existed: it forecasts its trained "
+                                    "horizon and quantiles; retrain it to choose them at predict time")
+            params[name] = list(value) if name == "quantiles" else value
     try:
         return model.predict(frame, params=params)
     except mlflow.exceptions.MlflowException as err:  # bad input, raised inside the model or by its schema
@@ -33,12 +42,13 @@ def forecast_with(model, frame: pd.DataFrame, batch_size: int = 1024, progress: 
 
 
 def predict_file(model_uri: str, data_path: str, output: str, batch_size: int = 1024,
-                 tracking_uri: str | None = None, progress: bool = True) -> pd.DataFrame:
+                 tracking_uri: str | None = None, progress: bool = True, horizon: int | None = None,
+                 quantiles: tuple[float, ...] | None = None) -> pd.DataFrame:
     check_writable(output)   # before any work: a forecast computed and then lost is worse than a refusal
     model = load(model_uri, tracking_uri)
     frame = read_table(data_path, model.unwrap_python_model().predictor.spec.text_columns)
     try:
-        forecasts = forecast_with(model, frame, batch_size, progress=progress)
+        forecasts = forecast_with(model, frame, batch_size, progress, horizon, quantiles)
     except ForecastError as err:
         raise ForecastError(f"{data_path}: {err}") from None
     write_table(forecasts, output)

@@ -40,14 +40,18 @@ class ForecastModel(PythonModel):
         self.input_error = inference.DataError
 
     def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
-        """Bad requests raise MlflowException(INVALID_PARAMETER_VALUE): one message, HTTP 400 when served."""
+        """Bad requests raise MlflowException(INVALID_PARAMETER_VALUE): one message, HTTP 400 when served. Params:
+        batch_size, progress, horizon (up to the trained one), quantiles (levels within the trained ones)."""
         params = params or {}
         batch_size = params.get("batch_size", 1024)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise MlflowException(f"params.batch_size must be a positive integer, got {batch_size!r}",
                                   error_code=INVALID_PARAMETER_VALUE)
+        quantiles = params.get("quantiles")
         try:
-            return self.predictor.predict(model_input, batch_size=batch_size, progress=bool(params.get("progress", False)))
+            return self.predictor.predict(model_input, batch_size=batch_size, progress=bool(params.get("progress", False)),
+                                          horizon=params.get("horizon"),
+                                          quantiles=None if quantiles is None else tuple(quantiles))
         except self.input_error as err:
             raise MlflowException(str(err), error_code=INVALID_PARAMETER_VALUE) from None
 

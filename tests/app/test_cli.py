@@ -65,6 +65,18 @@ def test_train_logs_everything_and_predict_writes_rows(tmp_path, make_frame, tra
     assert list(forecasts.columns) == ["series_id", "timestamp", "step", "prediction", "q0.1", "q0.5", "q0.9", "method"]
     assert len(forecasts) == 2 * 6 and forecasts.groupby("series_id")["step"].apply(list).tolist() == [list(range(1, 7))] * 2
     assert forecasts["timestamp"].iloc[0] == str(frame["timestamp"].max() + pd.Timedelta(hours=1))
+    # the horizon and the quantiles chosen at predict time
+    result = CliRunner().invoke(main, ["predict", "--model", "models:/e2e/latest", "--data", str(tmp_path / "history.csv"),
+                                       "--output", str(out), "--tracking-uri", tracking_uri, "--horizon", "2",
+                                       "--quantiles", "0.25,0.9"])
+    assert result.exit_code == 0, result.output
+    assert list(pd.read_csv(out).columns)[4:6] == ["q0.25", "q0.9"] and len(pd.read_csv(out)) == 2 * 2
+    for args, message in ((["--horizon", "7"], "horizon must be a whole number from 1 to 6"),
+                          (["--quantiles", "0.1,x"], "give numbers separated by commas")):
+        result = CliRunner().invoke(main, ["predict", "--model", "models:/e2e/latest", "--data",
+                                           str(tmp_path / "history.csv"), "--output", str(out), "--tracking-uri",
+                                           tracking_uri, *args])
+        assert result.exit_code != 0 and message in result.output, result.output
     # an output that cannot be written is refused before the forecast, in one line (it was a traceback after it)
     (tmp_path / "a_file").write_text("x")
     for output, message in ((tmp_path, "is a directory"), (tmp_path / "a_file" / "f.csv", "a_file is a file, not a folder"),

@@ -125,6 +125,13 @@ def test_serve_answers_every_format_and_rejects_bad_requests(tmp_path, make_fram
             message = json.loads(text)["message"]
             assert 400 <= status < 500 and expected in message, (name, status, text[:500])
             assert "Traceback" not in text and "stack_trace" not in json.loads(text) and "\n" not in message, name
+        # the horizon and the quantiles asked in the request's params (declared in the signature)
+        asked = json.dumps({**split, "params": {"horizon": 3, "quantiles": [0.25, 0.5]}}).encode()
+        status, text = _request(port, "/invocations", asked)
+        rows = pd.DataFrame(json.loads(text)["predictions"])
+        assert status == 200 and len(rows) == 6 and [c for c in rows.columns if c.startswith("q")] == ["q0.25", "q0.5"]
+        status, text = _request(port, "/invocations", json.dumps({**split, "params": {"horizon": 9}}).encode())
+        assert status == 400 and "horizon must be a whole number from 1 to 6" in json.loads(text)["message"], text
         # brackets inside ids do not nest: 80 of them were once counted as "JSON nested 84 deep"
         bracketed = history.replace({"series_id": {"7": "zone [[A"}})
         status, text = _request(port, "/invocations", _split(bracketed))

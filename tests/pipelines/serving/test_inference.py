@@ -221,3 +221,30 @@ def test_series_too_short_for_the_network_get_the_fallback_chosen_in_training_wi
     assert np.allclose(rows["prediction"], theta(history, 6, 24)) and np.allclose(rows["q0.5"], rows["prediction"])
     spread = np.mean(np.abs(np.diff(history)))
     assert np.allclose(rows["q0.1"], rows["prediction"] - spread) and np.allclose(rows["q0.9"], rows["prediction"] + 2 * spread)
+
+
+def test_the_horizon_and_the_quantiles_are_chosen_at_predict_time(make_frame):
+    frame = make_frame(n_series=2, length=80)
+    predictor = _predictor(frame)                      # trained horizon 6, quantiles 0.1, 0.5, 0.9
+    full = predictor.predict(_raw(frame))
+    out = predictor.predict(_raw(frame), horizon=3, quantiles=(0.1, 0.25, 0.9))
+    assert list(out.columns) == ["series_id", "timestamp", "step", "prediction", "q0.1", "q0.25", "q0.9", "method"]
+    first = full[full["step"] <= 3].reset_index(drop=True)
+    assert len(out) == 6 and np.allclose(out["q0.1"], first["q0.1"]) and np.allclose(out["prediction"], first["prediction"])
+    assert np.allclose(out["q0.25"], first["q0.1"] + 0.375 * (first["q0.5"] - first["q0.1"]))   # linear in the level
+    for horizon, quantiles, message in ((7, None, "horizon must be a whole number from 1 to 6"),
+                                        (0, None, "from 1 to 6"), (None, (0.05,), "quantile 0.05 is outside the "
+                                                                                  "trained levels 0.1..0.9")):
+        with pytest.raises(DataError, match=message.replace("(", r"\(")):
+            predictor.predict(_raw(frame), horizon=horizon, quantiles=quantiles)
+
+
+def test_a_series_on_the_old_rule_gets_intervals_from_its_in_sample_errors(make_frame):
+    frame = make_frame(n_series=2, length=80)
+    predictor = _predictor(frame)
+    short = make_frame(n_series=1, length=12, seed=3).assign(series_id="short")
+    rows = predictor.predict(_raw(pd.concat([frame, short], ignore_index=True))).query("series_id == 'short'")
+    assert (rows["method"] == "naive").all() and rows[["q0.1", "q0.5", "q0.9"]].notna().all().all()
+    assert (rows["q0.1"] <= rows["prediction"]).all() and (rows["prediction"] <= rows["q0.9"]).all()
+    width = (rows["q0.9"] - rows["q0.1"]).to_numpy()
+    assert np.allclose(width / width[0], np.sqrt(np.arange(1, 7)))   # a random walk's growth, step by step

@@ -50,3 +50,16 @@ def test_an_old_model_predicts_as_it_did_in_a_fresh_process(old_model, tmp_path)
               "index=False)")
     subprocess.run([sys.executable, "-c", script], check=True, cwd=tmp_path, capture_output=True, timeout=300)
     _assert_same(pd.read_csv(tmp_path / "out.csv"), pd.read_csv(old_model / "expected.csv"))
+
+
+def test_an_old_model_asked_for_another_horizon_says_it_cannot(old_model):
+    import mlflow
+
+    from pipelines.errors import ForecastError
+    from pipelines.serving.predict import forecast_with
+
+    model = mlflow.pyfunc.load_model(str(old_model))
+    request = pd.read_csv(old_model / "request.csv")
+    _assert_same(forecast_with(model, request), pd.read_csv(old_model / "expected.csv"))
+    with pytest.raises(ForecastError, match="this model was logged before --horizon existed"):
+        forecast_with(model, request, horizon=2)
