@@ -17,6 +17,7 @@ from pipelines.config import TrainConfig
 from pipelines.errors import ForecastError
 
 ARTIFACT = "checkpoints/resume"
+INFERRED_TAG = "forecast.inferred"   # the settings given as None whose params show the value inferred
 DATA_TAG = "forecast.data_sha256"
 # where things are, not what is trained; and the model's sizes, which come from the (compared) data
 NOT_COMPARED = {"resume", "progress", "tracking_uri", "experiment", "data_path",
@@ -60,8 +61,9 @@ def resume_checkpoint(config: TrainConfig, data_sha: str, destination: Path) -> 
     if run.data.tags.get(DATA_TAG) != data_sha:
         raise ForecastError(f"--resume {config.resume}: {config.data_path} is not the data that run trained on "
                             "(its SHA-256 differs)")
+    inferred = set(run.data.tags.get(INFERRED_TAG, "").split(","))   # logged as the value used, given as None
     changed = [f"{k} {run.data.params.get(k)!r} -> {str(v)!r}" for k, v in config.flat().items()
-               if k not in NOT_COMPARED and run.data.params.get(k) != str(v)]
+               if k not in NOT_COMPARED and run.data.params.get(k) != str(v) and not (v is None and k in inferred)]
     if changed:
         raise ForecastError(f"--resume {config.resume}: settings differ from the run's: {'; '.join(changed[:5])}")
     try:

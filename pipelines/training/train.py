@@ -39,7 +39,7 @@ from pipelines.training.callbacks import EpochHistory, EpochLine, StopOnCtrlC, s
 from pipelines.training.fallback import choose_fallback
 from pipelines.training.health_log import log_health
 from pipelines.training.logger import RunLogger
-from pipelines.training.resume import DATA_TAG, RunCheckpoint, checkpoint_dir, resume_checkpoint
+from pipelines.training.resume import DATA_TAG, INFERRED_TAG, RunCheckpoint, checkpoint_dir, resume_checkpoint
 from pipelines.training.trainer import build_trainer
 
 log = logging.getLogger("forecast")
@@ -306,7 +306,10 @@ def _describe(config: TrainConfig, setup: Setup, evaluation: Evaluation | None, 
 def _log_inputs(config: TrainConfig, setup: Setup, data_sha: str) -> None:
     spec, m = setup.prepared.spec, setup.module.config
     where = ("experiment", "tracking_uri")  # where the run lives: MLflow records it (and `mlflow run` may differ)
-    mlflow.log_params({**{k: v for k, v in config.flat().items() if k not in where},
+    settings = {k: v for k, v in config.flat().items() if k not in where}
+    used = _values_used(setup)
+    inferred = sorted(k for k, v in settings.items() if v is None and used.get(k) is not None)
+    mlflow.log_params({**settings, **{k: used[k] for k in inferred},
                        "data.horizon_resolved": spec.horizon, "data.frequency": spec.freq.alias,
                        "data.season_length_resolved": spec.freq.season_length, "model.n_features": m.n_features,
                        "model.n_known": m.n_known, "batch_size_resolved": setup.batch_size,
@@ -317,7 +320,18 @@ def _log_inputs(config: TrainConfig, setup: Setup, data_sha: str) -> None:
         source = resolve_dataset_source(str(Path(config.data_path).resolve()))
     mlflow.log_input(MetaDataset(source, name=Path(config.data_path).name, digest=data_sha[:16]), context="training")
     mlflow.set_tags({"forecast.data_path": str(config.data_path), "forecast.features": ",".join(spec.feature_names),
-                     DATA_TAG: data_sha})
+                     DATA_TAG: data_sha, INFERRED_TAG: ",".join(inferred) or "none"})
+
+
+def _values_used(setup: Setup) -> dict:
+    """The values the run used for the settings that default to None (inferred from the data): the params then
+    show 24, not None; the tag `forecast.inferred` names them."""
+    spec = setup.prepared.spec
+    schema = spec.schema
+    return {"data.horizon": spec.horizon, "data.season_length": spec.freq.season_length,
+            "batch_size": setup.batch_size, "data.id_col": ",".join(schema.id_columns) or None,
+            "data.time_col": schema.time_col, "data.target": schema.target,
+            "data.covariates": ",".join(schema.covariates) or "none"}
 
 
 def _keep_best(checkpoint: ModelCheckpoint | None) -> str:

@@ -44,6 +44,9 @@ def test_train_logs_everything_and_predict_writes_rows(tmp_path, make_frame, tra
     assert run.info.status == "FINISHED" and run.data.tags["forecast.stopped"].startswith("the epoch cap (2")
     params, metrics = run.data.params, run.data.metrics
     assert params["data.seq_len"] == "12" and params["model.layers"] == "1" and params["data.frequency"] == "h"
+    # settings inferred from the data show the value used, not None, and a tag names them
+    assert params["data.season_length"] == "24" and params["data.covariates"] == "cov0" and params["data.target"] == "value"
+    assert run.data.tags["forecast.inferred"] == "data.covariates,data.id_col,data.season_length,data.target,data.time_col"
     for key in ("test_mae", "test_rmse", "test_smape", "test_mase", "test_pinball", "test_coverage_q0.1_q0.9",
                 "naive_mase", "snaive_mase", "snaive_mae", "best_val_loss"):
         assert key in metrics, key
