@@ -65,6 +65,12 @@ def _train_config(data_path: str, options: dict) -> TrainConfig:
     """The run's config from the options given (train, compare and benchmark). Under `mlflow run` (MLproject),
     MLflow has started the run in the experiment it was told; the pipeline logs into that run and must not
     switch experiments."""
+    if options.get("init_from"):   # a warm start: the source model's architecture and data settings
+        from pipelines.tracking import use_store
+        from pipelines.training.warm_start import settings_from_source
+
+        use_store(options.get("tracking_uri"), reads=options["init_from"])
+        options = {**options, **settings_from_source(options["init_from"], options)}
     config = given(TrainConfig, options, data_path=data_path, data=given(DataConfig, options),
                    model=given(ModelConfig, options), optim=given(OptimConfig, options),
                    health=given(HealthConfig, options))
@@ -142,7 +148,7 @@ def serve(model_uri, host, port, workers, max_request_mb, tracking_uri):
 @click.option("--aggregators", default="mean,learnable,weighted,attention", show_default=True, help="Comma-separated aggregators to compare.")
 @click.option("--seeds", default=3, show_default=True, type=click.IntRange(min=1), help="Training runs per aggregator (seeds seed, seed+1, ...).")
 @options_from(DataConfig, ModelConfig, OptimConfig, HealthConfig, TrainConfig,
-              exclude=("data_path", "aggregator", "resume", "model_name"))
+              exclude=("data_path", "aggregator", "resume", "init_from", "model_name"))
 def compare(data_path, aggregators, seeds, **options):
     """Train every aggregator with several seeds (nested MLflow runs) and compare accuracy and gradient health."""
     from app.summary import print_compare
@@ -169,7 +175,7 @@ def _test_windows(ctx, param, value: str) -> int | None:
 @click.option("--test-windows", "test_windows", default="auto", show_default=True, callback=_test_windows,
               help="Test origins per series, one horizon apart at the end (auto: a test part as long as the validation part of the shortest series).")
 @options_from(DataConfig, ModelConfig, OptimConfig, HealthConfig, TrainConfig,
-              exclude=("data_path", "resume", "model_name", "devices", "num_nodes", "strategy", "accelerator",
+              exclude=("data_path", "resume", "init_from", "model_name", "devices", "num_nodes", "strategy", "accelerator",
                        "test_windows"))
 def benchmark(data_path, peers, seeds, test_windows, **options):
     """Our model against pytorch-forecasting's Baseline, NHiTS and TFT and statsmodels' ETS and Theta: same

@@ -68,6 +68,7 @@ class TrainConfig:
     strategy: str = field(default="auto", metadata={"help": "Lightning strategy: auto|ddp (not ddp_spawn, which splits the MLflow run)."})
     checkpoint_every: int = field(default=500, metadata={"help": "Also save the training state every N steps within long epochs (0 = only at epoch ends)."})
     resume: str | None = field(default=None, metadata={"help": "Continue this run (killed, failed or interrupted) from its last checkpoint, with the same data and settings."})
+    init_from: str | None = field(default=None, metadata={"help": "Warm start: begin from this logged model's weights (models:/forecaster@champion, runs:/ID/model), with its architecture and data settings; the scalers are refitted on the new data."})
 
     def __post_init__(self):
         if self.max_steps == 0 or self.max_steps < -1:
@@ -84,6 +85,9 @@ class TrainConfig:
         if not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"--ema-decay must be in [0, 1), got {self.ema_decay}")
         parse_duration(self.time_budget)
+        if self.init_from and self.resume:
+            raise ConfigError("--init-from and --resume exclude each other: --resume continues a run, --init-from "
+                              "starts a new one from a finished model")
         if self.patience < 1:
             raise ConfigError(f"--patience must be positive, got {self.patience}")
 

@@ -41,6 +41,7 @@ from pipelines.training.health_log import log_health
 from pipelines.training.logger import RunLogger
 from pipelines.training.resume import DATA_TAG, INFERRED_TAG, RunCheckpoint, checkpoint_dir, resume_checkpoint
 from pipelines.training.trainer import build_trainer
+from pipelines.training.warm_start import LINEAGE_TAG, lineage, load_weights
 
 log = logging.getLogger("forecast")
 ANCHOR_WINDOWS = 8192  # the seasonal blend has two numbers per horizon step: a few thousand windows fix them
@@ -150,6 +151,9 @@ def _setup(config: TrainConfig) -> Setup:
     module = ForecastModule(model_config, config.optim, total)
     x, y, future = train_set.__getitems__(evenly_spaced(len(train_set), ANCHOR_WINDOWS))
     module.model.fit_anchor(x, future, y)
+    if config.init_from:   # a warm start: the source's weights, its anchor included
+        use_store(config.tracking_uri)
+        load_weights(module.model, spec, config.init_from)
     # always on: the per-step non-finite check; --health-every 0 turns off only the periodic checks
     monitor = GradientHealthMonitor(spec.feature_names, config.health)
     return Setup(prepared, module, train_loader, val_loader, batch_size, steps_per_epoch, total, monitor)
@@ -320,7 +324,8 @@ def _log_inputs(config: TrainConfig, setup: Setup, data_sha: str) -> None:
         source = resolve_dataset_source(str(Path(config.data_path).resolve()))
     mlflow.log_input(MetaDataset(source, name=Path(config.data_path).name, digest=data_sha[:16]), context="training")
     mlflow.set_tags({"forecast.data_path": str(config.data_path), "forecast.features": ",".join(spec.feature_names),
-                     DATA_TAG: data_sha, INFERRED_TAG: ",".join(inferred) or "none"})
+                     DATA_TAG: data_sha, INFERRED_TAG: ",".join(inferred) or "none",
+                     **({LINEAGE_TAG: lineage(config.init_from)} if config.init_from else {})})
 
 
 def _values_used(setup: Setup) -> dict:

@@ -340,3 +340,32 @@ def test_versions_are_challengers_the_first_is_champion_and_runs_read_at_a_glanc
     assert run.info.run_name == "sales-mean-h6" and run.data.tags["mlflow.note.content"] == version.description
     (dataset,) = run.inputs.dataset_inputs
     assert dataset.dataset.name == "sales.csv" and dataset.tags[0].value == "training"
+
+
+def test_a_warm_start_begins_from_the_champions_weights_and_refuses_conflicting_settings(tmp_path, make_frame,
+                                                                                        tracking_uri, tiny_model):
+    """With a learning rate of 1e-9 and one step, a warm start is the source model: the same test score to the
+    digit, where a cold start at that rate is the untrained network."""
+    frame = make_frame(n_series=2, length=150)
+    assert _train(tmp_path, frame, tracking_uri, "warm", *tiny_model).exit_code == 0
+    client = MlflowClient(tracking_uri)
+    source = client.get_run(client.get_model_version_by_alias("warm", "champion").run_id)
+    still = ["--max-steps", "1", "--lr", "1e-9", "--no-register"]
+    path, uri = str(tmp_path / "sales.csv"), "models:/warm@champion"
+    common = ["train", "--data", path, "--tracking-uri", tracking_uri, "--experiment", "warm", "--no-progress"]
+    warm = CliRunner().invoke(main, [*common, "--init-from", uri, *still])
+    assert warm.exit_code == 0, warm.output
+    cold = _train(tmp_path, frame, tracking_uri, "warm", *tiny_model, *still)
+    runs = {r.data.tags.get("forecast.init_from", "cold"): r for r in client.search_runs(
+        [source.info.experiment_id]) if r.info.run_id != source.info.run_id}
+    assert cold.exit_code == 0 and set(runs) == {"cold", f"{uri} (version 1 of warm, run {source.info.run_id})"}
+    warm_run = runs[f"{uri} (version 1 of warm, run {source.info.run_id})"]
+    assert warm_run.data.metrics["test_mase"] == pytest.approx(source.data.metrics["test_mase"], rel=1e-6)
+    assert runs["cold"].data.metrics["test_mase"] != pytest.approx(source.data.metrics["test_mase"], rel=1e-3)
+    assert warm_run.data.params["model.d_model"] == "16" and warm_run.data.params["data.seq_len"] == "12"
+    refused = CliRunner().invoke(main, [*common, "--init-from", uri, "--d-model", "32", "--seq-len", "12"])
+    assert refused.exit_code == 1 and refused.output.startswith(
+        f"Error: --init-from {uri}: --d-model 32 (the source has 16): a warm start takes the architecture"), refused.output
+    both = CliRunner().invoke(main, [*common, "--init-from", uri, "--resume", source.info.run_id])
+    assert both.exit_code == 1 and "--init-from and --resume exclude each other" in both.output
+    assert len(client.search_runs([source.info.experiment_id])) == 3   # the refusals left no run

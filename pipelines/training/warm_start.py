@@ -1,0 +1,96 @@
+"""Warm start: a new training run that starts from a logged model's weights (`--init-from models:/forecaster@champion`).
+
+The source model fixes what its weights mean, so the new run takes from it the architecture (every ModelConfig
+field) and the data settings that shape the inputs (seq_len, horizon, season, the seasonal lag channel, the fill,
+and the columns: id, time, target, covariates). A setting the user gives that differs from the source's is refused
+by name. The split (validation share, test windows), the optimiser and the budget stay the user's.
+
+The scalers are refitted on the new data, not kept: a series' level and spread move over time (that is why one
+retrains), and scaling the new history with the old statistics would feed the network inputs off the scale it
+learned; refitted, the inputs keep the distribution the weights were trained on. The Theta weight and the
+short-series fallback are chosen again on the new validation windows.
+"""
+from dataclasses import asdict, fields
+from pathlib import Path
+
+import torch
+
+from data.config import DataConfig
+from data.prepare import DataSpec
+from models.config import ModelConfig
+from pipelines.errors import ForecastError
+from pipelines.serving.bundle import load_bundle
+from pipelines.tracking import download_model
+
+LINEAGE_TAG = "forecast.init_from"
+
+
+def source_settings(model_uri: str) -> tuple[dict, dict]:
+    """The source model's data settings (DataConfig field -> value) and architecture (ModelConfig field -> value)."""
+    model, spec, _, _ = load_bundle(download_model(model_uri) / "artifacts" / "bundle")
+    s = spec.schema
+    data = {"seq_len": spec.seq_len, "horizon": spec.horizon, "season_length": spec.freq.season_length,
+            "seasonal_lag": bool(spec.lag), "fill": spec.fill, "target": s.target, "time_col": s.time_col,
+            "id_col": ",".join(s.id_parts) if s.id_parts else s.id_col, "covariates": tuple(s.covariates),
+            "known_covariates": tuple(s.known_covariates), "time_unit": s.time_unit}
+    derived = {f.name for f in fields(ModelConfig) if f.metadata.get("derived")}
+    architecture = {k: v for k, v in asdict(model.config).items() if k not in derived}
+    return data, architecture
+
+
+def settings_from_source(model_uri: str, given: dict) -> dict:
+    """The data and model options for a warm start: the source's, where `given` (the options the user set, by
+    field name) agrees or is silent; one ForecastError naming every option that conflicts."""
+    data, architecture = source_settings(model_uri)
+    source = {**data, **architecture}
+    conflicts = [f"--{name.replace('_', '-')} {_shown(value)} (the source has {_shown(source[name])})"
+                 for name, value in given.items() if name in source and value is not None
+                 and _normal(value) != _normal(source[name])]
+    if conflicts:
+        raise ForecastError(f"--init-from {model_uri}: " + "; ".join(conflicts) + ": a warm start takes the "
+                            "architecture and the data settings from the source model; leave these out")
+    return source
+
+
+def _normal(value):
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
+def _shown(value) -> str:
+    return ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+
+
+def split_settings(source: dict) -> tuple[dict, dict]:
+    """The source's settings as DataConfig and ModelConfig keyword arguments."""
+    data_names = {f.name for f in fields(DataConfig)}
+    return ({k: v for k, v in source.items() if k in data_names},
+            {k: v for k, v in source.items() if k not in data_names})
+
+
+def load_weights(model: torch.nn.Module, spec: DataSpec, model_uri: str) -> None:
+    """The source's weights into `model`, built for the new data; refused in one line where the inputs differ."""
+    source, source_spec, _, _ = load_bundle(Path(download_model(model_uri)) / "artifacts" / "bundle")
+    if source_spec.feature_names != spec.feature_names:
+        raise ForecastError(f"--init-from {model_uri}: the new data's inputs {spec.feature_names} differ from the "
+                            f"source model's {source_spec.feature_names}")
+    model.load_state_dict(source.state_dict())
+
+
+def lineage(model_uri: str) -> str:
+    """The source as a lineage tag: the URI, and for a registry URI the version and run it resolved to."""
+    import mlflow
+
+    if not model_uri.startswith("models:/"):
+        return model_uri
+    name, _, ref = model_uri[len("models:/"):].partition("@")
+    client = mlflow.MlflowClient()
+    try:
+        if ref:
+            version = client.get_model_version_by_alias(name, ref)
+        else:
+            name, _, number = name.partition("/")
+            version = (client.get_model_version(name, number) if number.isdigit()
+                       else client.get_latest_versions(name)[0])
+    except (mlflow.exceptions.MlflowException, IndexError):
+        return model_uri
+    return f"{model_uri} (version {version.version} of {version.name}, run {version.run_id})"
