@@ -24,7 +24,7 @@ def _train(data: Path, store: str, name: str, steps: int, *extra: str) -> str:
                    capture_output=True, text=True)
     import mlflow
 
-    return mlflow.MlflowClient(store).get_latest_versions(name)[0].run_id
+    return mlflow.MlflowClient(store).get_model_version(name, "1").run_id
 
 
 def _curve(store: str, run_id: str) -> pd.Series:

@@ -90,7 +90,7 @@ def lineage(model_uri: str) -> str:
         else:
             name, _, number = name.partition("/")
             version = (client.get_model_version(name, number) if number.isdigit()
-                       else client.get_latest_versions(name)[0])
-    except (mlflow.exceptions.MlflowException, IndexError):
+                       else max(client.search_model_versions(f"name='{name}'"), key=lambda v: int(v.version)))
+    except (mlflow.exceptions.MlflowException, ValueError):
         return model_uri
     return f"{model_uri} (version {version.version} of {version.name}, run {version.run_id})"
