@@ -14,7 +14,8 @@ from pipelines.config import TrainConfig
 from pipelines.errors import USER_ERRORS
 
 tracking_uri_option = option_for(TrainConfig, "tracking_uri")   # the same option on every command
-MODEL_URI = "Any MLflow model URI: models:/forecaster/latest, runs:/<id>/model, ..."
+MODEL_URI = "Any MLflow model URI: models:/forecaster@champion, models:/forecaster/3, runs:/<id>/model, ..."
+CHAMPION = "models:/forecaster@champion"   # what `forecast promote` moves; a name's first version starts as it
 
 
 class _Group(click.Group):
@@ -89,7 +90,7 @@ def _global_rank(devices: int) -> int:
 
 
 @main.command()
-@click.option("--model", "model_uri", required=True, help=MODEL_URI)
+@click.option("--model", "model_uri", default=CHAMPION, show_default=True, help=MODEL_URI)
 @click.option("--data", "data_path", required=True, help="History rows (CSV or Parquet), same columns as in training.")
 @click.option("--output", required=True, help="Where to write forecasts (.csv or .parquet).")
 @click.option("--batch-size", default=1024, show_default=True, help="Series per inference batch.")
@@ -129,7 +130,7 @@ def _levels(text: str | None) -> tuple[float, ...] | None:
 
 
 @main.command()
-@click.option("--model", "model_uri", required=True, help=MODEL_URI)
+@click.option("--model", "model_uri", default=CHAMPION, show_default=True, help=MODEL_URI)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (loopback by default).")
 @click.option("--port", default=5000, show_default=True, help="Port to listen on.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Server worker processes.")
@@ -190,7 +191,7 @@ def benchmark(data_path, peers, seeds, test_windows, **options):
 
 
 @main.command()
-@click.option("--model", "model_uri", required=True, help=MODEL_URI)
+@click.option("--model", "model_uri", default=CHAMPION, show_default=True, help=MODEL_URI)
 @click.option("--data", "data_path", required=True, help="History rows (CSV or Parquet), same columns as in training.")
 @click.option("--windows", default=3, show_default=True, type=click.IntRange(min=1), help="Forecast origins per series, one horizon apart at the end.")
 @click.option("--experiment", default="forecast", show_default=True, help="MLflow experiment for the backtest run.")
@@ -202,6 +203,27 @@ def backtest(model_uri, data_path, windows, experiment, tracking_uri):
 
     print_backtest(run_backtest(model_uri, data_path, windows, tracking_uri,
                                 None if os.environ.get("MLFLOW_RUN_ID") else experiment))
+
+
+@main.command()
+@click.option("--model-name", default="forecaster", show_default=True, help="Registered model whose champion and challenger are compared.")
+@click.option("--data", "data_path", required=True, help="Recent history (CSV or Parquet) that goes on after both models' training data.")
+@click.option("--min-gain", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0, max_open=True), help="Promote only if the challenger's MASE is lower by at least this share.")
+@click.option("--force", is_flag=True, help="Move champion to the challenger whatever the comparison says (it is still run and logged).")
+@click.option("--experiment", default="forecast", show_default=True, help="MLflow experiment for the comparison's runs.")
+@tracking_uri_option
+def promote(model_name, data_path, min_gain, force, experiment, tracking_uri):
+    """Backtest champion and challenger on the same origins after both models' training data; move `champion`
+    to the challenger if it is better."""
+    from pipelines.evaluation.promote import promote as run_promote
+
+    r = run_promote(model_name, data_path, min_gain, force, tracking_uri, experiment)
+    click.echo(f"Backtest on {r.windows} window(s) per series after both models' training data: MASE champion "
+               f"(version {r.champion}) {r.champion_mase:.4f}, challenger (version {r.challenger}) "
+               f"{r.challenger_mase:.4f}")
+    click.echo(f"{'Promoted' if r.promoted else 'Kept the champion'}: {r.reason}; "
+               f"models:/{model_name}@champion is version {r.challenger if r.promoted else r.champion} "
+               f"(decision logged as run {r.run_id})")
 
 
 @main.command()

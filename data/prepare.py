@@ -34,6 +34,7 @@ class DataSpec:
     scaler: SeriesScaler
     lag: int = 0   # the seasonal lag channel: the target this many rows earlier (0 = none)
     nonnegative: bool = False  # the target was never negative in training: forecasts are kept >= 0 too
+    trained_until: str | None = None  # the last time in the training file (None: a model from before it was kept)
 
     def bound(self, forecasts: np.ndarray) -> np.ndarray:
         """Forecasts in the target's units, kept within what training saw (never below 0 for a count, a load)."""
@@ -81,14 +82,15 @@ class DataSpec:
     def to_dict(self) -> dict:
         return {"schema": asdict(self.schema), "freq": asdict(self.freq), "seq_len": self.seq_len,
                 "horizon": self.horizon, "fill": self.fill, "scaler": self.scaler.to_dict(), "lag": self.lag,
-                "nonnegative": self.nonnegative}
+                "nonnegative": self.nonnegative, "trained_until": self.trained_until}
 
     @classmethod
     def from_dict(cls, d: dict) -> "DataSpec":
         schema = {k: tuple(v) if isinstance(v, list) else v for k, v in d["schema"].items()}
         freq = {k: tuple(v) if isinstance(v, list) else v for k, v in d["freq"].items()}
         return cls(Schema(**schema), Frequency(**freq), d["seq_len"], d["horizon"], d["fill"],
-                   SeriesScaler.from_dict(d["scaler"]), d.get("lag", 0), d.get("nonnegative", False))
+                   SeriesScaler.from_dict(d["scaler"]), d.get("lag", 0), d.get("nonnegative", False),
+                   d.get("trained_until"))
 
 
 @dataclass(frozen=True)
@@ -252,7 +254,7 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
     train_part = regular[in_train]
     scaler = SeriesScaler.fit(train_part, ID, value_columns)
     spec = DataSpec(schema, freq, config.seq_len, horizon, config.fill, scaler, lag,
-                    nonnegative=bool((train_part[TARGET] >= 0).all()))
+                    nonnegative=bool((train_part[TARGET] >= 0).all()), trained_until=str(frame[TIME].max()))
 
     raw_train = frame[frame[ID].isin(train_part[ID].unique())]
     raw_train = raw_train[raw_train[TIME] <= raw_train[ID].map(train_part.groupby(ID)[TIME].max())]

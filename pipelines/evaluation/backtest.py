@@ -5,6 +5,7 @@ the next horizon rows with the target and past covariates blanked), through the 
 serves it. Naive and seasonal-naive forecasts are scored on the same origins; MASE is scaled by each series'
 history before its first origin.
 """
+import logging
 from dataclasses import dataclass
 
 import mlflow
@@ -22,6 +23,8 @@ from pipelines.evaluation.evaluate import log_accuracy
 from pipelines.evaluation.metrics import seasonal_scales
 from pipelines.serving.inference import Predictor
 from pipelines.tracking import download_model, use_store
+
+log = logging.getLogger("forecast")
 
 
 @dataclass
@@ -78,6 +81,26 @@ def backtest_table(predictor: Predictor, raw: pd.DataFrame, windows: int) -> tup
     return table, scales, panel
 
 
+def trained_until(spec):
+    """The last time of the model's training data in the data's own kind (int or Timestamp); None if unknown."""
+    if spec.trained_until is None:
+        return None
+    return int(spec.trained_until) if spec.freq.kind == "int" else pd.Timestamp(spec.trained_until)
+
+
+def _warn_inside_training(table: pd.DataFrame, spec) -> None:
+    """One warning line where backtest origins lie inside the model's own training data: scores there are
+    optimistic (the model saw those targets)."""
+    until = trained_until(spec)
+    if until is None:
+        return
+    origins = table.drop_duplicates([ID, "origin"])["origin"]
+    inside = int((origins <= until).sum())
+    if inside:
+        log.warning(f"{inside} of {len(origins)} backtest origins lie inside the model's training data (it ends "
+                    f"{until}): their scores are optimistic; backtest on data that continues after it")
+
+
 def backtest(model_uri: str, data_path: str, windows: int, tracking_uri: str | None = None,
              experiment: str | None = "forecast") -> BacktestResult:
     use_store(tracking_uri, reads=model_uri)
@@ -86,6 +109,7 @@ def backtest(model_uri: str, data_path: str, windows: int, tracking_uri: str | N
     quantiles = predictor.quantiles
     table, scales, panel = read_validated(data_path, lambda raw: backtest_table(predictor, raw, windows),
                                          predictor.spec.text_columns)
+    _warn_inside_training(table, predictor.spec)
     result = accuracy(table, scales, quantiles)
     metrics = flat_metrics(result.overall, "backtest", quantiles)
     with mlflow.start_run(tags={"forecast.kind": "backtest", "forecast.model_uri": model_uri}) as run:

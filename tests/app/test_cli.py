@@ -95,6 +95,8 @@ def test_train_logs_everything_and_predict_writes_rows(tmp_path, make_frame, tra
                                        "--windows", "2", "--experiment", "e2e", "--tracking-uri", tracking_uri])
     assert result.exit_code == 0, result.output
     assert "Backtest: 2 series x 2 origin(s)" in result.output and "seasonal naive" in result.output
+    # its origins lie inside the model's own training data: said in one line
+    assert "warning: 4 of 4 backtest origins lie inside the model's training data (it ends" in result.output
     (backtest_run,) = [r for r in client.search_runs([run.info.experiment_id]) if r.data.tags.get("forecast.kind") == "backtest"]
     assert "backtest_mase" in backtest_run.data.metrics and "snaive_mase" in backtest_run.data.metrics
     saved = {a.path for a in client.list_artifacts(backtest_run.info.run_id, "backtest")}
@@ -369,3 +371,41 @@ def test_a_warm_start_begins_from_the_champions_weights_and_refuses_conflicting_
     both = CliRunner().invoke(main, [*common, "--init-from", uri, "--resume", source.info.run_id])
     assert both.exit_code == 1 and "--init-from and --resume exclude each other" in both.output
     assert len(client.search_runs([source.info.experiment_id])) == 3   # the refusals left no run
+
+
+def test_promote_compares_champion_and_challenger_after_both_trainings_and_moves_the_alias(tmp_path, make_frame,
+                                                                                          tracking_uri, tiny_model):
+    """The loop: a champion, a warm-started challenger on newer data, promote on data after both, predict from
+    the champion with a chosen horizon and quantiles; and the refusals."""
+    frame = make_frame(n_series=2, length=200)
+    rank = frame.groupby("series_id").cumcount()
+    for rows, name in ((150, "old.csv"), (170, "newer.csv"), (200, "recent.csv")):
+        frame[rank < rows].to_csv(tmp_path / name, index=False)
+    common = ["--tracking-uri", tracking_uri, "--model-name", "loop", "--experiment", "loop", "--max-epochs", "1"]
+    first = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "old.csv"), *common, "--seq-len", "12",
+                                      "--horizon", "6", *tiny_model])
+    assert first.exit_code == 0, first.output
+    second = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "newer.csv"), *common,
+                                       "--init-from", "models:/loop@champion", "--no-progress"])
+    assert second.exit_code == 0, second.output
+    client = MlflowClient(tracking_uri)
+    assert client.get_registered_model("loop").aliases == {"champion": 1, "challenger": 2}
+    args = ["promote", "--model-name", "loop", "--tracking-uri", tracking_uri, "--experiment", "loop"]
+    refused = CliRunner().invoke(main, [*args, "--data", str(tmp_path / "newer.csv")])
+    assert refused.exit_code == 1 and "no backtest window lies after both models' training data" in refused.output
+    result = CliRunner().invoke(main, [*args, "--data", str(tmp_path / "recent.csv"), "--force"])
+    assert result.exit_code == 0, result.output
+    assert "Backtest on 5 window(s) per series after both models' training data: MASE champion (version 1)" in \
+        result.output and "models:/loop@champion is version 2" in result.output
+    assert client.get_registered_model("loop").aliases == {"champion": 2, "challenger": 2}
+    (decision,) = [r for r in client.search_runs([client.get_experiment_by_name("loop").experiment_id])
+                   if r.data.tags.get("forecast.kind") == "promote"]
+    assert decision.data.params["promoted"] == "True" and {"champion_mase", "challenger_mase"} <= set(decision.data.metrics)
+    again = CliRunner().invoke(main, [*args, "--data", str(tmp_path / "recent.csv")])
+    assert again.exit_code == 1 and "already the champion" in again.output
+    out = tmp_path / "f.csv"
+    predicted = CliRunner().invoke(main, ["predict", "--model", "models:/loop@champion", "--data",
+                                          str(tmp_path / "recent.csv"), "--output", str(out), "--tracking-uri",
+                                          tracking_uri, "--horizon", "3", "--quantiles", "0.2,0.8"])
+    assert predicted.exit_code == 0, predicted.output
+    assert len(pd.read_csv(out)) == 6 and list(pd.read_csv(out).columns)[4:6] == ["q0.2", "q0.8"]
