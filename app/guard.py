@@ -20,8 +20,6 @@ import pandas as pd
 from data.errors import DataError
 from data.io import read_csv_text
 
-
-
 MAX_DEPTH = 64   # a request (dataframe_split, dataframe_records, inputs, params) nests 4 deep
 
 

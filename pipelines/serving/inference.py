@@ -114,9 +114,9 @@ class Predictor:
         if not len(short):
             return self._with_id_parts(self._forecast(regular, future, batch_size, progress))
         need = f"seq_len {spec.seq_len}, a season {spec.lag}" if spec.lag else f"seq_len {T}"
-        method = ("combination chosen in training (see `method`)" if not self.fallback.is_default else
-                  f"{'seasonal-naive/' if spec.freq.season_length > 1 else ''}naive")
-        log.warning(f"{len(short)} series shorter than {T} rows ({need}) get a {method} forecast: "
+        method = ("the fallback chosen in training (named in `method`)" if not self.fallback.is_default else
+                  f"a {'seasonal-naive/' if spec.freq.season_length > 1 else ''}naive forecast")
+        log.warning(f"{len(short)} series shorter than {T} rows ({need}) get {method}: "
                     f"{', '.join(map(repr, short[:10].tolist()))}{' ...' if len(short) > 10 else ''}")
         is_short = regular[ID].isin(short)
         parts = [self._fallback(regular[is_short])]
