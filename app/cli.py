@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import click
 
-from app.options import given, option_for, options_from
-from data.config import DataConfig
-from models.config import HealthConfig, ModelConfig, OptimConfig
-from pipelines.config import TrainConfig
-from pipelines.errors import USER_ERRORS
+from forecast.app.options import given, option_for, options_from
+from forecast.data.config import DataConfig
+from forecast.models.config import HealthConfig, ModelConfig, OptimConfig
+from forecast.pipelines.config import TrainConfig
+from forecast.pipelines.errors import USER_ERRORS
 
 tracking_uri_option = option_for(TrainConfig, "tracking_uri")   # the same option on every command
 MODEL_URI = "Any MLflow model URI: models:/forecaster@champion, models:/forecaster/3, runs:/<id>/model, ..."
@@ -52,8 +52,8 @@ def main():
 @options_from(DataConfig, ModelConfig, OptimConfig, HealthConfig, TrainConfig, exclude=("data_path",))
 def train(data_path, **options):
     """Train on a CSV, evaluate against naive baselines, log to MLflow and register the model."""
-    from app.summary import print_training
-    from pipelines.training.train import train as run_training
+    from forecast.app.summary import print_training
+    from forecast.pipelines.training.train import train as run_training
 
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # after its import, which sets INFO
     config = _train_config(data_path, options)
@@ -67,8 +67,8 @@ def _train_config(data_path: str, options: dict) -> TrainConfig:
     MLflow has started the run in the experiment it was told; the pipeline logs into that run and must not
     switch experiments."""
     if options.get("init_from"):   # a warm start: the source model's architecture and data settings
-        from pipelines.tracking import use_store
-        from pipelines.training.warm_start import settings_from_source
+        from forecast.pipelines.tracking import use_store
+        from forecast.pipelines.training.warm_start import settings_from_source
 
         use_store(options.get("tracking_uri"), reads=options["init_from"])
         options = {**options, **settings_from_source(options["init_from"], options)}
@@ -101,17 +101,17 @@ def _global_rank(devices: int) -> int:
 @click.option("--quantiles", default=None, help="Comma-separated quantile levels (default: the trained ones); levels between trained ones are interpolated linearly.")
 def predict(model_uri, data_path, output, batch_size, tracking_uri, spark, spark_master, horizon, quantiles):
     """Forecast the next horizon of every series in a file."""
-    from app.summary import print_forecasts, print_spark_forecasts
+    from forecast.app.summary import print_forecasts, print_spark_forecasts
 
     levels = _levels(quantiles)
     if spark and (horizon or levels):
         raise click.UsageError("--horizon and --quantiles are not available with --spark yet")
     if spark:
-        from pipelines.serving.spark_predict import spark_predict
+        from forecast.pipelines.serving.spark_predict import spark_predict
 
         print_spark_forecasts(spark_predict(model_uri, data_path, output, spark_master, tracking_uri, batch_size))
         return
-    from pipelines.serving.predict import predict_file
+    from forecast.pipelines.serving.predict import predict_file
 
     # a progress bar on a terminal only: written to a file, its redraws are noise
     print_forecasts(predict_file(model_uri, data_path, output, batch_size, tracking_uri, sys.stderr.isatty(),
@@ -138,7 +138,7 @@ def _levels(text: str | None) -> tuple[float, ...] | None:
 @tracking_uri_option
 def serve(model_uri, host, port, workers, max_request_mb, tracking_uri):
     """Serve a model over REST with MLflow's scoring server (/ping, /health, /version, POST /invocations)."""
-    from pipelines.serving.serve import serve as run_server
+    from forecast.pipelines.serving.serve import serve as run_server
 
     click.echo(f"Serving {model_uri} on http://{host}:{port}/invocations (Ctrl-C stops)", err=True)
     run_server(model_uri, host, port, workers, tracking_uri, int(max_request_mb * 2**20))
@@ -152,8 +152,8 @@ def serve(model_uri, host, port, workers, max_request_mb, tracking_uri):
               exclude=("data_path", "aggregator", "resume", "init_from", "model_name"))
 def compare(data_path, aggregators, seeds, **options):
     """Train every aggregator with several seeds (nested MLflow runs) and compare accuracy and gradient health."""
-    from app.summary import print_compare
-    from pipelines.experiments.compare import compare as run_compare
+    from forecast.app.summary import print_compare
+    from forecast.pipelines.experiments.compare import compare as run_compare
 
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     names = tuple(a.strip() for a in aggregators.split(",") if a.strip())
@@ -181,8 +181,8 @@ def _test_windows(ctx, param, value: str) -> int | None:
 def benchmark(data_path, peers, seeds, test_windows, **options):
     """Our model against pytorch-forecasting's Baseline, NHiTS and TFT and statsmodels' ETS and Theta: same
     test windows, one table."""
-    from app.summary import print_benchmark
-    from pipelines.experiments.benchmark import benchmark as run_benchmark
+    from forecast.app.summary import print_benchmark
+    from forecast.pipelines.experiments.benchmark import benchmark as run_benchmark
 
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     config = _train_config(data_path, {**options, "test_windows": test_windows})  # None (auto): the default
@@ -198,8 +198,8 @@ def benchmark(data_path, peers, seeds, test_windows, **options):
 @tracking_uri_option
 def backtest(model_uri, data_path, windows, experiment, tracking_uri):
     """Rolling-origin backtest against naive baselines, logged as an MLflow run."""
-    from app.summary import print_backtest
-    from pipelines.evaluation.backtest import backtest as run_backtest
+    from forecast.app.summary import print_backtest
+    from forecast.pipelines.evaluation.backtest import backtest as run_backtest
 
     print_backtest(run_backtest(model_uri, data_path, windows, tracking_uri,
                                 None if os.environ.get("MLFLOW_RUN_ID") else experiment))
@@ -215,7 +215,7 @@ def backtest(model_uri, data_path, windows, experiment, tracking_uri):
 def promote(model_name, data_path, min_gain, force, experiment, tracking_uri):
     """Backtest champion and challenger on the same origins after both models' training data; move `champion`
     to the challenger if it is better."""
-    from pipelines.evaluation.promote import promote as run_promote
+    from forecast.pipelines.evaluation.promote import promote as run_promote
 
     r = run_promote(model_name, data_path, min_gain, force, tracking_uri, experiment)
     click.echo(f"Backtest on {r.windows} window(s) per series after both models' training data: MASE champion "
@@ -231,8 +231,8 @@ def promote(model_name, data_path, min_gain, force, experiment, tracking_uri):
 @tracking_uri_option
 def health(run_id, tracking_uri):
     """Print a run's gradient-health report: status, diagnoses and the key figures."""
-    from pipelines.tracking import use_store
-    from pipelines.training.health_log import read_health, render
+    from forecast.pipelines.tracking import use_store
+    from forecast.pipelines.training.health_log import read_health, render
 
     use_store(tracking_uri, reads=run_id)
     click.echo(render(read_health(run_id)), nl=False)

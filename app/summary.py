@@ -114,7 +114,7 @@ def print_benchmark(result) -> None:
                f"gradient clip {b.grad_clip}; test: {result.test_windows} window(s) per series\n")
     click.echo(f"{'model':<30}{'test MASE':>18}{'MAE':>10}{'sMAPE %':>10}{'pinball':>10}{'train s':>9}"
                f"{'predict s':>10}{'params':>10}")
-    from pipelines.experiments.benchmark import LABELS
+    from forecast.pipelines.experiments.benchmark import LABELS
     for r in result.table.itertuples():
         mase = _fmt(r.mase) + (f" +- {r.mase_std:.2g}" if r.seeds > 1 else "")
         params = "-" if math.isnan(r.n_parameters) else f"{int(r.n_parameters):,}"

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data.config import DataConfig
-from data.prepare import prepare_training
-from models.fallback import MEMBERS, member_forecasts
-from pipelines.training.fallback import choose_fallback
+from forecast.data.config import DataConfig
+from forecast.data.prepare import prepare_training
+from forecast.models.fallback import MEMBERS, member_forecasts
+from forecast.pipelines.training.fallback import choose_fallback
 
 CUTS = (19, 12, 8, 4)
 

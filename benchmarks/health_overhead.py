@@ -15,10 +15,10 @@ import lightning as L
 import mlflow
 import torch
 
-from models.config import HealthConfig, ModelConfig, OptimConfig
-from models.health import GradientHealthMonitor
-from models.lightning import ForecastModule
-from pipelines.training.logger import RunLogger
+from forecast.models.config import HealthConfig, ModelConfig, OptimConfig
+from forecast.models.health import GradientHealthMonitor
+from forecast.models.lightning import ForecastModule
+from forecast.pipelines.training.logger import RunLogger
 
 T, H, F, K, BATCH = 20, 24, 11, 4, 256
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data.schema import ID, TARGET
-from data.season import detect_season
+from forecast.data.schema import ID, TARGET
+from forecast.data.season import detect_season
 
 TRUE = {"m1_monthly": 12, "tourism_quarterly": 4, "us_employment": 12, "aus_livestock": 12, "pedestrian": 24,
         "etth1": 24, "etth2": 24, "air_passengers": 12}

@@ -23,16 +23,16 @@ from pathlib import Path
 import torch
 from lightning.pytorch.callbacks import Callback
 
-from data.config import DataConfig
-from data.io import read_table
-from data.prepare import prepare_training
-from models.config import HealthConfig, ModelConfig, OptimConfig
-from models.forecaster import Forecaster
-from models.health import GradientHealthMonitor
-from models.lightning import ForecastModule
-from models.losses import pinball_loss
-from pipelines.config import TrainConfig
-from pipelines.training.trainer import build_trainer
+from forecast.data.config import DataConfig
+from forecast.data.io import read_table
+from forecast.data.prepare import prepare_training
+from forecast.models.config import HealthConfig, ModelConfig, OptimConfig
+from forecast.models.forecaster import Forecaster
+from forecast.models.health import GradientHealthMonitor
+from forecast.models.lightning import ForecastModule
+from forecast.models.losses import pinball_loss
+from forecast.pipelines.config import TrainConfig
+from forecast.pipelines.training.trainer import build_trainer
 
 WARMUP = 10
 

@@ -12,9 +12,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from data.config import DataConfig
-from data.prepare import prepare_training
-from data.windows import WindowDataset
+from forecast.data.config import DataConfig
+from forecast.data.prepare import prepare_training
+from forecast.data.windows import WindowDataset
 
 N_SERIES, LENGTH, SEQ_LEN, HORIZON, BATCH = 50, 2000, 20, 24, 256
 

@@ -1,7 +1,7 @@
 """DataConfig: how a table is read, regularised, split and windowed. The single source of these defaults."""
 from dataclasses import dataclass, field
 
-from data.errors import DataError
+from forecast.data.errors import DataError
 
 FILLS = ("interpolate", "ffill", "zero", "error")
 TIME_UNITS = ("s", "ms", "us", "ns")

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
-from data.errors import DataError
-from data.schema import ID, TIME
+from forecast.data.errors import DataError
+from forecast.data.schema import ID, TIME
 
 DAY = pd.Timedelta(days=1)
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 from pandas.io.parsers.readers import STR_NA_VALUES
 
-from data.errors import DataError
-from data.schema import ID_NAMES
+from forecast.data.errors import DataError
+from forecast.data.schema import ID_NAMES
 
 log = logging.getLogger("forecast")
 

@@ -12,14 +12,14 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from data.calendar import calendar_features, calendar_names
-from data.config import DataConfig
-from data.errors import DataError
-from data.frequency import Frequency, check_one_frequency, infer_frequency, regularise
-from data.scaling import SeriesScaler
-from data.season import detect_season
-from data.schema import ID, TARGET, TIME, Schema, canonical, detect, history_rows, run_starts, split_ids
-from data.windows import Panel, WindowDataset, first_origin, hold_out_series, split_points, window_starts
+from forecast.data.calendar import calendar_features, calendar_names
+from forecast.data.config import DataConfig
+from forecast.data.errors import DataError
+from forecast.data.frequency import Frequency, check_one_frequency, infer_frequency, regularise
+from forecast.data.scaling import SeriesScaler
+from forecast.data.season import detect_season
+from forecast.data.schema import ID, TARGET, TIME, Schema, canonical, detect, history_rows, run_starts, split_ids
+from forecast.data.windows import Panel, WindowDataset, first_origin, hold_out_series, split_points, window_starts
 
 log = logging.getLogger("forecast")
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from data.config import DataConfig
-from data.errors import DataError
+from forecast.data.config import DataConfig
+from forecast.data.errors import DataError
 
 ID, TIME, TARGET = "series_id", "timestamp", "target"
 ID_NAMES = ("series_id", "unique_id", "id", "item_id")

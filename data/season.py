@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from data.schema import ID, TARGET
+from forecast.data.schema import ID, TARGET
 
 CANDIDATES = (4, 5, 6, 7, 12, 24, 52)
 THRESHOLD = 0.2    # median autocorrelation a season needs (white noise: about 0)

@@ -6,7 +6,7 @@ A new aggregator is one class taking ModelConfig and one line in AGGREGATORS. Ea
 import torch
 from torch import nn
 
-from models.config import ModelConfig
+from forecast.models.config import ModelConfig
 
 
 class MeanPooling(nn.Module):

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.theta import theta
+from forecast.models.theta import theta
 
 MEMBERS = ("theta", "drift", "seasonal_naive", "naive")
 ROUNDS = 20

@@ -19,9 +19,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from models.aggregators import AGGREGATORS
-from models.config import ModelConfig
-from models.encoder import Dropout, EncoderLayer
+from forecast.models.aggregators import AGGREGATORS
+from forecast.models.config import ModelConfig
+from forecast.models.encoder import Dropout, EncoderLayer
 
 # floor on a past covariate's window spread, in the panel's scaled units (1 = one training-part std): a
 # covariate that barely moves within a window stays near zero instead of having its noise blown up

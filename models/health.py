@@ -17,8 +17,8 @@ import re
 import lightning as L
 import torch
 
-from models.config import HealthConfig
-from models.diagnoses import Diagnoser, FeatureCheck, HealthCheck
+from forecast.models.config import HealthConfig
+from forecast.models.diagnoses import Diagnoser, FeatureCheck, HealthCheck
 
 log = logging.getLogger("forecast")
 

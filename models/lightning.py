@@ -4,9 +4,9 @@ import math
 import lightning as L
 import torch
 
-from models.config import ModelConfig, OptimConfig
-from models.forecaster import Forecaster
-from models.losses import pinball_loss
+from forecast.models.config import ModelConfig, OptimConfig
+from forecast.models.forecaster import Forecaster
+from forecast.models.losses import pinball_loss
 
 
 def warmup_cosine(step: int, total: int, warmup: int) -> float:

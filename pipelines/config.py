@@ -3,8 +3,8 @@ import math
 import re
 from dataclasses import asdict, dataclass, field
 
-from data.config import DataConfig
-from models.config import ConfigError, HealthConfig, ModelConfig, OptimConfig
+from forecast.data.config import DataConfig
+from forecast.models.config import ConfigError, HealthConfig, ModelConfig, OptimConfig
 
 UNITS = {"s": 1, "m": 60, "h": 3600}
 

@@ -1,6 +1,6 @@
 """Errors the CLI turns into one line and a non-zero exit. Anything else is a bug and keeps its traceback."""
-from data.errors import DataError
-from models.config import ConfigError
+from forecast.data.errors import DataError
+from forecast.models.config import ConfigError
 
 
 class ForecastError(RuntimeError):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import mlflow
 
-from pipelines.errors import ForecastError
+from forecast.pipelines.errors import ForecastError
 
 KIND_TAG = "mlflow.experimentKind"   # "custom_model_development": the UI's "Machine learning" kind, opening on runs
 ALIASES = ("champion", "challenger")

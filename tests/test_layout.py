@@ -1,7 +1,10 @@
 """The house rules a reader relies on, checked on the source: imports flow app -> pipelines -> {models, data}
-(models and data never import each other), no function is over 50 lines, and the model's shipped code holds
-everything the served model imports."""
+(models and data never import each other), also where a module is named in a string (a server's app, a
+pyfunc's module); every module is imported as `forecast.<folder>...`; no function is over 50 lines; and the
+distribution installs exactly the folders, under the one package name `forecast`."""
 import ast
+import configparser
+import re
 from pathlib import Path
 
 import pytest
@@ -17,15 +20,31 @@ def _sources():
     return sorted(p for package in PACKAGES for p in (ROOT / package).rglob("*.py"))
 
 
+NAMED = re.compile(r"forecast\.(?:%s)(?:\.\w+)*" % "|".join(PACKAGES))   # `forecast.app.x`, also inside "mod:attr"
+
+
 def _imports(path: Path) -> set[str]:
-    """Every module of ours that `path` imports, at the top or inside a function."""
+    """Every module of ours that `path` imports (at the top or inside a function) or names in a string, as
+    `folder.module...` (without the `forecast.` prefix)."""
     names = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
-    return {n for n in names if n.split(".")[0] in PACKAGES}
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            names |= set(NAMED.findall(node.value))
+    return {n.removeprefix("forecast.") for n in names if n.startswith("forecast.")}
+
+
+def _bare_imports(path: Path) -> set[str]:
+    """Imports of a folder by its bare name (`from data.io import ...`): they would find a user's own `data`."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        module = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+            [node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else [])
+        found |= {m for m in module if m.split(".")[0] in PACKAGES}
+    return found
 
 
 @pytest.mark.parametrize("path", _sources(), ids=lambda p: str(p.relative_to(ROOT)))
@@ -33,6 +52,14 @@ def test_imports_flow_one_way(path):
     package = path.relative_to(ROOT).parts[0]
     wrong = sorted(n for n in _imports(path) if n.split(".")[0] not in ALLOWED[package])
     assert not wrong, f"{path.relative_to(ROOT)} imports {wrong}"
+    assert not _bare_imports(path), f"{path.relative_to(ROOT)} imports {_bare_imports(path)} without `forecast.`"
+
+
+def test_a_module_named_in_a_string_is_a_dependency(tmp_path):
+    """The check above sees dependencies by string: a server started as "forecast.app.x:app" from pipelines/."""
+    source = tmp_path / "serve.py"
+    source.write_text('command = ["uvicorn", "forecast.app.serving:app"]\nparam = "data.horizon"\n')
+    assert _imports(source) == {"app.serving"}
 
 
 def test_no_function_is_over_fifty_lines():
@@ -43,13 +70,12 @@ def test_no_function_is_over_fifty_lines():
     assert not long, long
 
 
-def test_the_logged_model_ships_every_pipelines_module_it_imports():
-    """The pyfunc imports pipelines/serving/inference.py from the model's own copy of the code, which holds
-    `data`, `models` and only SERVING_MODULES of `pipelines` (pipelines/serving/logged_model.py)."""
-    from pipelines.serving.logged_model import SERVING_MODULES
-
-    shipped = {str(Path(m).with_suffix("")).replace("/", ".").removesuffix(".__init__") for m in SERVING_MODULES}
-    for module in SERVING_MODULES:
-        needed = {n for n in _imports(ROOT / module) if n.startswith("pipelines")}
-        missing = {n for n in needed if n not in shipped and n.rsplit(".", 1)[0] not in shipped}
-        assert not missing, f"{module} imports {missing}, which the logged model does not ship"
+def test_the_distribution_installs_every_folder_under_forecast():
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    listed = set(config["options"]["packages"].split())
+    folders = {"forecast." + str(p.parent.relative_to(ROOT)).replace("/", ".") for package in PACKAGES
+               for p in (ROOT / package).rglob("__init__.py")}
+    assert listed == folders
+    mapping = dict(line.split(" = ") for line in config["options"]["package_dir"].strip().splitlines())
+    assert mapping == {f"forecast.{p}": p for p in PACKAGES}

@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from data.schema import ID
-from pipelines.evaluation.metrics import coverage, pinball, point_metrics
+from forecast.data.schema import ID
+from forecast.pipelines.evaluation.metrics import coverage, pinball, point_metrics
 
 METHODS = {"model": "prediction", "naive": "naive", "snaive": "seasonal_naive"}
 

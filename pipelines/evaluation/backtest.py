@@ -12,17 +12,17 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from data.errors import DataError
-from data.frequency import regularise
-from data.io import read_validated
-from data.schema import ID, TARGET, TIME, canonical, run_starts, split_ids
-from data.windows import Panel
-from models.naive import naive_forecasts
-from pipelines.evaluation.accuracy import Accuracy, accuracy, flat_metrics
-from pipelines.evaluation.evaluate import log_accuracy
-from pipelines.evaluation.metrics import seasonal_scales
-from pipelines.serving.inference import Predictor
-from pipelines.tracking import download_model, use_store
+from forecast.data.errors import DataError
+from forecast.data.frequency import regularise
+from forecast.data.io import read_validated
+from forecast.data.schema import ID, TARGET, TIME, canonical, run_starts, split_ids
+from forecast.data.windows import Panel
+from forecast.models.naive import naive_forecasts
+from forecast.pipelines.evaluation.accuracy import Accuracy, accuracy, flat_metrics
+from forecast.pipelines.evaluation.evaluate import log_accuracy
+from forecast.pipelines.evaluation.metrics import seasonal_scales
+from forecast.pipelines.serving.inference import Predictor
+from forecast.pipelines.tracking import download_model, use_store
 
 log = logging.getLogger("forecast")
 

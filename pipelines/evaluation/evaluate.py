@@ -8,15 +8,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data.prepare import Prepared
-from data.schema import ID, TIME
-from data.windows import WindowDataset, evenly_spaced
-from models.forecaster import Forecaster, predict_quantiles
-from models.naive import naive_forecasts
-from models.theta import blend, choose_weight, theta, window_forecasts
-from pipelines.evaluation.accuracy import Accuracy, accuracy, flat_metrics
-from pipelines.evaluation.metrics import seasonal_scales
-from pipelines.evaluation.plots import error_by_step_figure, forecast_figure, log_figure
+from forecast.data.prepare import Prepared
+from forecast.data.schema import ID, TIME
+from forecast.data.windows import WindowDataset, evenly_spaced
+from forecast.models.forecaster import Forecaster, predict_quantiles
+from forecast.models.naive import naive_forecasts
+from forecast.models.theta import blend, choose_weight, theta, window_forecasts
+from forecast.pipelines.evaluation.accuracy import Accuracy, accuracy, flat_metrics
+from forecast.pipelines.evaluation.metrics import seasonal_scales
+from forecast.pipelines.evaluation.plots import error_by_step_figure, forecast_figure, log_figure
 
 VALIDATION_SAMPLE = 400   # validation windows the Theta weight is chosen on (a Theta fit per window)
 

@@ -6,8 +6,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from data.schema import ID, TIME  # noqa: E402
-from data.windows import Panel  # noqa: E402
+from forecast.data.schema import ID, TIME  # noqa: E402
+from forecast.data.windows import Panel  # noqa: E402
 
 
 def forecast_figure(panel: Panel, table: pd.DataFrame, quantiles: tuple[float, ...], max_series: int = 4,

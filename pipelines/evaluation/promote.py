@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 import mlflow
 
-from data.io import read_validated
-from data.schema import ID, TIME, canonical
-from pipelines.errors import ForecastError
-from pipelines.evaluation.backtest import backtest, trained_until
-from pipelines.serving.inference import Predictor
-from pipelines.tracking import download_model, use_store
+from forecast.data.io import read_validated
+from forecast.data.schema import ID, TIME, canonical
+from forecast.pipelines.errors import ForecastError
+from forecast.pipelines.evaluation.backtest import backtest, trained_until
+from forecast.pipelines.serving.inference import Predictor
+from forecast.pipelines.tracking import download_model, use_store
 
 
 @dataclass

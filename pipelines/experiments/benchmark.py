@@ -16,19 +16,19 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 
-from data.io import read_validated
-from data.prepare import Prepared, prepare_training
-from data.windows import validation_sized_test_windows
-from models.config import ConfigError
-from pipelines.config import Budget, TrainConfig
-from pipelines.errors import ForecastError
-from pipelines.evaluation.evaluate import log_accuracy, score
-from pipelines.experiments.peers import LABELS as LEARNED_LABELS
-from pipelines.experiments.peers import run_peer
-from pipelines.experiments.statistical import LABELS as STATISTICAL_LABELS
-from pipelines.experiments.statistical import STATISTICAL, run_statistical
-from pipelines.tracking import use_store
-from pipelines.training.train import train
+from forecast.data.io import read_validated
+from forecast.data.prepare import Prepared, prepare_training
+from forecast.data.windows import validation_sized_test_windows
+from forecast.models.config import ConfigError
+from forecast.pipelines.config import Budget, TrainConfig
+from forecast.pipelines.errors import ForecastError
+from forecast.pipelines.evaluation.evaluate import log_accuracy, score
+from forecast.pipelines.experiments.peers import LABELS as LEARNED_LABELS
+from forecast.pipelines.experiments.peers import run_peer
+from forecast.pipelines.experiments.statistical import LABELS as STATISTICAL_LABELS
+from forecast.pipelines.experiments.statistical import STATISTICAL, run_statistical
+from forecast.pipelines.tracking import use_store
+from forecast.pipelines.training.train import train
 
 log = logging.getLogger("forecast")
 OURS = "forecast"

@@ -9,11 +9,11 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 
-from models.config import AGGREGATOR_NAMES, ConfigError
-from pipelines.config import TrainConfig
-from pipelines.evaluation.plots import log_figure, validation_curves_figure
-from pipelines.tracking import use_store
-from pipelines.training.train import train
+from forecast.models.config import AGGREGATOR_NAMES, ConfigError
+from forecast.pipelines.config import TrainConfig
+from forecast.pipelines.evaluation.plots import log_figure, validation_curves_figure
+from forecast.pipelines.tracking import use_store
+from forecast.pipelines.training.train import train
 
 
 @dataclass

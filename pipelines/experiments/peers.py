@@ -21,10 +21,10 @@ import pandas as pd
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 
-from data.prepare import Prepared
-from pipelines.config import Budget
-from pipelines.errors import ForecastError
-from pipelines.training.trainer import build_trainer
+from forecast.data.prepare import Prepared
+from forecast.pipelines.config import Budget
+from forecast.pipelines.errors import ForecastError
+from forecast.pipelines.training.trainer import build_trainer
 
 PEERS = ("baseline", "nhits", "tft")
 LABELS = {"baseline": "pf Baseline", "nhits": "pf NHiTS", "tft": "pf TemporalFusionTransformer"}

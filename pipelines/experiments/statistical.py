@@ -18,11 +18,11 @@ import warnings
 
 import numpy as np
 
-from data.prepare import Prepared
-from models.ets import ets
-from models.theta import HISTORY, theta
-from pipelines.evaluation.evaluate import statistical_scaled
-from pipelines.experiments.peers import PeerResult
+from forecast.data.prepare import Prepared
+from forecast.models.ets import ets
+from forecast.models.theta import HISTORY, theta
+from forecast.pipelines.evaluation.evaluate import statistical_scaled
+from forecast.pipelines.experiments.peers import PeerResult
 
 STATISTICAL = ("ets", "theta")
 LABELS = {"ets": "statsmodels ETS", "theta": "statsmodels Theta"}

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import torch
 
-from data.prepare import DataSpec
-from models.config import ModelConfig
-from models.fallback import Fallback
-from models.forecaster import Forecaster
+from forecast.data.prepare import DataSpec
+from forecast.models.config import ModelConfig
+from forecast.models.fallback import Fallback
+from forecast.models.forecaster import Forecaster
 
 # options added after bundles were first saved, with what the code computed before each existed: an older
 # bundle keeps computing that, whatever the option's default is now

@@ -18,17 +18,17 @@ import numpy as np
 import pandas as pd
 import torch
 
-from data.calendar import calendar_features
-from data.errors import DataError
-from data.frequency import already_regular, check_one_frequency, infer_frequency, regularise
-from data.prepare import DataSpec, build_panel
-from data.scaling import SeriesScaler
-from data.schema import ID, TARGET, TIME, canonical, history_rows, run_starts, split_ids
-from models.fallback import Fallback, naive_intervals
-from models.forecaster import Forecaster, predict_quantiles
-from models.naive import naive_forecasts
-from models.theta import blend, window_forecasts
-from pipelines.serving.bundle import load_bundle
+from forecast.data.calendar import calendar_features
+from forecast.data.errors import DataError
+from forecast.data.frequency import already_regular, check_one_frequency, infer_frequency, regularise
+from forecast.data.prepare import DataSpec, build_panel
+from forecast.data.scaling import SeriesScaler
+from forecast.data.schema import ID, TARGET, TIME, canonical, history_rows, run_starts, split_ids
+from forecast.models.fallback import Fallback, naive_intervals
+from forecast.models.forecaster import Forecaster, predict_quantiles
+from forecast.models.naive import naive_forecasts
+from forecast.models.theta import blend, window_forecasts
+from forecast.pipelines.serving.bundle import load_bundle
 
 log = logging.getLogger("forecast")
 

@@ -7,32 +7,29 @@ from pathlib import Path
 import mlflow
 from mlflow.models import ModelSignature, infer_signature
 
-import data
-import models
-import pipelines
-from data.prepare import DataSpec, Prepared
-from models.fallback import Fallback
-from models.forecaster import Forecaster
-from pipelines.serving import pyfunc_model
-from pipelines.serving.bundle import save_bundle
-from pipelines.serving.inference import Predictor
+import forecast.data
+import forecast.models
+import forecast.pipelines
+from forecast.data.prepare import DataSpec, Prepared
+from forecast.models.fallback import Fallback
+from forecast.models.forecaster import Forecaster
+from forecast.pipelines.serving import pyfunc_model
+from forecast.pipelines.serving.bundle import save_bundle
+from forecast.pipelines.serving.inference import Predictor
 
 REQUIREMENTS = ("torch", "numpy", "pandas", "mlflow", "pyarrow")
-# what pipelines/serving/inference.py imports from `pipelines` (the pyfunc imports it in isolation)
-SERVING_MODULES = ("pipelines/__init__.py", "pipelines/serving/__init__.py", "pipelines/serving/inference.py",
-                   "pipelines/serving/bundle.py")
+RUNTIME = (forecast.data, forecast.models, forecast.pipelines)   # everything below app/: what a loaded model runs
 
 
 def _stage_code(directory: Path) -> Path:
-    """The model's `code` artifact: `data` and `models` (sources only), and of `pipelines` only what loading a
-    model needs (SERVING_MODULES; a test loads a logged model in a fresh process)."""
-    for package in (data, models):
-        source = Path(package.__file__).parent
-        shutil.copytree(source, directory / source.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    root = Path(pipelines.__file__).parent.parent
-    for name in SERVING_MODULES:
-        (directory / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(root / name, directory / name)
+    """The model's `code` artifact: the package `forecast` without its CLI (sources only), imported in isolation
+    by the pyfunc (pyfunc_model.py)."""
+    (directory / "forecast").mkdir(parents=True)
+    (directory / "forecast" / "__init__.py").write_text("")   # a regular package: it wins over any namespace portion
+    for package in RUNTIME:
+        name = package.__name__.split(".")[-1]
+        shutil.copytree(Path(package.__file__).parent, directory / "forecast" / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     return directory
 
 

@@ -1,9 +1,9 @@
 """predict_file(model_uri, data_path, output) -> forecast rows, through the logged pyfunc (the same code MLflow serves)."""
 import pandas as pd
 
-from data.io import check_writable, read_table, write_table
-from pipelines.errors import ForecastError
-from pipelines.tracking import use_store
+from forecast.data.io import check_writable, read_table, write_table
+from forecast.pipelines.errors import ForecastError
+from forecast.pipelines.tracking import use_store
 
 
 def load(model_uri: str, tracking_uri: str | None = None):

@@ -1,11 +1,12 @@
 """The MLflow pyfunc model, logged as code (MLflow's "models from code"): MLflow executes this file when it
 loads the model, in any process, with this repository nowhere in sight.
 
-The project's packages travel as the artifact `code`. They are imported in isolation: the names `data`,
-`models` and `pipelines` are common, and the loading process may already hold packages of the same names
-(its own, or this project's); MLflow's `code_paths` would only prepend to sys.path and collide. Here our
-modules are imported under their names, kept by reference, and every module of those names that was there
-before is put back, so neither side sees the other's.
+The project's package `forecast` (without its CLI) travels as the artifact `code` and is imported in isolation:
+the loading process may hold another version of `forecast` (this project installed, or another model's code),
+and MLflow's `code_paths` would only prepend to sys.path and collide. Here the model's modules are imported
+under their names, kept by reference, and every module of that name that was there before is put back, so
+neither side sees the other's. (Models logged before the package was named `forecast` carry their own copy of
+this file, which does the same for the names `data`, `models` and `pipelines`.)
 """
 import importlib
 import sys
@@ -16,7 +17,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel
 
-PACKAGES = ("data", "models", "pipelines")
+PACKAGES = ("forecast",)
 
 
 def import_isolated(code_dir: str, module: str):
@@ -35,7 +36,7 @@ def import_isolated(code_dir: str, module: str):
 
 class ForecastModel(PythonModel):
     def load_context(self, context):
-        inference = import_isolated(context.artifacts["code"], "pipelines.serving.inference")
+        inference = import_isolated(context.artifacts["code"], "forecast.pipelines.serving.inference")
         self.predictor = inference.Predictor.load(context.artifacts["bundle"])
         self.input_error = inference.DataError
 

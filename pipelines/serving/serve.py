@@ -1,4 +1,4 @@
-"""`forecast serve`: MLflow's scoring server (its own app, behind a request-size limit: app/serving.py) on a
+"""`forecast serve`: MLflow's scoring server (its own app, behind a request-size limit: asgi.py) on a
 logged forecaster, started with the right environment.
 
 What `mlflow models serve --env-manager local` does, with two additions: the directory of this interpreter
@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from pipelines.tracking import download_model, use_store
+from forecast.pipelines.tracking import download_model, use_store
 
 
 def serve(model_uri: str, host: str = "127.0.0.1", port: int = 5000, workers: int = 1,
@@ -25,7 +25,8 @@ def serve(model_uri: str, host: str = "127.0.0.1", port: int = 5000, workers: in
     # benchmarks/serving.py: 2 workers x 2 threads on 2 cores made every request slower)
     env.setdefault("OMP_NUM_THREADS", "1")
     uvicorn = str(Path(sys.executable).parent / "uvicorn")
-    packages = Path(__file__).resolve().parents[1]  # where `app` is installed: not whatever `app/` the cwd holds
-    command = [uvicorn, "--host", host, "--port", str(port), "--workers", str(workers), "--app-dir", str(packages),
-               "--http", "app.slow_clients:HeadDeadlineProtocol", "app.serving:app"]
+    # --app-dir goes in front of sys.path (uvicorn's default is the working directory, which may hold anything)
+    command = [uvicorn, "--host", host, "--port", str(port), "--workers", str(workers), "--app-dir", str(Path(uvicorn).parent),
+               "--http", "forecast.pipelines.serving.slow_clients:HeadDeadlineProtocol",
+               "forecast.pipelines.serving.asgi:app"]
     os.execve(uvicorn, command, env)

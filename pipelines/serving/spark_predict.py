@@ -21,8 +21,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.errors import ForecastError
-from pipelines.tracking import download_model, use_store
+from forecast.pipelines.errors import ForecastError
+from forecast.pipelines.tracking import download_model, use_store
 
 FAILED = "forecast-spark-error: "   # marks our one-line errors inside Spark's worker tracebacks
 ALL = "__forecast_all__"            # the group column of a single-series model (no id column)
@@ -159,7 +159,7 @@ def _run(spark, model, name: str, data_path: str, output: str, batch_size: int) 
 def _forecast_on_driver(model, sample, batch_size: int, data_path: str):
     """The first series forecast on the driver: its columns and types are the job's output schema, and a
     model that cannot forecast this input says so here, before any Spark job starts."""
-    from pipelines.serving.predict import forecast_with
+    from forecast.pipelines.serving.predict import forecast_with
 
     try:
         return forecast_with(model, sample.drop(columns=[ALL], errors="ignore"), batch_size)

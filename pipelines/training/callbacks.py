@@ -9,7 +9,7 @@ import time
 
 from lightning.pytorch.callbacks import Callback, EarlyStopping, Timer
 
-from pipelines.training.budget import minutes
+from forecast.pipelines.training.budget import minutes
 
 log = logging.getLogger("forecast")
 

@@ -4,9 +4,9 @@ import logging
 
 import numpy as np
 
-from data.prepare import Prepared
-from data.windows import evenly_spaced
-from models.fallback import MEMBERS, Bucket, Fallback, choose, length_edges, member_forecasts, scale_of
+from forecast.data.prepare import Prepared
+from forecast.data.windows import evenly_spaced
+from forecast.models.fallback import MEMBERS, Bucket, Fallback, choose, length_edges, member_forecasts, scale_of
 
 log = logging.getLogger("forecast")
 CASES = 300   # series per range of history lengths (a Theta fit: about 1 ms)

@@ -7,9 +7,9 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 
-from models.health import GradientHealthMonitor
-from pipelines.errors import ForecastError
-from pipelines.evaluation.plots import flow_figure, log_figure, time_weights_figure, timestep_share_figure
+from forecast.models.health import GradientHealthMonitor
+from forecast.pipelines.errors import ForecastError
+from forecast.pipelines.evaluation.plots import flow_figure, log_figure, time_weights_figure, timestep_share_figure
 
 REPORT = "gradient_health.json"
 

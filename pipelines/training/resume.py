@@ -12,9 +12,9 @@ from pathlib import Path
 import lightning as L
 import mlflow
 
-from models.config import ModelConfig
-from pipelines.config import TrainConfig
-from pipelines.errors import ForecastError
+from forecast.models.config import ModelConfig
+from forecast.pipelines.config import TrainConfig
+from forecast.pipelines.errors import ForecastError
 
 ARTIFACT = "checkpoints/resume"
 INFERRED_TAG = "forecast.inferred"   # the settings given as None whose params show the value inferred

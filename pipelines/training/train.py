@@ -22,26 +22,26 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from torch.utils.data import DataLoader
 
-from data.io import read_validated
-from data.prepare import DataReport, Prepared, prepare_training
-from data.windows import evenly_spaced
-from models.fallback import MEMBERS, Fallback
-from models.health import GradientHealthMonitor, NonFiniteError
-from models.lightning import ForecastModule
-from pipelines.config import TrainConfig
-from pipelines.errors import ForecastError
-from pipelines.evaluation.evaluate import Evaluation, choose_theta_weight, evaluate, log_accuracy
-from pipelines.evaluation.plots import log_figure, loss_figure
-from pipelines.serving.logged_model import log_forecaster
-from pipelines.tracking import label_version, use_store
-from pipelines.training.budget import TrainingTime
-from pipelines.training.callbacks import EpochHistory, EpochLine, StopOnCtrlC, stop_reason
-from pipelines.training.fallback import choose_fallback
-from pipelines.training.health_log import log_health
-from pipelines.training.logger import RunLogger
-from pipelines.training.resume import DATA_TAG, INFERRED_TAG, RunCheckpoint, checkpoint_dir, resume_checkpoint
-from pipelines.training.trainer import build_trainer
-from pipelines.training.warm_start import LINEAGE_TAG, lineage, load_weights
+from forecast.data.io import read_validated
+from forecast.data.prepare import DataReport, Prepared, prepare_training
+from forecast.data.windows import evenly_spaced
+from forecast.models.fallback import MEMBERS, Fallback
+from forecast.models.health import GradientHealthMonitor, NonFiniteError
+from forecast.models.lightning import ForecastModule
+from forecast.pipelines.config import TrainConfig
+from forecast.pipelines.errors import ForecastError
+from forecast.pipelines.evaluation.evaluate import Evaluation, choose_theta_weight, evaluate, log_accuracy
+from forecast.pipelines.evaluation.plots import log_figure, loss_figure
+from forecast.pipelines.serving.logged_model import log_forecaster
+from forecast.pipelines.tracking import label_version, use_store
+from forecast.pipelines.training.budget import TrainingTime
+from forecast.pipelines.training.callbacks import EpochHistory, EpochLine, StopOnCtrlC, stop_reason
+from forecast.pipelines.training.fallback import choose_fallback
+from forecast.pipelines.training.health_log import log_health
+from forecast.pipelines.training.logger import RunLogger
+from forecast.pipelines.training.resume import DATA_TAG, INFERRED_TAG, RunCheckpoint, checkpoint_dir, resume_checkpoint
+from forecast.pipelines.training.trainer import build_trainer
+from forecast.pipelines.training.warm_start import LINEAGE_TAG, lineage, load_weights
 
 log = logging.getLogger("forecast")
 ANCHOR_WINDOWS = 8192  # the seasonal blend has two numbers per horizon step: a few thousand windows fix them

@@ -6,7 +6,7 @@ from datetime import timedelta
 import lightning as L
 from lightning.pytorch.callbacks import EarlyStopping, EMAWeightAveraging, TQDMProgressBar
 
-from pipelines.config import Budget, Placement
+from forecast.pipelines.config import Budget, Placement
 
 
 def build_trainer(budget: Budget, callbacks: list, root: str, steps_per_epoch: int, logger=False,

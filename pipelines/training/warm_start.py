@@ -15,12 +15,12 @@ from pathlib import Path
 
 import torch
 
-from data.config import DataConfig
-from data.prepare import DataSpec
-from models.config import ModelConfig
-from pipelines.errors import ForecastError
-from pipelines.serving.bundle import load_bundle
-from pipelines.tracking import download_model
+from forecast.data.config import DataConfig
+from forecast.data.prepare import DataSpec
+from forecast.models.config import ModelConfig
+from forecast.pipelines.errors import ForecastError
+from forecast.pipelines.serving.bundle import load_bundle
+from forecast.pipelines.tracking import download_model
 
 LINEAGE_TAG = "forecast.init_from"
 

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from mlflow.tracking import MlflowClient
 
-from app.cli import main
+from forecast.app.cli import main
 
 HEADER = "series_id,timestamp,value,temp\n"
 
@@ -160,7 +160,7 @@ def test_bad_input(case, make, extra, error, tmp_path, tracking_uri):
 
 
 def test_ids_are_text_so_007_and_7_stay_two_series(tmp_path):
-    from data.io import read_table
+    from forecast.data.io import read_table
 
     (tmp_path / "ids.csv").write_text("series_id,timestamp,value\n007,1,1.0\n7,1,2.0\n")
     (tmp_path / "named.csv").write_text("store,timestamp,value\n007,1,1.0\n7,1,2.0\n")
@@ -172,9 +172,9 @@ def test_float_epoch_timestamps_no_longer_hang_the_data_path():
     """Floats in the time column were read as nanoseconds since 1970: a 1-ns grid, and a loop that never ended."""
     import signal
 
-    from data.config import DataConfig
-    from data.errors import DataError
-    from data.prepare import prepare_training
+    from forecast.data.config import DataConfig
+    from forecast.data.errors import DataError
+    from forecast.data.prepare import prepare_training
 
     frame = pd.DataFrame({"timestamp": 1.7e9 + 3600.0 * np.arange(200), "value": np.sin(np.arange(200) / 4)})
     signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(TimeoutError("the data path hung")))

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from mlflow.tracking import MlflowClient
 
-from app.cli import main
+from forecast.app.cli import main
 
 
 def _train(tmp_path, frame, tracking_uri, model_name, *extra):
@@ -102,16 +102,18 @@ def test_train_logs_everything_and_predict_writes_rows(tmp_path, make_frame, tra
     saved = {a.path for a in client.list_artifacts(backtest_run.info.run_id, "backtest")}
     assert {"backtest/accuracy.json", "backtest/per_series.csv", "backtest/forecasts.csv"} <= saved
 
-    # the logged model also loads and predicts in a fresh process, outside the repository, even when that
-    # process already imported other packages called `data` and `models`
-    fresh = tmp_path / "elsewhere"
-    for package in ("data", "models"):
-        (fresh / package).mkdir(parents=True)
-        (fresh / package / "__init__.py").write_text("WHO = 'someone else'\n")
+    # the logged model also loads and predicts in a fresh process, outside the repository: a notebook's folder
+    # with its own models.py and data.py, imported first; the installed package is usable beside them
+    fresh = tmp_path / "notebook"
+    fresh.mkdir()
+    for module in ("data", "models"):
+        (fresh / f"{module}.py").write_text("WHO = 'someone else'\n")
     script = textwrap.dedent(f"""
         import data, models, mlflow, pandas as pd
+        from forecast.pipelines.serving.predict import forecast_with
         model = mlflow.pyfunc.load_model("models:/e2e/1")
         out = model.predict(pd.read_csv({str(tmp_path / 'history.csv')!r}))
+        assert forecast_with(model, pd.read_csv({str(tmp_path / 'history.csv')!r})).equals(out)
         assert data.WHO == models.WHO == 'someone else'
         import json; print(json.dumps({{"rows": len(out), "cols": list(out.columns)}}))
     """)
@@ -124,12 +126,12 @@ def test_train_logs_everything_and_predict_writes_rows(tmp_path, make_frame, tra
 
 def test_a_failure_after_the_run_starts_marks_it_failed_and_registers_nothing(tmp_path, make_frame, tracking_uri,
                                                                                tiny_model, monkeypatch):
-    import pipelines.training.train
+    import forecast.pipelines.training.train
 
     def broken(*args, **kwargs):
         raise RuntimeError("evaluation exploded")
 
-    monkeypatch.setattr(pipelines.training.train, "evaluate", broken)
+    monkeypatch.setattr(forecast.pipelines.training.train, "evaluate", broken)
     result = _train(tmp_path, make_frame(n_series=1, length=150), tracking_uri, "broken", *tiny_model)
     assert result.exit_code != 0 and isinstance(result.exception, RuntimeError)
     client = MlflowClient(tracking_uri)
@@ -209,7 +211,7 @@ def test_all_zero_covariates_are_warned_then_diagnosed_and_reported(tmp_path, ma
 
 def test_non_finite_loss_stops_the_run_failed_with_the_checkpoint_kept(tmp_path, make_frame, tracking_uri, tiny_model,
                                                                         monkeypatch):
-    from models.lightning import ForecastModule
+    from forecast.models.lightning import ForecastModule
 
     original = ForecastModule.training_step
 

@@ -3,7 +3,7 @@ import pytest
 from click.testing import CliRunner
 from mlflow.tracking import MlflowClient
 
-from app.cli import main
+from forecast.app.cli import main
 
 pytestmark = pytest.mark.slow   # process-level: real servers, processes or Spark (CI runs it)
 

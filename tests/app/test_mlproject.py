@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-import app
+import forecast.app
 
 pytestmark = pytest.mark.slow   # process-level: real servers, processes or Spark (CI runs it)
 
-REPO = Path(app.__file__).resolve().parents[1]
+REPO = Path(forecast.app.__file__).resolve().parents[1]
 
 
 def test_train_and_backtest_entry_points_log_into_the_run_mlflow_started(tmp_path, make_frame):
@@ -43,7 +43,7 @@ def test_every_entry_point_is_a_command_and_its_parameters_are_its_options():
 
     import yaml
 
-    from app.cli import main
+    from forecast.app.cli import main
 
     entries = yaml.safe_load((REPO / "MLproject").read_text())["entry_points"]
     assert set(entries) == {"train", "predict", "backtest", "compare", "benchmark"}

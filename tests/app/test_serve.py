@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from app.cli import main
+from forecast.app.cli import main
 
 pytestmark = pytest.mark.slow   # process-level: real servers, processes or Spark (CI runs it)
 

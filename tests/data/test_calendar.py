@@ -3,7 +3,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from data.calendar import calendar_features
+from forecast.data.calendar import calendar_features
 
 PANDAS = {  # the positions as pandas' DatetimeIndex fields give them: the definition the arithmetic must match
     "hour": lambda t: t.hour + t.minute / 60.0,

@@ -2,9 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data.errors import DataError
-from data.frequency import fill_gaps, infer_frequency, regularise
-from data.schema import ID, TARGET, TIME
+from forecast.data.errors import DataError
+from forecast.data.frequency import fill_gaps, infer_frequency, regularise
+from forecast.data.schema import ID, TARGET, TIME
 
 
 def _frame(times, values=None, sid="a"):
@@ -68,7 +68,7 @@ def test_following_continues_the_grid():
 
 
 def test_series_of_different_frequencies_in_one_table_are_refused():
-    from data.frequency import check_one_frequency
+    from forecast.data.frequency import check_one_frequency
 
     hourly = _frame(pd.date_range("2024-01-01", periods=300, freq="h"))
     daily = _frame(pd.date_range("2024-01-01", periods=100, freq="D"), sid="b")

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from data.errors import DataError
-from data.io import read_table
+from forecast.data.errors import DataError
+from forecast.data.io import read_table
 
 HEADER = "series_id,timestamp,value\n"
 

@@ -3,10 +3,10 @@ import logging
 import numpy as np
 import pytest
 
-from data.config import DataConfig
-from data.errors import DataError
-from data.prepare import prepare_training
-from data.schema import ID
+from forecast.data.config import DataConfig
+from forecast.data.errors import DataError
+from forecast.data.prepare import prepare_training
+from forecast.data.schema import ID
 
 
 def test_prepare_shapes_features_and_report(make_frame):
@@ -140,7 +140,7 @@ def test_every_conventional_shape_prepares_without_flags(kind, alias, n_series, 
 
 
 def test_parquet_and_gzip_csv_are_read(tmp_path, make_frame):
-    from data.io import read_table
+    from forecast.data.io import read_table
 
     frame = make_frame(n_series=1, length=30)
     frame.to_parquet(tmp_path / "f.parquet", index=False)

@@ -6,13 +6,13 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from data.config import DataConfig
-from data.errors import DataError
-from data.io import read_table
-from data.prepare import prepare_training
-from models.config import ModelConfig
-from models.forecaster import Forecaster
-from pipelines.serving.inference import Predictor
+from forecast.data.config import DataConfig
+from forecast.data.errors import DataError
+from forecast.data.io import read_table
+from forecast.data.prepare import prepare_training
+from forecast.models.config import ModelConfig
+from forecast.models.forecaster import Forecaster
+from forecast.pipelines.serving.inference import Predictor
 
 CELLS = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=32), st.integers(-10**6, 10**6),
                   st.sampled_from(["", "n/a", "abc", "1,5", " 7 ", "1e400"]))
@@ -117,7 +117,7 @@ def row_orders(draw):
 def test_canonical_orders_rows_as_pandas_sorts_them(table):
     """canonical numbers the series by a hash and sorts only rows out of order (data/schema.py): whatever the
     order in, the rows out are pandas' own stable sort by (id, time), values with them."""
-    from data.schema import ID, TARGET, TIME, canonical, detect
+    from forecast.data.schema import ID, TARGET, TIME, canonical, detect
 
     out = canonical(table, detect(table, DataConfig(time_col="t")))
     expected = table.sort_values(["series_id", "t"], kind="stable")

@@ -2,9 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data.config import DataConfig
-from data.errors import DataError
-from data.schema import ID, SINGLE_SERIES, TARGET, TIME, canonical, detect
+from forecast.data.config import DataConfig
+from forecast.data.errors import DataError
+from forecast.data.schema import ID, SINGLE_SERIES, TARGET, TIME, canonical, detect
 
 
 def _canonical(raw, **config):
@@ -102,7 +102,7 @@ def test_day_month_order_is_read_from_the_dates_that_allow_one_order(layout):
     (["1991 W06", "1991 W07", "1991 W08", "1991 W09"], "1991-02-04", "7D"),
 ])
 def test_periods_as_fpp3_and_spreadsheets_write_them_are_read(written, first, alias):
-    from data.frequency import infer_frequency
+    from forecast.data.frequency import infer_frequency
 
     frame = pd.DataFrame({"Month": written, "Count": [3.0, 4.0, 5.0, 6.0]})
     schema = detect(frame, DataConfig())
@@ -115,7 +115,7 @@ def test_periods_as_fpp3_and_spreadsheets_write_them_are_read(written, first, al
 def test_epoch_numbers_read_as_dates_when_the_unit_is_given(unit, scale, offset):
     """Epoch numbers (ints, or floats with fractions of a second) with --time-unit are dates: an hourly
     series, a calendar, and the same reading at predict time (the unit is saved in the schema)."""
-    from data.prepare import prepare_training
+    from forecast.data.prepare import prepare_training
 
     epoch = (1.7e9 + 3600.0 * np.arange(200) + offset) * scale
     frame = pd.DataFrame({"timestamp": epoch if offset else epoch.astype(np.int64), "value": np.sin(np.arange(200) / 4)})
@@ -140,7 +140,7 @@ def test_a_time_unit_for_dates_or_an_unknown_unit_is_one_line():
 
 def test_a_model_of_epoch_time_predicts_from_its_own_input_example():
     """The logged input example shows epoch numbers, as the file had them, and the model reads it back."""
-    from data.prepare import prepare_training
+    from forecast.data.prepare import prepare_training
 
     frame = pd.DataFrame({"timestamp": (1.7e9 + 3600 * np.arange(200)).astype(np.int64), "value": np.arange(200.0)})
     prepared = prepare_training(frame, DataConfig(seq_len=10, horizon=6, time_unit="s"))
@@ -152,7 +152,7 @@ def test_a_model_of_epoch_time_predicts_from_its_own_input_example():
 def test_several_id_columns_key_a_series_and_come_back_apart():
     """--id-col Animal,State: one series per combination (the id is the values joined by '|'); the columns
     themselves are neither covariates nor target, and a value holding the separator is refused."""
-    from data.schema import split_ids
+    from forecast.data.schema import split_ids
 
     t = pd.date_range("2024-01-01", periods=4, freq="MS")
     raw = pd.DataFrame({"Animal": ["Bulls"] * 8 + ["Cows"] * 4, "State": ["NSW"] * 4 + ["VIC"] * 4 + ["NSW"] * 4,
@@ -195,8 +195,8 @@ def test_rows_in_any_order_come_out_sorted_by_series_then_time_with_their_values
 def test_month_end_dates_with_an_offset_keep_their_date_and_their_grid(suffix):
     """Midnight with an offset is a calendar date: brought to UTC, 2015-01-31T00:00+01:00 became 2015-01-30 23:00
     and the series was refused as off a '31D' grid (issue 24, case 10)."""
-    from data.config import DataConfig
-    from data.prepare import prepare_training
+    from forecast.data.config import DataConfig
+    from forecast.data.prepare import prepare_training
 
     dates = pd.date_range("2015-01-31", periods=40, freq="ME")
     raw = pd.DataFrame({"timestamp": [f"{d:%Y-%m-%d}{suffix}" for d in dates], "value": np.arange(40.0)})

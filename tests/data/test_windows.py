@@ -5,11 +5,11 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from data.config import DataConfig
-from data.prepare import prepare_training
-from data.scaling import SeriesScaler
-from data.schema import ID, TARGET
-from data.windows import (Panel, WindowDataset, evenly_spaced, min_length, ranges, split_points,
+from forecast.data.config import DataConfig
+from forecast.data.prepare import prepare_training
+from forecast.data.scaling import SeriesScaler
+from forecast.data.schema import ID, TARGET
+from forecast.data.windows import (Panel, WindowDataset, evenly_spaced, min_length, ranges, split_points,
                           validation_sized_test_windows, window_starts)
 
 
@@ -133,7 +133,7 @@ def test_evenly_spaced_reaches_the_last_window_and_keeps_the_limit(n, limit):
 
 
 def test_series_are_held_out_only_where_no_series_validates_by_time():
-    from data.windows import hold_out_series
+    from forecast.data.windows import hold_out_series
 
     lengths = np.array([48] * 20)
     split = split_points(lengths, 24, 0.1, 1, 24)

@@ -2,9 +2,9 @@
 import pytest
 import torch
 
-from models.aggregators import AGGREGATORS, MeanPooling
-from models.config import AGGREGATOR_NAMES, ModelConfig
-from models.forecaster import Forecaster
+from forecast.models.aggregators import AGGREGATORS, MeanPooling
+from forecast.models.config import AGGREGATOR_NAMES, ModelConfig
+from forecast.models.forecaster import Forecaster
 
 NAMES = sorted(AGGREGATORS)
 

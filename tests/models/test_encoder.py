@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from models.encoder import EncoderLayer, dropout
+from forecast.models.encoder import EncoderLayer, dropout
 
 
 def _pair(p: float, norm_first: bool = True, activation: str = "gelu"):

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from models.fallback import MEMBERS, Bucket, Fallback, choose, greedy_weights, length_edges, member_forecasts, scale_of
-from models.theta import theta
+from forecast.models.fallback import MEMBERS, Bucket, Fallback, choose, greedy_weights, length_edges, member_forecasts, scale_of
+from forecast.models.theta import theta
 
 
 def test_members_forecast_a_series_as_each_method_does():

@@ -1,10 +1,10 @@
 import pytest
 import torch
 
-from models.config import ConfigError, ModelConfig, OptimConfig
-from models.forecaster import Forecaster
-from models.lightning import ForecastModule, warmup_cosine
-from models.losses import pinball_loss
+from forecast.models.config import ConfigError, ModelConfig, OptimConfig
+from forecast.models.forecaster import Forecaster
+from forecast.models.lightning import ForecastModule, warmup_cosine
+from forecast.models.losses import pinball_loss
 
 
 def test_overfits_one_batch():

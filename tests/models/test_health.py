@@ -5,10 +5,10 @@ import lightning as L
 import pytest
 import torch
 
-from models.config import HealthConfig, ModelConfig, OptimConfig
-from models.diagnoses import Diagnoser, FeatureCheck, HealthCheck
-from models.health import GradientHealthMonitor, NonFiniteError
-from models.lightning import ForecastModule
+from forecast.models.config import HealthConfig, ModelConfig, OptimConfig
+from forecast.models.diagnoses import Diagnoser, FeatureCheck, HealthCheck
+from forecast.models.health import GradientHealthMonitor, NonFiniteError
+from forecast.models.lightning import ForecastModule
 
 T, H = 12, 4
 

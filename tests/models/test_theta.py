@@ -3,7 +3,7 @@ significant."""
 import numpy as np
 import pytest
 
-from models.theta import WEIGHTS, _grid_sse, blend, choose_weight, theta
+from forecast.models.theta import WEIGHTS, _grid_sse, blend, choose_weight, theta
 
 rng = np.random.default_rng(0)
 Y = rng.normal(size=(200, 6))

@@ -8,7 +8,7 @@ pytestmark = pytest.mark.slow   # process-level
 
 SCRIPT = """
 import sys, mlflow
-from pipelines.tracking import use_store
+from forecast.pipelines.tracking import use_store
 use_store(sys.argv[1], "race")
 with mlflow.start_run():
     mlflow.log_metric("m", 1.0)

@@ -2,12 +2,12 @@
 import numpy as np
 import pandas as pd
 
-from data.config import DataConfig
-from data.prepare import prepare_training
-from models.config import ModelConfig
-from models.forecaster import Forecaster
-from pipelines.evaluation.backtest import backtest_table
-from pipelines.serving.inference import Predictor
+from forecast.data.config import DataConfig
+from forecast.data.prepare import prepare_training
+from forecast.models.config import ModelConfig
+from forecast.models.forecaster import Forecaster
+from forecast.pipelines.evaluation.backtest import backtest_table
+from forecast.pipelines.serving.inference import Predictor
 
 
 class Spy(Predictor):

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from models.naive import naive_forecasts
-from pipelines.evaluation.metrics import coverage, mae, mase, pinball, rmse, seasonal_scale, smape
+from forecast.models.naive import naive_forecasts
+from forecast.pipelines.evaluation.metrics import coverage, mae, mase, pinball, rmse, seasonal_scale, smape
 
 
 def test_metrics_on_hand_computed_values():
@@ -49,7 +49,7 @@ def test_naive_and_seasonal_naive_baselines():
 def test_accuracy_breaks_down_by_step_and_series():
     import pandas as pd
 
-    from pipelines.evaluation.accuracy import accuracy, flat_metrics
+    from forecast.pipelines.evaluation.accuracy import accuracy, flat_metrics
 
     table = pd.DataFrame({"series_id": ["a", "a", "b", "b"], "origin": [0, 0, 0, 0], "step": [1, 2, 1, 2],
                           "actual": [1.0, 2.0, 10.0, 10.0], "prediction": [1.0, 4.0, 9.0, 10.0],

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from data.config import DataConfig
-from data.prepare import prepare_training
-from pipelines.experiments.peers import _dataset, _order, _windows
+from forecast.data.config import DataConfig
+from forecast.data.prepare import prepare_training
+from forecast.pipelines.experiments.peers import _dataset, _order, _windows
 
 
 @pytest.mark.parametrize("part", ["train", "val", "test"])

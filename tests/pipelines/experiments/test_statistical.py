@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from data.config import DataConfig
-from data.prepare import prepare_training
-from pipelines.evaluation.evaluate import score
-from pipelines.experiments.statistical import HISTORY, ets, run_statistical, theta
+from forecast.data.config import DataConfig
+from forecast.data.prepare import prepare_training
+from forecast.pipelines.evaluation.evaluate import score
+from forecast.pipelines.experiments.statistical import HISTORY, ets, run_statistical, theta
 
 QUANTILES = (0.1, 0.5, 0.9)
 

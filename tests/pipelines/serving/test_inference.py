@@ -6,15 +6,15 @@ import pandas as pd
 import pytest
 import torch
 
-from data.config import DataConfig
-from data.errors import DataError
-from data.prepare import prepare_training
-from models.config import ModelConfig
-from models.forecaster import Forecaster
-from models.theta import theta
-from pipelines.evaluation.evaluate import evaluate
-from pipelines.serving.bundle import BEFORE_OPTION, load_bundle, save_bundle
-from pipelines.serving.inference import Predictor
+from forecast.data.config import DataConfig
+from forecast.data.errors import DataError
+from forecast.data.prepare import prepare_training
+from forecast.models.config import ModelConfig
+from forecast.models.forecaster import Forecaster
+from forecast.models.theta import theta
+from forecast.pipelines.evaluation.evaluate import evaluate
+from forecast.pipelines.serving.bundle import BEFORE_OPTION, load_bundle, save_bundle
+from forecast.pipelines.serving.inference import Predictor
 
 
 def _predictor(frame, horizon=6, **data):
@@ -206,7 +206,7 @@ def test_a_request_mixing_frequencies_is_refused_naming_the_series(make_frame):
 def test_series_too_short_for_the_network_get_the_fallback_chosen_in_training_with_intervals(make_frame, tmp_path):
     """The fallback saved with the model forecasts the short series: its members' weighted forecast as the
     prediction and median, and quantiles around it from the validation errors; the bundle keeps it."""
-    from models.fallback import Bucket, Fallback
+    from forecast.models.fallback import Bucket, Fallback
 
     frame = make_frame(n_series=2, length=80)
     predictor = _predictor(frame)

@@ -36,7 +36,7 @@ def _assert_same(forecasts: pd.DataFrame, expected: pd.DataFrame) -> None:
 def test_an_old_model_predicts_as_it_did_beside_the_new_packages(old_model):
     import mlflow
 
-    import pipelines.serving.inference  # noqa: F401  the new layout's modules are loaded in this process
+    import forecast.pipelines.serving.inference  # noqa: F401  the new layout's modules are loaded in this process
 
     model = mlflow.pyfunc.load_model(str(old_model))
     forecasts = model.predict(pd.read_csv(old_model / "request.csv"))
@@ -55,8 +55,8 @@ def test_an_old_model_predicts_as_it_did_in_a_fresh_process(old_model, tmp_path)
 def test_an_old_model_asked_for_another_horizon_says_it_cannot(old_model):
     import mlflow
 
-    from pipelines.errors import ForecastError
-    from pipelines.serving.predict import forecast_with
+    from forecast.pipelines.errors import ForecastError
+    from forecast.pipelines.serving.predict import forecast_with
 
     model = mlflow.pyfunc.load_model(str(old_model))
     request = pd.read_csv(old_model / "request.csv")

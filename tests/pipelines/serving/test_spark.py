@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from app.cli import main
+from forecast.app.cli import main
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]   # one Spark session and model per worker
 
@@ -40,7 +40,7 @@ def panel_model(tmp_path_factory, store_module):
 
 
 def test_spark_gives_the_rows_of_forecast_predict(panel_model, store_module):
-    from pipelines.serving.spark_predict import spark_predict
+    from forecast.pipelines.serving.spark_predict import spark_predict
 
     tmp, frame = panel_model
     history = frame.groupby("series_id").head(35)             # a few series too short for the model: fallbacks

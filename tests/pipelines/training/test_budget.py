@@ -6,9 +6,9 @@ import pytest
 from click.testing import CliRunner
 from mlflow.tracking import MlflowClient
 
-from app.cli import main
-from models.config import ConfigError
-from pipelines.config import TrainConfig, parse_duration
+from forecast.app.cli import main
+from forecast.models.config import ConfigError
+from forecast.pipelines.config import TrainConfig, parse_duration
 
 
 @pytest.mark.parametrize("text, seconds", [("90s", 90), ("15m", 900), ("1.5h", 5400), ("0", 0), (" 2M ", 120)])
@@ -64,7 +64,7 @@ def test_without_a_binding_budget_the_estimate_is_the_planned_steps(tmp_path, ma
 @pytest.mark.parametrize("max_epochs, max_steps, planned", [(30, -1, 300), (1, 5000, 10), (30, 50, 50), (-1, 70, 70)])
 def test_the_announced_steps_are_the_cap_that_binds_first(max_epochs, max_steps, planned):
     """`--max-epochs 1 --max-steps 5000` stops after one epoch: the announcement read only the step cap."""
-    from pipelines.training.train import planned_steps
+    from forecast.pipelines.training.train import planned_steps
 
     config = TrainConfig(data_path="unused.csv", max_epochs=max_epochs, max_steps=max_steps)
     assert planned_steps(config, steps_per_epoch=10) == planned

@@ -2,10 +2,10 @@
 import numpy as np
 import pandas as pd
 
-from data.config import DataConfig
-from data.prepare import prepare_training
-from models.fallback import MEMBERS
-from pipelines.training.fallback import choose_fallback, validation_cases
+from forecast.data.config import DataConfig
+from forecast.data.prepare import prepare_training
+from forecast.models.fallback import MEMBERS
+from forecast.pipelines.training.fallback import choose_fallback, validation_cases
 
 
 def _panel(values_of, n_series=60, length=30):

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import mlflow
 from mlflow.tracking import MlflowClient
 
-from pipelines.training.train import _keep_best
+from forecast.pipelines.training.train import _keep_best
 
 
 def _checkpoint(path, score=0.5):

@@ -4,9 +4,9 @@ from dataclasses import replace
 import numpy as np
 from lightning.pytorch.callbacks import EarlyStopping, EMAWeightAveraging
 
-from pipelines.config import Budget, TrainConfig
-from pipelines.training.train import _setup
-from pipelines.training.trainer import build_trainer
+from forecast.pipelines.config import Budget, TrainConfig
+from forecast.pipelines.training.train import _setup
+from forecast.pipelines.training.trainer import build_trainer
 
 
 def test_the_weight_average_is_on_by_default_and_off_at_zero(tmp_path):
@@ -55,7 +55,7 @@ def test_why_training_stopped_is_said_in_words():
 
     from lightning.pytorch.callbacks import EarlyStopping
 
-    from pipelines.training.callbacks import stop_reason
+    from forecast.pipelines.training.callbacks import stop_reason
 
     stopper = EarlyStopping(monitor="val_loss", patience=5)
     rows = [{"val_loss": v} for v in (0.5, 0.4, 0.3)]

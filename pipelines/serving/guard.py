@@ -1,4 +1,4 @@
-"""The guard in front of MLflow's scoring-server app (app/serving.py): an ASGI middleware that
+"""The guard in front of MLflow's scoring-server app (pipelines/serving/asgi.py): an ASGI middleware that
 
 - answers 413 to a body over the limit, by Content-Length or while a chunked body streams in,
   before anything parses it (MLflow's server reads any body whole);
@@ -17,8 +17,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from data.errors import DataError
-from data.io import read_csv_text
+from forecast.data.errors import DataError
+from forecast.data.io import read_csv_text
 
 MAX_DEPTH = 64   # a request (dataframe_split, dataframe_records, inputs, params) nests 4 deep
 

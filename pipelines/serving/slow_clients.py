@@ -4,8 +4,8 @@ uvicorn closes only idle keep-alive connections (after a response; 5 s): a clien
 sends nothing, or dribbles its request line and headers a byte at a time (each byte cancels that timer), holds
 the connection for ever. Here the head of every request (a new connection's first, and each next one on a
 kept-alive connection) must be complete within `FORECAST_HEADER_TIMEOUT_S` seconds (default 10), else the
-server answers 408 and closes. The body has its own deadline (app/guard.py). Passed to uvicorn as
-`--http app.slow_clients:HeadDeadlineProtocol` by pipelines/serving/serve.py.
+server answers 408 and closes. The body has its own deadline (pipelines/serving/guard.py). Passed to uvicorn as
+`--http forecast.pipelines.serving.slow_clients:HeadDeadlineProtocol` by pipelines/serving/serve.py.
 """
 import os
 

@@ -1,4 +1,4 @@
-"""The ASGI app `forecast serve` runs: MLflow's own scoring-server app behind app/guard.py (the request-size
+"""The ASGI app `forecast serve` runs: MLflow's own scoring-server app behind pipelines/serving/guard.py (the request-size
 limit `FORECAST_MAX_REQUEST_BYTES`, the body timeout `FORECAST_BODY_TIMEOUT_S`, one-line error answers, CSV
 bodies read with the model's series ids as text)."""
 import os
@@ -6,7 +6,7 @@ import os
 from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import scoring_server
 
-from app.guard import RequestGuard
+from forecast.pipelines.serving.guard import RequestGuard
 
 
 def _text_columns(model) -> tuple[str, ...]:

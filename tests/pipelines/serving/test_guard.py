@@ -1,8 +1,8 @@
-"""The guard in front of the scoring server (app/guard.py), driven as an ASGI app with scripted clients."""
+"""The guard in front of the scoring server (pipelines/serving/guard.py), driven as an ASGI app with scripted clients."""
 import asyncio
 import json
 
-from app.guard import RequestGuard, csv_as_json, json_depth, one_line
+from forecast.pipelines.serving.guard import RequestGuard, csv_as_json, json_depth, one_line
 
 
 def _run(guard, messages, headers=(), method="POST"):
