@@ -10,12 +10,10 @@ import click
 from forecast.app.options import given, option_for, options_from
 from forecast.data.config import DataConfig
 from forecast.models.config import HealthConfig, ModelConfig, OptimConfig
-from forecast.pipelines.config import TrainConfig
+from forecast.pipelines.config import BacktestConfig, PredictConfig, PromoteConfig, ServeConfig, TrainConfig
 from forecast.pipelines.errors import USER_ERRORS
 
 tracking_uri_option = option_for(TrainConfig, "tracking_uri")   # the same option on every command
-MODEL_URI = "Any MLflow model URI: models:/forecaster@champion, models:/forecaster/3, runs:/<id>/model, ..."
-CHAMPION = "models:/forecaster@champion"   # what `forecast promote` moves; a name's first version starts as it
 
 
 class _Group(click.Group):
@@ -63,9 +61,7 @@ def train(data_path, **options):
 
 
 def _train_config(data_path: str, options: dict) -> TrainConfig:
-    """The run's config from the options given (train, compare and benchmark). Under `mlflow run` (MLproject),
-    MLflow has started the run in the experiment it was told; the pipeline logs into that run and must not
-    switch experiments."""
+    """The run's config from the options given (train, compare and benchmark)."""
     if options.get("init_from"):   # a warm start: the source model's architecture and data settings
         from forecast.pipelines.tracking import use_store
         from forecast.pipelines.training.warm_start import settings_from_source
@@ -77,7 +73,7 @@ def _train_config(data_path: str, options: dict) -> TrainConfig:
                    health=given(HealthConfig, options))
     if config.progress and not sys.stderr.isatty():   # a log file or a scheduler: a line per epoch, no redraws
         config = replace(config, progress=False)
-    return replace(config, experiment=None) if os.environ.get("MLFLOW_RUN_ID") else config
+    return _in_mlflow_run(config)
 
 
 def _global_rank(devices: int) -> int:
@@ -90,58 +86,32 @@ def _global_rank(devices: int) -> int:
 
 
 @main.command()
-@click.option("--model", "model_uri", default=CHAMPION, show_default=True, help=MODEL_URI)
-@click.option("--data", "data_path", required=True, help="History rows (CSV or Parquet), same columns as in training.")
-@click.option("--output", required=True, help="Where to write forecasts (.csv or .parquet).")
-@click.option("--batch-size", default=1024, show_default=True, help="Series per inference batch.")
-@tracking_uri_option
-@click.option("--spark", is_flag=True, help="Score on Spark, one task per series group; --data and --output may be any Spark path, and the output is a folder of part files.")
-@click.option("--spark-master", envvar="SPARK_MASTER", default=None, help="Spark master URL (default: $SPARK_MASTER, else spark-defaults.conf, else local[*]).")
-@click.option("--horizon", type=click.IntRange(min=1), default=None, help="Forecast the first N steps (default: the trained horizon; at most that).")
-@click.option("--quantiles", default=None, help="Comma-separated quantile levels (default: the trained ones); levels between trained ones are interpolated linearly.")
-def predict(model_uri, data_path, output, batch_size, tracking_uri, spark, spark_master, horizon, quantiles):
+@options_from(PredictConfig)
+def predict(**options):
     """Forecast the next horizon of every series in a file."""
     from forecast.app.summary import print_forecasts, print_spark_forecasts
 
-    levels = _levels(quantiles)
-    if spark and (horizon or levels):
-        raise click.UsageError("--horizon and --quantiles are not available with --spark yet")
-    if spark:
+    # a progress bar on a terminal only: written to a file, its redraws are noise
+    config = given(PredictConfig, options, progress=sys.stderr.isatty())
+    if config.spark:
         from forecast.pipelines.serving.spark_predict import spark_predict
 
-        print_spark_forecasts(spark_predict(model_uri, data_path, output, spark_master, tracking_uri, batch_size))
+        print_spark_forecasts(spark_predict(config))
         return
     from forecast.pipelines.serving.predict import predict_file
 
-    # a progress bar on a terminal only: written to a file, its redraws are noise
-    print_forecasts(predict_file(model_uri, data_path, output, batch_size, tracking_uri, sys.stderr.isatty(),
-                                 horizon, levels), output)
-
-
-def _levels(text: str | None) -> tuple[float, ...] | None:
-    """--quantiles 0.1,0.9 as numbers, or one usage line."""
-    if text is None:
-        return None
-    try:
-        return tuple(float(part) for part in text.split(","))
-    except ValueError:
-        raise click.BadParameter(f"give numbers separated by commas, such as 0.1,0.9; got {text!r}",
-                                 param_hint="--quantiles") from None
+    print_forecasts(predict_file(config), config.output)
 
 
 @main.command()
-@click.option("--model", "model_uri", default=CHAMPION, show_default=True, help=MODEL_URI)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (loopback by default).")
-@click.option("--port", default=5000, show_default=True, help="Port to listen on.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Server worker processes.")
-@click.option("--max-request-mb", default=16.0, show_default=True, type=click.FloatRange(min=0, min_open=True), help="Larger request bodies get HTTP 413.")
-@tracking_uri_option
-def serve(model_uri, host, port, workers, max_request_mb, tracking_uri):
+@options_from(ServeConfig)
+def serve(**options):
     """Serve a model over REST with MLflow's scoring server (/ping, /health, /version, POST /invocations)."""
     from forecast.pipelines.serving.serve import serve as run_server
 
-    click.echo(f"Serving {model_uri} on http://{host}:{port}/invocations (Ctrl-C stops)", err=True)
-    run_server(model_uri, host, port, workers, tracking_uri, int(max_request_mb * 2**20))
+    config = given(ServeConfig, options)
+    click.echo(f"Serving {config.model_uri} on http://{config.host}:{config.port}/invocations (Ctrl-C stops)", err=True)
+    run_server(config)
 
 
 @main.command()
@@ -191,39 +161,32 @@ def benchmark(data_path, peers, seeds, test_windows, **options):
 
 
 @main.command()
-@click.option("--model", "model_uri", default=CHAMPION, show_default=True, help=MODEL_URI)
-@click.option("--data", "data_path", required=True, help="History rows (CSV or Parquet), same columns as in training.")
-@click.option("--windows", default=3, show_default=True, type=click.IntRange(min=1), help="Forecast origins per series, one horizon apart at the end.")
-@click.option("--experiment", default="forecast", show_default=True, help="MLflow experiment for the backtest run.")
-@tracking_uri_option
-def backtest(model_uri, data_path, windows, experiment, tracking_uri):
+@options_from(BacktestConfig)
+def backtest(**options):
     """Rolling-origin backtest against naive baselines, logged as an MLflow run."""
     from forecast.app.summary import print_backtest
     from forecast.pipelines.evaluation.backtest import backtest as run_backtest
 
-    print_backtest(run_backtest(model_uri, data_path, windows, tracking_uri,
-                                None if os.environ.get("MLFLOW_RUN_ID") else experiment))
+    config = given(BacktestConfig, options)
+    print_backtest(run_backtest(_in_mlflow_run(config)))
 
 
 @main.command()
-@click.option("--model-name", default="forecaster", show_default=True, help="Registered model whose champion and challenger are compared.")
-@click.option("--data", "data_path", required=True, help="Recent history (CSV or Parquet) that goes on after both models' training data.")
-@click.option("--min-gain", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0, max_open=True), help="Promote only if the challenger's MASE is lower by at least this share.")
-@click.option("--force", is_flag=True, help="Move champion to the challenger whatever the comparison says (it is still run and logged).")
-@click.option("--experiment", default="forecast", show_default=True, help="MLflow experiment for the comparison's runs.")
-@tracking_uri_option
-def promote(model_name, data_path, min_gain, force, experiment, tracking_uri):
+@options_from(PromoteConfig)
+def promote(**options):
     """Backtest champion and challenger on the same origins after both models' training data; move `champion`
     to the challenger if it is better."""
+    from forecast.app.summary import print_promotion
     from forecast.pipelines.evaluation.promote import promote as run_promote
 
-    r = run_promote(model_name, data_path, min_gain, force, tracking_uri, experiment)
-    click.echo(f"Backtest on {r.windows} window(s) per series after both models' training data: MASE champion "
-               f"(version {r.champion}) {r.champion_mase:.4f}, challenger (version {r.challenger}) "
-               f"{r.challenger_mase:.4f}")
-    click.echo(f"{'Promoted' if r.promoted else 'Kept the champion'}: {r.reason}; "
-               f"models:/{model_name}@champion is version {r.challenger if r.promoted else r.champion} "
-               f"(decision logged as run {r.run_id})")
+    config = given(PromoteConfig, options)
+    print_promotion(run_promote(config), config.model_name)
+
+
+def _in_mlflow_run(config):
+    """Under `mlflow run` (MLproject), MLflow has started the run in the experiment it was told: the pipeline logs
+    into that run and must not switch experiments."""
+    return replace(config, experiment=None) if os.environ.get("MLFLOW_RUN_ID") else config
 
 
 @main.command()

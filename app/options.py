@@ -1,7 +1,10 @@
 """Click options generated from the config dataclasses, so names, help and defaults have one source.
 
 Every option defaults to None ("not given"); `given()` keeps only what the user set, and the dataclass
-supplies the rest. Tuple fields take comma-separated values; bool fields become --x/--no-x flags.
+supplies the rest. Tuple fields take comma-separated values; bool fields become --x/--no-x flags. A field's
+metadata gives its help, and optionally its flag (`option`: --data for `data_path`), an environment variable
+(`envvar`) and a range (`min`, `max`, `min_open`, `max_open`: click refuses values outside, exit 2). A field
+without a default is a required option.
 """
 import types
 import typing
@@ -22,20 +25,40 @@ def _parse_tuple(item_type):
     return parse
 
 
+class FieldOption(click.Option):
+    """An option made from a dataclass field; `field_default` is the value used when it is not given."""
+
+    def __init__(self, *args, field_default=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.field_default = field_default
+
+
+def _type(base, meta):
+    """The click type: a range where the field's metadata gives bounds."""
+    if "min" not in meta and "max" not in meta:
+        return base
+    kind = click.IntRange if base is int else click.FloatRange
+    return kind(meta.get("min"), meta.get("max"), min_open=meta.get("min_open", False),
+                max_open=meta.get("max_open", False))
+
+
 def _click_option(field, hint):
-    name = field.name.replace("_", "-")
-    default = field.default if field.default is not MISSING else None
+    meta, required = field.metadata, field.default is MISSING
+    name = meta.get("option", field.name).replace("_", "-")
+    default = None if required else field.default
     shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
-    help_text = f"{field.metadata.get('help', '')} [default: {shown if shown not in (None, ()) else 'auto'}]"
+    help_text = meta.get("help", "") + ("" if required else f" [default: {shown if shown not in (None, ()) else 'auto'}]")
     base = typing.get_args(hint)[0] if typing.get_origin(hint) in (typing.Union, types.UnionType) else hint
+    common = dict(cls=FieldOption, field_default=default, help=help_text, required=required)
+    if not required:   # click 8.5 counts an explicit default=None as given, so a required option has none
+        common["default"] = None
     if base is bool:
-        return click.option(f"--{name}/--no-{name}", field.name, default=None, help=help_text)
+        return click.option(f"--{name}/--no-{name}", field.name, **common)
     if typing.get_origin(base) is tuple:
         item = typing.get_args(base)[0]
-        return click.option(f"--{name}", field.name, type=str, default=None, help=help_text,
+        return click.option(f"--{name}", field.name, type=str, **common,
                             callback=lambda ctx, param, value: _parse_tuple(item)(value))
-    return click.option(f"--{name}", field.name, type=base, default=None, help=help_text,
-                        envvar=field.metadata.get("envvar"))
+    return click.option(f"--{name}", field.name, type=_type(base, meta), envvar=meta.get("envvar"), **common)
 
 
 def options_from(*classes, exclude=()):

@@ -121,3 +121,12 @@ def print_benchmark(result) -> None:
         click.echo(f"{LABELS.get(r.model, r.model):<30}{mase:>18}{_fmt(r.mae):>10}{_fmt(r.smape):>10}"
                    f"{_fmt(r.pinball):>10}{_fmt(r.train_seconds):>9}{_fmt(r.predict_seconds):>10}{params:>10}")
     click.echo(f"\n{len(result.runs)} runs nested under {result.run_id}: benchmark/table.csv, benchmark/runs.csv")
+
+
+def print_promotion(r, model_name: str) -> None:
+    click.echo(f"Backtest on {r.windows} window(s) per series after both models' training data: MASE champion "
+               f"(version {r.champion}) {r.champion_mase:.4f}, challenger (version {r.challenger}) "
+               f"{r.challenger_mase:.4f}")
+    click.echo(f"{'Promoted' if r.promoted else 'Kept the champion'}: {r.reason}; "
+               f"models:/{model_name}@champion is version {r.challenger if r.promoted else r.champion} "
+               f"(decision logged as run {r.run_id})")

@@ -109,7 +109,7 @@ def window_forecasts(raw: np.ndarray, origins: np.ndarray, first_rows: np.ndarra
     return out
 
 
-def blend(q: np.ndarray, median_index: int, theta_point: np.ndarray, weight: float) -> np.ndarray:
+def with_theta(q: np.ndarray, median_index: int, theta_point: np.ndarray, weight: float) -> np.ndarray:
     """(N, H, Q) quantiles moved by weight * (theta - median), on any scale both share."""
     if not weight:
         return q

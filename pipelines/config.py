@@ -123,3 +123,80 @@ class TrainConfig:
             else:
                 out[key] = value
         return out
+
+
+# ---- the other commands: one small config each, passed whole (app/options.py makes the options) -----------
+CHAMPION = "models:/forecaster@champion"   # what `forecast promote` moves; a name's first version starts as it
+_MODEL = {"option": "model", "help": "Any MLflow model URI: models:/forecaster@champion, models:/forecaster/3, "
+                                     "runs:/<id>/model, ..."}
+_TRACKING = TrainConfig.__dataclass_fields__["tracking_uri"].metadata
+_EXPERIMENT = {"help": "MLflow experiment for the run."}
+
+
+def _at_least(name: str, value, low, *, open_low: bool = False) -> None:
+    if value is not None and (value <= low if open_low else value < low):
+        raise ConfigError(f"--{name.replace('_', '-')} must be {'above' if open_low else 'at least'} {low}, got {value}")
+
+
+@dataclass(frozen=True)
+class PredictConfig:
+    data_path: str = field(metadata={"option": "data", "help": "History rows (CSV or Parquet), same columns as in training."})
+    output: str = field(metadata={"help": "Where to write forecasts (.csv or .parquet; with --spark a folder)."})
+    model_uri: str = field(default=CHAMPION, metadata=_MODEL)
+    batch_size: int = field(default=1024, metadata={"help": "Series per inference batch.", "min": 1})
+    horizon: int | None = field(default=None, metadata={"help": "Forecast the first N steps (auto: the trained horizon; at most that).", "min": 1})
+    quantiles: tuple[float, ...] | None = field(default=None, metadata={"help": "Comma-separated quantile levels (auto: the trained ones); levels between trained ones are interpolated linearly."})
+    tracking_uri: str | None = field(default=None, metadata=_TRACKING)
+    spark: bool = field(default=False, metadata={"help": "Score on Spark, one task per series group; --data and --output may be any Spark path, and the output is a folder of part files."})
+    spark_master: str | None = field(default=None, metadata={"help": "Spark master URL (auto: $SPARK_MASTER, else spark-defaults.conf, else local[*]).", "envvar": "SPARK_MASTER"})
+    progress: bool = field(default=False, metadata={"derived": True})   # a bar on a terminal only (app/cli.py)
+
+    def __post_init__(self):
+        _at_least("batch_size", self.batch_size, 1)
+        _at_least("horizon", self.horizon, 1)
+        if self.quantiles is not None and not self.quantiles:
+            raise ConfigError("--quantiles: give at least one level")
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    model_uri: str = field(default=CHAMPION, metadata=_MODEL)
+    host: str = field(default="127.0.0.1", metadata={"help": "Interface to listen on (loopback by default)."})
+    port: int = field(default=5000, metadata={"help": "Port to listen on."})
+    workers: int = field(default=1, metadata={"help": "Server worker processes.", "min": 1})
+    max_request_mb: float = field(default=16.0, metadata={"help": "Larger request bodies get HTTP 413.", "min": 0, "min_open": True})
+    tracking_uri: str | None = field(default=None, metadata=_TRACKING)
+
+    def __post_init__(self):
+        _at_least("workers", self.workers, 1)
+        _at_least("max_request_mb", self.max_request_mb, 0, open_low=True)
+
+    @property
+    def max_request_bytes(self) -> int:
+        return int(self.max_request_mb * 2**20)
+
+
+@dataclass(frozen=True)
+class BacktestConfig:
+    data_path: str = field(metadata={"option": "data", "help": "History rows (CSV or Parquet), same columns as in training."})
+    model_uri: str = field(default=CHAMPION, metadata=_MODEL)
+    windows: int = field(default=3, metadata={"help": "Forecast origins per series, one horizon apart at the end.", "min": 1})
+    experiment: str | None = field(default="forecast", metadata=_EXPERIMENT)
+    tracking_uri: str | None = field(default=None, metadata=_TRACKING)
+
+    def __post_init__(self):
+        _at_least("windows", self.windows, 1)
+
+
+@dataclass(frozen=True)
+class PromoteConfig:
+    data_path: str = field(metadata={"option": "data", "help": "Recent history (CSV or Parquet) that goes on after both models' training data."})
+    model_name: str = field(default="forecaster", metadata={"help": "Registered model whose champion and challenger are compared."})
+    min_gain: float = field(default=0.0, metadata={"help": "Promote only if the challenger's MASE is lower by at least this share.", "min": 0.0, "max": 1.0, "max_open": True})
+    force: bool = field(default=False, metadata={"help": "Move champion to the challenger whatever the comparison says (it is still run and logged)."})
+    experiment: str | None = field(default="forecast", metadata=_EXPERIMENT)
+    tracking_uri: str | None = field(default=None, metadata=_TRACKING)
+
+    def __post_init__(self):
+        if not 0.0 <= self.min_gain < 1.0:
+            raise ConfigError(f"--min-gain must be in [0, 1), got {self.min_gain}")

@@ -15,13 +15,14 @@ import pandas as pd
 from forecast.data.errors import DataError
 from forecast.data.frequency import regularise
 from forecast.data.io import read_validated
-from forecast.data.schema import ID, TARGET, TIME, canonical, run_starts, split_ids
+from forecast.data.schema import ID, TARGET, TIME, canonical, run_starts
 from forecast.data.windows import Panel
 from forecast.models.naive import naive_forecasts
+from forecast.pipelines.config import BacktestConfig
 from forecast.pipelines.evaluation.accuracy import Accuracy, accuracy, flat_metrics
 from forecast.pipelines.evaluation.evaluate import log_accuracy
 from forecast.pipelines.evaluation.metrics import seasonal_scales
-from forecast.pipelines.serving.inference import Predictor
+from forecast.pipelines.serving.inference import Predictor, Request
 from forecast.pipelines.tracking import download_model, use_store
 
 log = logging.getLogger("forecast")
@@ -36,16 +37,13 @@ class BacktestResult:
     series: int
 
 
-def _request(regular: pd.DataFrame, position: np.ndarray, origin: np.ndarray, predictor: Predictor) -> pd.DataFrame:
-    """Rows before each series' origin, and the next horizon rows with only known covariates left."""
-    schema, H = predictor.spec.schema, predictor.spec.horizon
-    keep = (position < origin + H) & (origin >= 1)   # a series with no history before the origin sits out
+def _request(predictor: Predictor, regular: pd.DataFrame, position: np.ndarray, origin: np.ndarray) -> Request:
+    """Rows before each series' origin, and the next horizon rows with only known covariates left, as the
+    predictor's request (canonical columns throughout: no round trip through the user's names)."""
+    keep = (position < origin + predictor.spec.horizon) & (origin >= 1)   # a series with no history sits out
     rows = regular[keep].copy()
-    future = (position >= origin)[keep]
-    rows.loc[future, [TARGET, *schema.covariates]] = np.nan
-    names = {TIME: schema.time_col, TARGET: schema.target, **({ID: schema.id_col} if schema.id_col else {})}
-    rows = pd.concat([rows, split_ids(rows[ID], schema)], axis=1)
-    return rows.drop(columns=[] if schema.id_col else [ID]).rename(columns=names)
+    rows.loc[(position >= origin)[keep], [TARGET, *predictor.spec.schema.covariates]] = np.nan
+    return predictor.request(rows.reset_index(drop=True))
 
 
 def backtest_table(predictor: Predictor, raw: pd.DataFrame, windows: int) -> tuple[pd.DataFrame, dict, Panel]:
@@ -63,7 +61,7 @@ def backtest_table(predictor: Predictor, raw: pd.DataFrame, windows: int) -> tup
     parts = []
     for k in range(windows, 0, -1):                      # earliest origin first
         origin = n - k * H                               # per row: its series' origin for this window
-        forecast = predictor.predict(_request(regular, position, origin, predictor))
+        forecast = predictor.forecast(_request(predictor, regular, position, origin))
         ok = (lengths - k * H) >= 1                      # series with any history before this origin
         origins = (offsets[:-1] + lengths - k * H)[ok]
         actual = raw_target[origins[:, None] + np.arange(H)]
@@ -101,11 +99,12 @@ def _warn_inside_training(table: pd.DataFrame, spec) -> None:
                     f"{until}): their scores are optimistic; backtest on data that continues after it")
 
 
-def backtest(model_uri: str, data_path: str, windows: int, tracking_uri: str | None = None,
-             experiment: str | None = "forecast") -> BacktestResult:
-    use_store(tracking_uri, reads=model_uri)
-    use_store(tracking_uri, experiment)
-    predictor = Predictor.load(download_model(model_uri) / "artifacts" / "bundle")
+def backtest(config: BacktestConfig, predictor: Predictor | None = None) -> BacktestResult:
+    """Backtest `config.model_uri` (`predictor`: that model, where the caller has loaded it already)."""
+    model_uri, data_path, windows = config.model_uri, config.data_path, config.windows
+    use_store(config.tracking_uri, reads=model_uri)
+    use_store(config.tracking_uri, config.experiment)
+    predictor = predictor or Predictor.load(download_model(model_uri) / "artifacts" / "bundle")
     quantiles = predictor.quantiles
     table, scales, panel = read_validated(data_path, lambda raw: backtest_table(predictor, raw, windows),
                                          predictor.spec.text_columns)

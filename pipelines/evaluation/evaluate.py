@@ -10,15 +10,13 @@ import pandas as pd
 
 from forecast.data.prepare import Prepared
 from forecast.data.schema import ID, TIME
-from forecast.data.windows import WindowDataset, evenly_spaced
+from forecast.data.windows import WindowDataset
 from forecast.models.forecaster import Forecaster, predict_quantiles
 from forecast.models.naive import naive_forecasts
-from forecast.models.theta import blend, choose_weight, theta, window_forecasts
+from forecast.models.theta import theta, window_forecasts, with_theta
 from forecast.pipelines.evaluation.accuracy import Accuracy, accuracy, flat_metrics
 from forecast.pipelines.evaluation.metrics import seasonal_scales
 from forecast.pipelines.evaluation.plots import error_by_step_figure, forecast_figure, log_figure
-
-VALIDATION_SAMPLE = 400   # validation windows the Theta weight is chosen on (a Theta fit per window)
 
 
 @dataclass
@@ -44,24 +42,6 @@ def statistical_scaled(prepared: Prepared, starts: np.ndarray, method=theta) -> 
     return spec.scaler.forward(raw, spec.scaler.rows_for(panel.ids[series]))
 
 
-def choose_theta_weight(model: Forecaster, prepared: Prepared, batch_size: int,
-                        limit: int = VALIDATION_SAMPLE) -> tuple[float, dict]:
-    """The weight of Theta in the forecast (models/theta.py), chosen on up to `limit` validation windows spread
-    over every series; 0 where there are none. Returns the weight and each candidate's validation error."""
-    starts = prepared.starts["val"]
-    starts = starts[evenly_spaced(len(starts), limit)]
-    if not len(starts):
-        return 0.0, {}
-    dataset = prepared.spec.dataset(prepared.panel, starts)
-    _, y, _ = dataset.__getitems__(np.arange(len(starts)))
-    q = predict_scaled(model, dataset, batch_size)
-    series = prepared.panel.series_of(starts)
-    # windows whose origins lie within one horizon of each other share targets: one group, for the test
-    block = (starts - prepared.panel.offsets[series]) // prepared.spec.horizon
-    groups = series.astype(np.int64) * (int(block.max()) + 1) + block
-    return choose_weight(q, model.config.median_index, statistical_scaled(prepared, starts), y.numpy(), groups)
-
-
 def evaluate(model: Forecaster, prepared: Prepared, batch_size: int, theta_weight: float = 0.0) -> Evaluation:
     """The test windows forecast as predict forecasts them (with Theta at `theta_weight`) and scored."""
     starts = prepared.starts["test"]
@@ -69,7 +49,7 @@ def evaluate(model: Forecaster, prepared: Prepared, batch_size: int, theta_weigh
     started = time.perf_counter()
     scaled = predict_scaled(model, dataset, batch_size)
     if theta_weight:
-        scaled = blend(scaled, model.config.median_index, statistical_scaled(prepared, starts), theta_weight)
+        scaled = with_theta(scaled, model.config.median_index, statistical_scaled(prepared, starts), theta_weight)
     evaluation = score(prepared, scaled, model.config.quantiles)
     evaluation.predict_seconds = time.perf_counter() - started
     return evaluation

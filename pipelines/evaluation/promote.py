@@ -7,12 +7,13 @@ Origins after both models' training data: each model's bundle knows the last tim
 all lie after the later of the two. A model logged before it kept that time cannot be compared this way: said in
 one line.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import mlflow
 
 from forecast.data.io import read_validated
 from forecast.data.schema import ID, TIME, canonical
+from forecast.pipelines.config import BacktestConfig, PromoteConfig
 from forecast.pipelines.errors import ForecastError
 from forecast.pipelines.evaluation.backtest import backtest, trained_until
 from forecast.pipelines.serving.inference import Predictor
@@ -60,9 +61,9 @@ def _windows(data_path: str, champion: Predictor, challenger: Predictor, labels:
     return windows
 
 
-def promote(model_name: str, data_path: str, min_gain: float = 0.0, force: bool = False,
-            tracking_uri: str | None = None, experiment: str | None = "forecast") -> PromoteResult:
-    use_store(tracking_uri, reads=f"models:/{model_name}@champion")
+def promote(config: PromoteConfig) -> PromoteResult:
+    model_name, data_path, min_gain, force = config.model_name, config.data_path, config.min_gain, config.force
+    use_store(config.tracking_uri, reads=f"models:/{model_name}@champion")
     client = mlflow.MlflowClient()
     champion, challenger = _version(client, model_name, "champion"), _version(client, model_name, "challenger")
     if champion.version == challenger.version:
@@ -71,7 +72,9 @@ def promote(model_name: str, data_path: str, min_gain: float = 0.0, force: bool 
     uris = [f"models:/{model_name}/{v.version}" for v in (champion, challenger)]
     predictors = [Predictor.load(download_model(uri) / "artifacts" / "bundle") for uri in uris]
     windows = _windows(data_path, *predictors, (f"version {champion.version}", f"version {challenger.version}"))
-    scores = [backtest(uri, data_path, windows, tracking_uri, experiment).metrics["backtest_mase"] for uri in uris]
+    test = BacktestConfig(data_path, windows=windows, experiment=config.experiment, tracking_uri=config.tracking_uri)
+    scores = [backtest(replace(test, model_uri=uri), predictor).metrics["backtest_mase"]
+              for uri, predictor in zip(uris, predictors)]
     better = scores[1] < scores[0] * (1.0 - min_gain)
     promoted = better or force
     reason = ("forced" if force and not better else f"challenger MASE {scores[1]:.4f} {'<' if better else '>='} "

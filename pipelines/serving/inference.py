@@ -13,6 +13,7 @@ Everything this module needs from the project is imported at the top: the pyfunc
 (pipelines/serving/pyfunc_model.py), so a function-level import of `data`, `models` or `pipelines` would break there.
 """
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -27,10 +28,20 @@ from forecast.data.schema import ID, TARGET, TIME, canonical, history_rows, run_
 from forecast.models.fallback import Fallback, naive_intervals
 from forecast.models.forecaster import Forecaster, predict_quantiles
 from forecast.models.naive import naive_forecasts
-from forecast.models.theta import blend, window_forecasts
+from forecast.models.theta import window_forecasts, with_theta
+from forecast.pipelines.config import PredictConfig
 from forecast.pipelines.serving.bundle import load_bundle
 
 log = logging.getLogger("forecast")
+BATCH_SIZE = PredictConfig.batch_size   # series per inference batch: the one default, PredictConfig's
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the network forecasts from, in canonical columns (data/schema.py): each series' history on the
+    model's grid, and the rows of known future covariates after it."""
+    history: pd.DataFrame
+    future: pd.DataFrame
 
 
 class Predictor:
@@ -55,12 +66,29 @@ class Predictor:
             raise DataError(f"input is missing column(s) {', '.join(map(repr, missing))} "
                             f"(expected: {', '.join(needed)})")
 
-    def predict(self, raw: pd.DataFrame, batch_size: int = 1024, progress: bool = False, horizon: int | None = None,
-                quantiles: tuple[float, ...] | None = None) -> pd.DataFrame:
+    # ---- a user's request: their columns in, the horizon and levels they asked for out ------------------
+    def predict(self, raw: pd.DataFrame, batch_size: int = BATCH_SIZE, progress: bool = False,
+                horizon: int | None = None, quantiles: tuple[float, ...] | None = None) -> pd.DataFrame:
         """History rows -> forecast rows (module docstring); the first `horizon` steps (default: the trained
         horizon) with the `quantiles` asked for (default: the trained ones; `select`)."""
         horizon, quantiles = self.check_request(horizon, quantiles)
-        return self.select(self._predict(raw, batch_size, progress), horizon, quantiles)
+        return self.select(self.forecast(self.prepare(raw), batch_size, progress), horizon, quantiles)
+
+    def prepare(self, raw: pd.DataFrame) -> Request:
+        """A user's rows (their column names, parsed and checked: data/schema.py) -> the regular request."""
+        if raw is None or len(raw) == 0:
+            raise DataError("no input rows: send history rows (series id, timestamp, target)")
+        self._check_columns(raw)
+        return self.request(canonical(raw, self.spec.schema))  # sorted by series, then time
+
+    def request(self, frame: pd.DataFrame) -> Request:
+        """Canonical rows -> history on the model's grid (checked to be at its frequency) and future rows: rows
+        after a series' last observed target carry known covariates for the future."""
+        is_history = history_rows(frame)
+        history, future = ((frame, frame.iloc[:0]) if is_history.all()          # no rows of known future covariates
+                           else (frame[is_history].reset_index(drop=True), frame[~is_history]))
+        self._check_frequency(history)
+        return Request(regularise(history, self.spec.freq, self.spec.scaled_columns, self.spec.fill)[0], future)
 
     def check_request(self, horizon, quantiles) -> tuple[int, tuple[float, ...]]:
         """The horizon and quantile levels asked for, checked against what the model was trained for."""
@@ -96,18 +124,12 @@ class Predictor:
         fixed = out.drop(columns=[*(f"q{t}" for t in trained), "method"])
         return pd.concat([fixed, pd.DataFrame(columns, index=out.index), out[["method"]]], axis=1)
 
-    def _predict(self, raw: pd.DataFrame, batch_size: int, progress: bool) -> pd.DataFrame:
-        if raw is None or len(raw) == 0:
-            raise DataError("no input rows: send history rows (series id, timestamp, target)")
-        self._check_columns(raw)
+    # ---- regular rows -> every trained step and level ------------------------------------------------
+    def forecast(self, request: Request, batch_size: int = BATCH_SIZE, progress: bool = False) -> pd.DataFrame:
+        """The trained horizon and quantiles of every series: the network's (`model`) where a series fills its
+        context, the fallback's where it is shorter."""
         spec, T = self.spec, self.spec.context
-        frame = canonical(raw, spec.schema)  # sorted by series, then time
-        is_history = history_rows(frame)
-        history, future = ((frame, frame.iloc[:0]) if is_history.all()          # no rows of known future covariates
-                           else (frame[is_history].reset_index(drop=True), frame[~is_history]))
-        self._check_frequency(history)
-        regular, _ = regularise(history, spec.freq, spec.scaled_columns, spec.fill)
-
+        regular, future = request.history, request.future
         ids = regular[ID].to_numpy()
         starts = run_starts(ids)
         short = pd.Index(ids[starts][np.diff(np.r_[starts, len(ids)]) < T])   # series with fewer than T rows
@@ -201,7 +223,7 @@ class Predictor:
         q = scaler.inverse(predict_quantiles(self.model, batches).astype(np.float64), rows)              # (S, H, Q)
         if self.theta_weight:   # the combination chosen in training (models/theta.py)
             theta = window_forecasts(panel.raw_target, ends, panel.offsets[:-1], H, spec.freq.season_length)
-            q = blend(q, self.model.config.median_index, theta, self.theta_weight)
+            q = with_theta(q, self.model.config.median_index, theta, self.theta_weight)
         q = spec.bound(q)
         return self._rows(panel.ids, grid, q[:, :, self.model.config.median_index], q, "model")
 

@@ -15,7 +15,7 @@ from forecast.models.fallback import Fallback
 from forecast.models.forecaster import Forecaster
 from forecast.pipelines.serving import pyfunc_model
 from forecast.pipelines.serving.bundle import save_bundle
-from forecast.pipelines.serving.inference import Predictor
+from forecast.pipelines.serving.inference import BATCH_SIZE, Predictor
 
 REQUIREMENTS = ("torch", "numpy", "pandas", "mlflow", "pyarrow")
 RUNTIME = (forecast.data, forecast.models, forecast.pipelines)   # everything below app/: what a loaded model runs
@@ -42,7 +42,7 @@ def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_
     output = Predictor(model, spec, theta_weight, fallback).predict(example)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow\.")
-        signature = infer_signature(example, output, params={"batch_size": 1024, "progress": False,
+        signature = infer_signature(example, output, params={"batch_size": BATCH_SIZE, "progress": False,
                                                               "horizon": spec.horizon,
                                                               "quantiles": list(model.config.quantiles)})
     # no input schema: MLflow enforces one before the model sees the frame and refuses int64 for a double column

@@ -1,7 +1,8 @@
-"""predict_file(model_uri, data_path, output) -> forecast rows, through the logged pyfunc (the same code MLflow serves)."""
+"""predict_file(config) -> forecast rows, through the logged pyfunc (the same code MLflow serves)."""
 import pandas as pd
 
 from forecast.data.io import check_writable, read_table, write_table
+from forecast.pipelines.config import PredictConfig
 from forecast.pipelines.errors import ForecastError
 from forecast.pipelines.tracking import use_store
 
@@ -17,39 +18,41 @@ def load(model_uri: str, tracking_uri: str | None = None):
                             f"{err.message.splitlines()[0]}") from None
 
 
-def forecast_with(model, frame: pd.DataFrame, batch_size: int = 1024, progress: bool = False,
-                  horizon: int | None = None, quantiles: tuple[float, ...] | None = None) -> pd.DataFrame:
-    """Forecast rows from a loaded pyfunc (`horizon` and `quantiles` as asked, else as trained); a bad input is
-    one ForecastError line."""
-    import mlflow
-
-    params = {"batch_size": batch_size}
+def params_for(model, config: PredictConfig) -> dict:
+    """The pyfunc params of a request (`horizon` and `quantiles` as asked, else as trained), those the model
+    knows: a model logged before --horizon existed is told so in one line."""
+    params = {"batch_size": config.batch_size}
     schema = model.metadata.get_params_schema()
     known = {p.name for p in schema.params} if schema else set()
     if "progress" in known:  # models logged before it had no such param
-        params["progress"] = progress
-    for name, value in (("horizon", horizon), ("quantiles", quantiles)):
+        params["progress"] = config.progress
+    for name, value in (("horizon", config.horizon), ("quantiles", config.quantiles)):
         if value is not None:
             if name not in known:
                 raise ForecastError(f"this model was logged before --{name} existed: it forecasts its trained "
                                     "horizon and quantiles; retrain it to choose them at predict time")
             params[name] = list(value) if name == "quantiles" else value
+    return params
+
+
+def forecast_with(model, frame: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
+    """Forecast rows from a loaded pyfunc with `params` (params_for); a bad input is one ForecastError line."""
+    import mlflow
+
     try:
-        return model.predict(frame, params=params)
+        return model.predict(frame, params=params or {})
     except mlflow.exceptions.MlflowException as err:  # bad input, raised inside the model or by its schema
         lines = [line for line in err.message.strip().splitlines() if line.strip()]
         raise ForecastError(lines[-1] if lines else "the model rejected the input") from None
 
 
-def predict_file(model_uri: str, data_path: str, output: str, batch_size: int = 1024,
-                 tracking_uri: str | None = None, progress: bool = True, horizon: int | None = None,
-                 quantiles: tuple[float, ...] | None = None) -> pd.DataFrame:
-    check_writable(output)   # before any work: a forecast computed and then lost is worse than a refusal
-    model = load(model_uri, tracking_uri)
-    frame = read_table(data_path, model.unwrap_python_model().predictor.spec.text_columns)
+def predict_file(config: PredictConfig) -> pd.DataFrame:
+    check_writable(config.output)   # before any work: a forecast computed and then lost is worse than a refusal
+    model = load(config.model_uri, config.tracking_uri)
+    frame = read_table(config.data_path, model.unwrap_python_model().predictor.spec.text_columns)
     try:
-        forecasts = forecast_with(model, frame, batch_size, progress, horizon, quantiles)
+        forecasts = forecast_with(model, frame, params_for(model, config))
     except ForecastError as err:
-        raise ForecastError(f"{data_path}: {err}") from None
-    write_table(forecasts, output)
+        raise ForecastError(f"{config.data_path}: {err}") from None
+    write_table(forecasts, config.output)
     return forecasts

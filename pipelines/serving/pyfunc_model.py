@@ -38,13 +38,13 @@ class ForecastModel(PythonModel):
     def load_context(self, context):
         inference = import_isolated(context.artifacts["code"], "forecast.pipelines.serving.inference")
         self.predictor = inference.Predictor.load(context.artifacts["bundle"])
-        self.input_error = inference.DataError
+        self.input_error, self.batch_size = inference.DataError, inference.BATCH_SIZE
 
     def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
         """Bad requests raise MlflowException(INVALID_PARAMETER_VALUE): one message, HTTP 400 when served. Params:
         batch_size, progress, horizon (up to the trained one), quantiles (levels within the trained ones)."""
         params = params or {}
-        batch_size = params.get("batch_size", 1024)
+        batch_size = params.get("batch_size", self.batch_size)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise MlflowException(f"params.batch_size must be a positive integer, got {batch_size!r}",
                                   error_code=INVALID_PARAMETER_VALUE)

@@ -9,17 +9,18 @@ import os
 import sys
 from pathlib import Path
 
+from forecast.pipelines.config import ServeConfig
 from forecast.pipelines.tracking import download_model, use_store
 
 
-def serve(model_uri: str, host: str = "127.0.0.1", port: int = 5000, workers: int = 1,
-          tracking_uri: str | None = None, max_request_bytes: int = 16 * 2**20) -> None:
+def serve(config: ServeConfig) -> None:
     from mlflow.pyfunc.scoring_server import get_cmd
 
-    uri = use_store(tracking_uri, reads=model_uri)
-    local = download_model(model_uri)  # fail here, in one line, not inside the server
+    host, port, workers = config.host, config.port, config.workers
+    uri = use_store(config.tracking_uri, reads=config.model_uri)
+    local = download_model(config.model_uri)  # fail here, in one line, not inside the server
     _, env = get_cmd(str(local), port, host, None, workers)  # MLflow's own environment for its scoring app
-    env.update(MLFLOW_TRACKING_URI=uri, FORECAST_MAX_REQUEST_BYTES=str(max_request_bytes),
+    env.update(MLFLOW_TRACKING_URI=uri, FORECAST_MAX_REQUEST_BYTES=str(config.max_request_bytes),
                PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
     # one request is a small forward pass: one thread per worker, parallelism from --workers (measured in
     # benchmarks/serving.py: 2 workers x 2 threads on 2 cores made every request slower)

@@ -21,6 +21,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from forecast.pipelines.config import PredictConfig
 from forecast.pipelines.errors import ForecastError
 from forecast.pipelines.tracking import download_model, use_store
 
@@ -56,8 +57,9 @@ def _session(master: str | None):
     return spark
 
 
-def _scorer(model_name: str, batch_size: int):
-    """What each Spark task runs on one series' rows; the model is loaded once per Python worker."""
+def _scorer(model_name: str, params: dict):
+    """What each Spark task runs on one series' rows (`params`: the pyfunc's, as for `forecast predict`); the
+    model is loaded once per Python worker."""
     state = {}
 
     def forecast(group):
@@ -68,7 +70,7 @@ def _scorer(model_name: str, batch_size: int):
             state["model"] = mlflow.pyfunc.load_model(SparkFiles.get(model_name))
         try:
             return state["model"].predict(group.drop(columns=[ALL], errors="ignore"),
-                                          params={"batch_size": batch_size})
+                                          params=params)
         except mlflow.exceptions.MlflowException as err:    # bad input: the model's one line
             lines = [line for line in err.message.strip().splitlines() if line.strip()]
             raise ValueError(FAILED + (lines[-1] if lines else "the model rejected the input")) from None
@@ -102,29 +104,32 @@ def _one_line(err: Exception) -> str | None:
     return text[text.index(FAILED) + len(FAILED):].splitlines()[0] if FAILED in text else None
 
 
-def spark_predict(model_uri: str, data_path: str, output: str, master: str | None = None,
-                  tracking_uri: str | None = None, batch_size: int = 1024) -> SparkForecast:
-    """Forecast every series of `data_path` (CSV or Parquet, any Spark path) on Spark; write them to `output`."""
+def spark_predict(config: PredictConfig) -> SparkForecast:
+    """Forecast every series of `config.data_path` (CSV or Parquet, any Spark path) on Spark; write them to
+    `config.output`."""
     import mlflow
 
-    use_store(tracking_uri, reads=model_uri)
+    from forecast.pipelines.serving.predict import params_for
+
+    use_store(config.tracking_uri, reads=config.model_uri)
     with tempfile.TemporaryDirectory(prefix="forecast-spark-") as tmp:
         name = f"forecast-model-{uuid.uuid4().hex[:8]}"        # a name no other job of this session has added
-        local_model = shutil.copytree(download_model(model_uri), Path(tmp) / name)
+        local_model = shutil.copytree(download_model(config.model_uri), Path(tmp) / name)
         model = mlflow.pyfunc.load_model(str(local_model))
-        spark = _session(master)
+        params = {**params_for(model, config), "progress": False}
+        spark = _session(config.spark_master)
         try:
             from pyspark.errors import PySparkException
 
             spark.sparkContext.addFile(str(local_model), recursive=True)
-            return _run(spark, model, name, data_path, output, batch_size)
+            return _run(spark, model, name, config.data_path, config.output, params)
         except PySparkException as err:   # a path Spark cannot read or write, a cluster it cannot reach...
             raise ForecastError(f"spark: {str(err).strip().splitlines()[0]}") from None
         finally:
             spark.stop()
 
 
-def _run(spark, model, name: str, data_path: str, output: str, batch_size: int) -> SparkForecast:
+def _run(spark, model, name: str, data_path: str, output: str, params: dict) -> SparkForecast:
     from pyspark.sql import functions as F
 
     keys = list(model.unwrap_python_model().predictor.spec.schema.id_columns) or [ALL]
@@ -141,9 +146,9 @@ def _run(spark, model, name: str, data_path: str, output: str, batch_size: int) 
     for key in keys:
         one = one & (F.col(key) == first[key])
     sample = history.filter(one).toPandas()                        # one series on the driver: the output schema
-    schema = spark.createDataFrame(_forecast_on_driver(model, sample, batch_size, data_path)).schema
+    schema = spark.createDataFrame(_forecast_on_driver(model, sample, params, data_path)).schema
     try:
-        _write(history.groupBy(*keys).applyInPandas(_scorer(name, batch_size), schema), output)
+        _write(history.groupBy(*keys).applyInPandas(_scorer(name, params), schema), output)
     except Exception as err:
         _remove(spark, output)
         message = _one_line(err)
@@ -156,12 +161,12 @@ def _run(spark, model, name: str, data_path: str, output: str, batch_size: int) 
     return SparkForecast(output, counts["rows"], counts["series"], counts["fallback"], spark.sparkContext.master)
 
 
-def _forecast_on_driver(model, sample, batch_size: int, data_path: str):
+def _forecast_on_driver(model, sample, params: dict, data_path: str):
     """The first series forecast on the driver: its columns and types are the job's output schema, and a
     model that cannot forecast this input says so here, before any Spark job starts."""
     from forecast.pipelines.serving.predict import forecast_with
 
     try:
-        return forecast_with(model, sample.drop(columns=[ALL], errors="ignore"), batch_size)
+        return forecast_with(model, sample.drop(columns=[ALL], errors="ignore"), params)
     except ForecastError as err:
         raise ForecastError(f"{data_path}: {err}") from None

@@ -30,12 +30,13 @@ from forecast.models.health import GradientHealthMonitor, NonFiniteError
 from forecast.models.lightning import ForecastModule
 from forecast.pipelines.config import TrainConfig
 from forecast.pipelines.errors import ForecastError
-from forecast.pipelines.evaluation.evaluate import Evaluation, choose_theta_weight, evaluate, log_accuracy
+from forecast.pipelines.evaluation.evaluate import Evaluation, evaluate, log_accuracy
 from forecast.pipelines.evaluation.plots import log_figure, loss_figure
 from forecast.pipelines.serving.logged_model import log_forecaster
 from forecast.pipelines.tracking import label_version, use_store
 from forecast.pipelines.training.budget import TrainingTime
 from forecast.pipelines.training.callbacks import EpochHistory, EpochLine, StopOnCtrlC, stop_reason
+from forecast.pipelines.training.combination import choose_theta_weight
 from forecast.pipelines.training.fallback import choose_fallback
 from forecast.pipelines.training.health_log import log_health
 from forecast.pipelines.training.logger import RunLogger

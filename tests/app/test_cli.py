@@ -75,7 +75,7 @@ def test_train_logs_everything_and_predict_writes_rows(tmp_path, make_frame, tra
     assert result.exit_code == 0, result.output
     assert list(pd.read_csv(out).columns)[4:6] == ["q0.25", "q0.9"] and len(pd.read_csv(out)) == 2 * 2
     for args, message in ((["--horizon", "7"], "horizon must be a whole number from 1 to 6"),
-                          (["--quantiles", "0.1,x"], "give numbers separated by commas")):
+                          (["--quantiles", "0.1,x"], "expected comma-separated float values")):
         result = CliRunner().invoke(main, ["predict", "--model", "models:/e2e/latest", "--data",
                                            str(tmp_path / "history.csv"), "--output", str(out), "--tracking-uri",
                                            tracking_uri, *args])

@@ -3,7 +3,7 @@ significant."""
 import numpy as np
 import pytest
 
-from forecast.models.theta import WEIGHTS, _grid_sse, blend, choose_weight, theta
+from forecast.models.theta import WEIGHTS, _grid_sse, choose_weight, theta, with_theta
 
 rng = np.random.default_rng(0)
 Y = rng.normal(size=(200, 6))
@@ -13,10 +13,10 @@ EACH = np.arange(200)                              # every window its own group
 
 def test_blend_moves_the_centre_and_keeps_the_interval():
     target = np.zeros((200, 6))
-    out = blend(Q, 1, target, 0.25)
+    out = with_theta(Q, 1, target, 0.25)
     np.testing.assert_allclose(out[:, :, 1], 0.75 * Y)
     np.testing.assert_allclose(out[:, :, 2] - out[:, :, 0], 2.0)
-    assert blend(Q, 1, target, 0.0) is Q
+    assert with_theta(Q, 1, target, 0.0) is Q
 
 
 def test_a_worse_theta_gets_no_weight_and_a_complementary_one_gets_some():

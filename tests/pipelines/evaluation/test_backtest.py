@@ -15,9 +15,9 @@ class Spy(Predictor):
         super().__init__(*args)
         self.requests = []
 
-    def predict(self, raw, batch_size=1024, progress=False):
-        self.requests.append(raw.copy())
-        return super().predict(raw, batch_size, progress)
+    def forecast(self, request, batch_size=1024, progress=False):
+        self.requests.append(pd.concat([request.history, request.future], ignore_index=True))
+        return super().forecast(request, batch_size, progress)
 
 
 def test_origins_and_no_look_ahead(make_frame):
@@ -32,13 +32,13 @@ def test_origins_and_no_look_ahead(make_frame):
     table, scales, _ = backtest_table(spy, frame, W)
 
     assert len(spy.requests) == W and len(table) == 2 * W * H
-    for k, request in enumerate(spy.requests):
+    for k, request in enumerate(spy.requests):                     # canonical columns: series_id, timestamp, target
         origin = n - (W - k) * H                                   # position of the first forecast step
         for sid, offset in (("s0", 0.0), ("s1", 10_000.0)):
             rows = request[request["series_id"] == sid]
-            seen = rows["value"].dropna() - offset
+            seen = rows["target"].dropna() - offset
             assert seen.max() == origin - 1                        # everything before the origin, nothing after
-            future = rows[rows["value"].isna()]
+            future = rows[rows["target"].isna()]
             assert len(future) == H and future["promo"].notna().all() and future["cov0"].isna().all()
     origins = sorted(table["origin"].unique())
     assert len(origins) == W and (np.diff(origins) == pd.Timedelta(hours=H)).all()

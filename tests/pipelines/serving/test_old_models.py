@@ -56,10 +56,11 @@ def test_an_old_model_asked_for_another_horizon_says_it_cannot(old_model):
     import mlflow
 
     from forecast.pipelines.errors import ForecastError
-    from forecast.pipelines.serving.predict import forecast_with
+    from forecast.pipelines.config import PredictConfig
+    from forecast.pipelines.serving.predict import forecast_with, params_for
 
     model = mlflow.pyfunc.load_model(str(old_model))
     request = pd.read_csv(old_model / "request.csv")
     _assert_same(forecast_with(model, request), pd.read_csv(old_model / "expected.csv"))
     with pytest.raises(ForecastError, match="this model was logged before --horizon existed"):
-        forecast_with(model, request, horizon=2)
+        params_for(model, PredictConfig("request.csv", "out.csv", horizon=2))

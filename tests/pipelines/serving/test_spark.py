@@ -40,20 +40,24 @@ def panel_model(tmp_path_factory, store_module):
 
 
 def test_spark_gives_the_rows_of_forecast_predict(panel_model, store_module):
+    from forecast.pipelines.config import PredictConfig
     from forecast.pipelines.serving.spark_predict import spark_predict
 
     tmp, frame = panel_model
     history = frame.groupby("series_id").head(35)             # a few series too short for the model: fallbacks
     history = history[~(history["series_id"].isin(["0003", "0500"]) & (history.groupby("series_id").cumcount() < 25))]
     history.to_csv(tmp / "history.csv", index=False)
+    asked = ["--horizon", "5", "--quantiles", "0.1,0.25"]      # the same request options on both paths
     local = CliRunner().invoke(main, ["predict", "--model", "models:/spark/1", "--data", str(tmp / "history.csv"),
-                                      "--output", str(tmp / "local.csv"), "--tracking-uri", store_module])
+                                      "--output", str(tmp / "local.csv"), "--tracking-uri", store_module, *asked])
     assert local.exit_code == 0, local.output
-    result = spark_predict("models:/spark/1", str(tmp / "history.csv"), str(tmp / "spark.parquet"), "local[2]",
-                           store_module)
+    result = spark_predict(PredictConfig(str(tmp / "history.csv"), str(tmp / "spark.parquet"), "models:/spark/1",
+                                         horizon=5, quantiles=(0.1, 0.25), tracking_uri=store_module, spark=True,
+                                         spark_master="local[2]"))
     expected = pd.read_csv(tmp / "local.csv", dtype={"series_id": str})
     scored = pd.read_parquet(tmp / "spark.parquet")
-    assert (result.rows, result.series, result.fallback) == (7000, 1000, 2)
+    assert (result.rows, result.series, result.fallback) == (5000, 1000, 2)
+    assert list(expected.columns[-3:]) == ["q0.1", "q0.25", "method"]
     assert scored["series_id"].str.len().eq(4).all()           # ids stayed text
     scored = scored.sort_values(["series_id", "step"]).reset_index(drop=True)
     assert list(scored.columns) == list(expected.columns)
