@@ -113,13 +113,20 @@ def print_benchmark(result) -> None:
                + f", early stopping after {b.patience} epochs without validation gain, batch {b.batch_size}, "
                f"gradient clip {b.grad_clip}; test: {result.test_windows} window(s) per series\n")
     click.echo(f"{'model':<30}{'test MASE':>18}{'MAE':>10}{'sMAPE %':>10}{'pinball':>10}{'train s':>9}"
-               f"{'predict s':>10}{'params':>10}")
+               f"{'predict s':>10}{'params':>10}  health")
     from forecast.pipelines.experiments.benchmark import LABELS
     for r in result.table.itertuples():
         mase = _fmt(r.mase) + (f" +- {r.mase_std:.2g}" if r.seeds > 1 else "")
         params = "-" if math.isnan(r.n_parameters) else f"{int(r.n_parameters):,}"
         click.echo(f"{LABELS.get(r.model, r.model):<30}{mase:>18}{_fmt(r.mae):>10}{_fmt(r.smape):>10}"
-                   f"{_fmt(r.pinball):>10}{_fmt(r.train_seconds):>9}{_fmt(r.predict_seconds):>10}{params:>10}")
+                   f"{_fmt(r.pinball):>10}{_fmt(r.train_seconds):>9}{_fmt(r.predict_seconds):>10}{params:>10}"
+                   f"  {r.health if isinstance(r.health, str) and r.health else '-'}")
+    diagnosed = [(LABELS.get(r.model, r.model), r.diagnoses) for r in result.table.itertuples()
+                 if isinstance(r.diagnoses, str) and r.diagnoses]
+    if diagnosed:
+        click.echo("\nGradient-health diagnoses (every seed; the runs' gradient_health.json say why and what to do):")
+        for label, diagnoses in diagnosed:
+            click.echo(f"  {label}: {diagnoses}")
     click.echo(f"\n{len(result.runs)} runs nested under {result.run_id}: benchmark/table.csv, benchmark/runs.csv")
 
 

@@ -16,7 +16,7 @@ import mlflow
 import torch
 
 from forecast.models.config import HealthConfig, ModelConfig, OptimConfig
-from forecast.models.health import GradientHealthMonitor
+from forecast.models.forecaster_health import ForecasterHealthMonitor
 from forecast.models.lightning import ForecastModule
 from forecast.pipelines.training.logger import RunLogger
 
@@ -29,7 +29,7 @@ def run(steps: int, every: int) -> float:
     loader = torch.utils.data.DataLoader(data, batch_size=BATCH, shuffle=True)
     config = ModelConfig(seq_len=T, horizon=H, n_features=F, n_known=K)
     module = ForecastModule(config, OptimConfig(), steps)
-    callbacks = [GradientHealthMonitor([f"f{i}" for i in range(F)], HealthConfig(health_every=every))] if every else []
+    callbacks = [ForecasterHealthMonitor([f"f{i}" for i in range(F)], HealthConfig(health_every=every))] if every else []
     with mlflow.start_run() as active:
         trainer = L.Trainer(max_steps=steps, logger=RunLogger(active.info.run_id), callbacks=callbacks,
                             enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,

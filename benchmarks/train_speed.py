@@ -28,7 +28,7 @@ from forecast.data.io import read_table
 from forecast.data.prepare import prepare_training
 from forecast.models.config import HealthConfig, ModelConfig, OptimConfig
 from forecast.models.forecaster import Forecaster
-from forecast.models.health import GradientHealthMonitor
+from forecast.models.forecaster_health import ForecasterHealthMonitor
 from forecast.models.lightning import ForecastModule
 from forecast.models.losses import pinball_loss
 from forecast.pipelines.config import TrainConfig
@@ -101,7 +101,7 @@ def product(prepared, config: ModelConfig, batch: int, steps: int) -> float:
     val_loader = prepared.spec.dataset(prepared.panel, prepared.starts["val"]).loader(batch, shuffle=False)
     module = ForecastModule(config, OptimConfig(), WARMUP + steps)
     clock = StepClock(steps)
-    monitor = GradientHealthMonitor(prepared.spec.feature_names, HealthConfig())
+    monitor = ForecasterHealthMonitor(prepared.spec.feature_names, HealthConfig())
     train_config = TrainConfig(data_path="unused", max_steps=WARMUP + steps, progress=False, time_budget="0")
     with tempfile.TemporaryDirectory() as tmp:
         trainer = build_trainer(train_config.budget(batch), [clock, monitor], tmp, len(train_loader),

@@ -205,7 +205,7 @@ def _leaks(train: pd.DataFrame, column: str, following: np.ndarray) -> float | N
 
 
 def _covariate_warnings(train: pd.DataFrame, raw: pd.DataFrame, columns: list[str]) -> list[str]:
-    """Covariates that will give a dead gradient column (GRADIENT_HEALTH.md), carry little information, or hold
+    """Covariates that will give a dead gradient column (docs/gradient_health.md), carry little information, or hold
     the target's next value (leakage: the test score would be far better than any real forecast)."""
     warnings = []
     following = train.groupby(ID, sort=False)[TARGET].shift(-1).to_numpy(np.float64) if columns else None

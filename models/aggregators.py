@@ -1,4 +1,5 @@
-"""Aggregators over time: (B, T, d_model) -> (B, d_model). The four options of the design note.
+"""Aggregators over time: (B, T, d_model) -> (B, d_model). The four options the product started with
+(docs/gradient_health.md, "Where it comes from").
 
 A new aggregator is one class taking ModelConfig and one line in AGGREGATORS. Each exposes
 `time_weights(h) -> (B, T)`, the weight it gives each timestep, which the gradient-health monitor reads.

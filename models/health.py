@@ -1,143 +1,119 @@
-"""The gradient-health monitor: a Lightning callback that measures what shared/GRADIENT_HEALTH.md defines,
-names causes through models/diagnoses.py, and reports through the trainer's logger.
+"""The gradient-health monitor: a Lightning callback for any LightningModule that measures what
+docs/gradient_health.md defines, names causes through models/diagnoses.py, and reports through the trainer's
+logger. Our forecaster's own parts (projection, time profile, attention, aggregator) are measured by its
+subclass in models/forecaster_health.py.
 
-Hand-written: no library measures per-feature projection columns, per-timestep gradient shares or dead
-units and names the cause (wandb.watch, Lightning's grad_norm and TensorBoard histograms show norms only).
+Hand-written: no library measures gradients per input column or dead units and names the cause (wandb.watch,
+Lightning's grad_norm and TensorBoard histograms show norms only; Lightning's GradientStatsMonitor proposal,
+#21589, is still open).
 
-Cost: every step, one fused norm over all gradients (`torch._foreach_norm`) for the global norm and the
-non-finite check. Every `every` steps (a check), forward hooks arm for one batch and capture the
-projection input/output gradient, FFN pre-activations, layer inputs and aggregator weights; parameters
-are snapshot for the update ratio; one `log_metrics` call sends the whole check. Between checks the hooks
-return at once.
+For any model it measures, at each check:
+- per parameter group (`group_of`): gradient norm, exact-zero and tiny shares, size against the first checks,
+  and the update ratio across the step;
+- per input column, where `inputs(batch)` says which tensor holds the named columns (last axis): the gradient
+  that reaches the column through the layers that first consume it, as sum |x * dL/dx| over the batch. For a
+  first Linear layer W this is |<W[:, j], dL/dW[:, j]>|: zero exactly when the column's weights get no
+  gradient. A column that is zero in the whole batch is a dead input; a non-zero column whose gradient is
+  exactly zero is an underflow;
+- per activation module (ReLU, GELU, ...): the share of units never active over the batch;
+- non-finite loss, gradient or input values, every step (one fused norm, `torch._foreach_norm`).
+
+Between checks the hooks return at once; every step costs one fused norm.
 """
 import logging
 import math
 import re
+from typing import Callable
 
 import lightning as L
 import torch
+from torch import nn
 
 from forecast.models.config import HealthConfig
 from forecast.models.diagnoses import Diagnoser, FeatureCheck, HealthCheck
 
 log = logging.getLogger("forecast")
+# activation modules and the pre-activation at or below which a unit counts as inactive
+ACTIVATIONS = {nn.ReLU: 0.0, nn.ReLU6: 0.0, nn.LeakyReLU: 0.0, nn.PReLU: 0.0, nn.ELU: -3.0, nn.GELU: -3.0,
+               nn.SiLU: -3.0, nn.Mish: -3.0}
 
 
 class NonFiniteError(RuntimeError):
     """A non-finite loss or gradient stopped training; the message names the first parameter concerned."""
 
 
-def group_of(name: str) -> str:
-    """Parameter name -> readable group: temporal_projection, encoder.layer3, encoder.norm, aggregator, head."""
-    parts = name.removeprefix("model.").split(".")
-    if parts[0] == "encoder":
-        return f"encoder.layer{parts[2]}" if parts[1] == "layers" else "encoder.norm"
-    return parts[0]
-
-
 def metric_name(text: str) -> str:
     return re.sub(r"[^\w\-. /]", "_", text)
 
 
-def _entropy(p: torch.Tensor) -> torch.Tensor:
-    """Normalised entropy H(p) / log(n) over the last axis, averaged over the rest (1 = uniform, 0 = one-hot)."""
-    n = p.shape[-1]
-    return (-(p * torch.log(p.clamp_min(1e-12))).sum(-1) / math.log(n)).mean() if n > 1 else torch.tensor(1.0)
+def first_tensor(batch) -> torch.Tensor | None:
+    """The default input: the batch's first item (`(x, y, ...)`), or None where it is not a tensor."""
+    first = batch[0] if isinstance(batch, (tuple, list)) and batch else None
+    return first if isinstance(first, torch.Tensor) else None
 
 
 class GradientHealthMonitor(L.Callback):
-    def __init__(self, feature_names: list[str], config: HealthConfig = HealthConfig()):
+    """`feature_names` name the last axis of the tensor `inputs(batch)` returns (default: the batch's first item)."""
+
+    def __init__(self, feature_names: list[str], config: HealthConfig = HealthConfig(),
+                 inputs: Callable[[object], torch.Tensor | None] = first_tensor):
         self.features = [metric_name(f) for f in feature_names]
         self.raw_features = list(feature_names)
+        self.inputs = inputs
         self.every, self.config = config.health_every, config
         self.diagnoser = Diagnoser(config.health_persistence)
         self.checks: list[HealthCheck] = []          # one summary per check (what the diagnoses read)
-        self.flow: list[tuple[int, dict]] = []  # (step, {group: grad norm}) for the heatmap
-        self.profiles: list[tuple[int, list[float]]] = []  # (step, per-timestep gradient share)
-        self.time_weights: list[float] = []   # the aggregator's latest mean weights over time
-        self.order_sensitivity: float | None = None
+        self.flow: list[tuple[int, dict]] = []       # (step, {group: grad norm}) for the heatmap
         self._armed, self._cap, self._pending, self._hooks = False, {}, None, []
         self._init_norms: dict[str, list[float]] = {}
         self._since = {"max": 0.0, "sum": 0.0, "n": 0}
 
     # ---- wiring ------------------------------------------------------------------------------------
+    @staticmethod
+    def group_of(name: str) -> str:
+        """Parameter name -> group: the path of its module down to the first numbered child (`model.blocks.0`,
+        `net.1`), else its first two parts (`model.head`)."""
+        path = name.split(".")[:-1] or name.split(".")
+        numbered = next((i for i, part in enumerate(path) if part.isdigit()), None)
+        return ".".join(path[:numbered + 1] if numbered is not None else path[:2])
+
     def setup(self, trainer, module, stage):
-        model = self.model = module.model
         self.params = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
-        groups = [group_of(n) for n, _ in self.params]
+        groups = [self.group_of(n) for n, _ in self.params]
         self.groups = {g: torch.tensor([i for i, x in enumerate(groups) if x == g]) for g in dict.fromkeys(groups)}
-        act = model.config.activation
-        hooks = [model.temporal_projection.register_forward_hook(self._on_projection),
-                 model.aggregator.register_forward_hook(self._on_aggregator),
-                 model.register_forward_hook(self._on_output)]
-        if hasattr(model.aggregator, "gate"):   # the weighted aggregator's gate: sigmoid of this Linear's output
-            hooks.append(model.aggregator.gate.register_forward_hook(self._on_gate))
-        for i, layer in enumerate(model.encoder.layers):
-            hooks.append(layer.linear1.register_forward_hook(self._ffn_hook(i, 0.0 if act == "relu" else -3.0)))
-            hooks.append(layer.register_forward_pre_hook(self._layer_input_hook(i)))
-        self._hooks = hooks
+        self._hooks = [m.register_forward_hook(self._activation_hook(name, ACTIVATIONS[type(m)]))
+                       for name, m in module.named_modules() if type(m) in ACTIVATIONS]
+        self._hooks += self.model_hooks(module)
+
+    def model_hooks(self, module) -> list:
+        """Hooks on parts of a known architecture (models/forecaster_health.py); none for any model."""
+        return []
 
     def teardown(self, trainer, module, stage):
         for h in self._hooks:
             h.remove()
         self._hooks = []
 
-    def _on_projection(self, module, inputs, output):
-        if self._armed and output.requires_grad:
-            self._cap["x"] = inputs[0].detach()
-            output.register_hook(lambda g: self._cap.__setitem__("dLdh", g.detach()))
-
-    def _ffn_hook(self, i, threshold):
-        def hook(module, inputs, output):  # dead unit: pre-activation below threshold for every token
-            if self._armed:
-                self._cap[f"ffn{i}"] = (output.detach() <= threshold).flatten(0, -2).all(0).float().mean()
+    def _activation_hook(self, name: str, threshold: float):
+        def hook(module, inputs, output):   # a unit is dead when its pre-activation is low for every token
+            if self._armed and inputs and isinstance(inputs[0], torch.Tensor) and inputs[0].ndim >= 2:
+                dead = (inputs[0].detach() <= threshold).flatten(0, -2).all(0).float().mean()
+                self._cap.setdefault("units", {})[name] = dead
         return hook
-
-    def _layer_input_hook(self, i):
-        def hook(module, args):
-            if self._armed:
-                self._cap[f"src{i}"] = args[0][: self.config.attention_samples].detach()
-        return hook
-
-    @torch.no_grad()
-    def _on_aggregator(self, module, inputs, output):
-        if self._armed:
-            w = module.time_weights(inputs[0])                       # (B, T)
-            self._cap["agg_w"], self._cap["agg_entropy"] = w.mean(0), _entropy(w)
-
-    @torch.no_grad()
-    def _on_gate(self, module, inputs, output):
-        if self._armed:
-            self._cap["gate_mean"] = torch.sigmoid(output).mean()
-
-    def _on_output(self, module, inputs, output):
-        if self._armed:
-            self._cap["pred"] = output.detach()
 
     # ---- the training loop -------------------------------------------------------------------------
     def on_train_batch_start(self, trainer, module, batch, batch_idx):
-        if self.order_sensitivity is None and self.every > 0:
-            self._order_check(module, batch, trainer)
         self._armed = self.every > 0 and trainer.global_step % self.every == 0
         if self._armed:
-            self._cap = {"y": batch[1]}
+            self._cap = {}
+            self._watch_inputs(batch)
 
-    @torch.no_grad()
-    def _order_check(self, module, batch, trainer):
-        x = batch[0][:32]
-        T = x.shape[1]
-        perm = torch.roll(torch.arange(T), 1) if T > 1 else torch.arange(T)
-        was_training = module.training
-        module.eval()
-        x = self.model.normalise(x, batch[2][:32])[0]  # the encoder path alone: the head's direct read of the target sees order anyway
-        self.order_sensitivity = float((self.model.summary(x) - self.model.summary(x[:, perm])).abs().max())
-        module.train(was_training)
-        if self.order_sensitivity < 1e-5:
-            d = self.diagnoser.add("order_blind", "warning", "model", "the encoder's summary does not change when "
-                                   "the time order of the input is shuffled: the model cannot tell recent from old steps. "
-                                   "Keep --positional-encoding on, or use a learnable aggregator.", trainer.global_step)
-            if trainer.is_global_zero:  # every rank measures the same thing; one of them speaks
-                log.warning(d.message)
+    def _watch_inputs(self, batch) -> None:
+        """Ask autograd for the gradient reaching the input columns (a leaf of the batch: no values change)."""
+        x = self.inputs(batch) if self.inputs else None
+        if x is not None and x.is_leaf and x.is_floating_point() and x.shape[-1] == len(self.features):
+            x.requires_grad_(True)
+            self._cap["input"] = x
 
     def on_before_optimizer_step(self, trainer, module, optimizer):
         step = trainer.global_step
@@ -158,6 +134,7 @@ class GradientHealthMonitor(L.Callback):
         loss = outputs["loss"] if isinstance(outputs, dict) else outputs
         if loss is not None and not torch.isfinite(loss).all():
             raise NonFiniteError(f"non-finite loss at step {trainer.global_step}")
+        self._release_inputs()
         if self._pending is None:
             self._armed = False
             return
@@ -178,26 +155,26 @@ class GradientHealthMonitor(L.Callback):
                 log.warning(d.message)
         self._pending, self._before, self._cap, self._armed = None, None, {}, False
 
+    def _release_inputs(self) -> None:
+        x = self._cap.get("input")
+        if x is not None:
+            x.requires_grad_(False)
+            x.grad = None
+
     # ---- one check ---------------------------------------------------------------------------------
     @torch.no_grad()
     def _measure(self, step, grads, norms, total) -> tuple[dict, HealthCheck]:
-        """One check: the metrics logged (names as in shared/GRADIENT_HEALTH.md) and the check the rules read."""
+        """One check: the metrics logged (names as in docs/gradient_health.md) and the check the rules read."""
         m = {"grad/global_norm": total, "grad/global_norm_max": self._since["max"],
              "grad/global_norm_mean": self._since["sum"] / max(1, self._since["n"])}
         self._since = {"max": 0.0, "sum": 0.0, "n": 0}
         self._gradient_flow(m, step, grads, norms)
-        features, dead_rows = self._projection(m)
-        dLdh_zero = self._time_profile(m, step)
-        ffn = [float(self._cap.get(f"ffn{i}", 0.0)) for i in range(len(self.model.encoder.layers))]
-        attn = self._attention_entropy()
-        for i, (dead, ent) in enumerate(zip(ffn, attn)):
-            m[f"ffn/layer{i}/dead_frac"], m[f"attn/layer{i}/entropy"] = dead, ent
-        agg_entropy, gate_mean, ratio = self._aggregator_and_loss(m)
-        x = self._cap.get("x")
-        check = HealthCheck(step, features, dLdh_zero, bool(torch.isfinite(x).all()) if x is not None else True, ffn,
-                            attn, dead_rows, m["health/projection_zero_frac"],
-                            m["grad/temporal_projection/rel_init"], ratio, agg_entropy, gate_mean, {},
-                            m.get("time/last_quarter_share"))
+        units = {name: float(share) for name, share in self._cap.get("units", {}).items()}
+        for name, share in units.items():
+            m[f"units/{metric_name(name)}/dead_frac"] = share
+        x = self._cap.get("input")
+        check = HealthCheck(step, self._feature_checks(m), dead_units=units,
+                            inputs_finite=bool(torch.isfinite(x).all()) if x is not None else True)
         return m, check
 
     def _gradient_flow(self, m: dict, step: int, grads, norms) -> None:
@@ -219,78 +196,24 @@ class GradientHealthMonitor(L.Callback):
             m[f"grad/{g}/rel_init"] = flow[g] / max(sorted(inits)[len(inits) // 2], 1e-30)
         self.flow.append((step, flow))
 
-    def _projection(self, m: dict) -> tuple[list[FeatureCheck], float]:
-        """temporal_projection's weight gradient per input feature (dead columns and rows, exact zeros); the
-        per-feature checks and the share of output units (rows) with no gradient."""
-        W = self.model.temporal_projection.linear.weight.grad             # (d_model, F)
-        col_zero, row_zero = (W == 0).all(0), (W == 0).all(1)
-        x = self._cap.get("x")                                            # (B, T, F) projection input
-        input_zero = (x == 0).flatten(0, 1).all(0) if x is not None else torch.zeros_like(col_zero)
-        col_norm = W.norm(dim=0)
+    def _feature_checks(self, m: dict) -> list[FeatureCheck]:
+        """Per input column: the gradient reaching it through its first consumers (sum |x * dL/dx|) and whether
+        it is zero in the whole batch."""
+        x = self._cap.get("input")
+        if x is None or x.grad is None:
+            return []
+        values, grads = x.detach().flatten(0, -2), x.grad.flatten(0, -2)        # (rows, F)
+        reached = (values * grads).abs().sum(0)
+        input_zero = (values == 0).all(0)
         for j, name in enumerate(self.features):
-            m[f"input/{name}/grad_col_norm"] = float(col_norm[j])
-            if x is not None:
-                m[f"input/{name}/abs_mean"] = float(x[..., j].abs().mean())
-                m[f"input/{name}/zero_share"] = float((x[..., j] == 0).float().mean())
-        m["health/projection_zero_frac"] = float((W == 0).float().mean())
-        m["health/projection_dead_cols"] = float(col_zero.sum())
-        m["health/projection_dead_rows"] = float(row_zero.sum())
-        features = [FeatureCheck(n, bool(c), bool(z))
-                    for n, c, z in zip(self.raw_features, col_zero.tolist(), input_zero.tolist())]
-        return features, float(row_zero.float().mean())
-
-    def _time_profile(self, m: dict, step: int) -> float:
-        """The gradient's share per input timestep at the projection output; returns its exact-zero share."""
-        if "dLdh" not in self._cap:
-            return 0.0
-        g = self._cap["dLdh"]                                             # (B, T, d_model)
-        per_t = g.norm(dim=2).mean(0)                                     # (T,)
-        share = per_t / per_t.sum().clamp_min(1e-30)
-        quarter = max(1, math.ceil(len(share) / 4))
-        m["time/last_quarter_share"] = float(share[-quarter:].sum())
-        m["time/entropy"] = float(_entropy(share))
-        self.profiles.append((step, share.tolist()))
-        m["health/dLdh_zero_frac"] = float((g == 0).float().mean())
-        return m["health/dLdh_zero_frac"]
-
-    def _aggregator_and_loss(self, m: dict) -> tuple[float | None, float | None, float]:
-        """The aggregator's time-weight entropy and gate (where it has them); the loss against the mean's."""
-        cap, agg_entropy, gate_mean, ratio = self._cap, None, None, float("nan")
-        if "agg_w" in cap:
-            self.time_weights = cap["agg_w"].tolist()
-            agg_entropy = m["agg/entropy"] = float(cap["agg_entropy"])
-        if "gate_mean" in cap:
-            gate_mean = m["agg/gate_mean"] = float(cap["gate_mean"])
-        if "pred" in cap:
-            y, median = cap["y"], cap["pred"][..., self.model.config.median_index]
-            ratio = float(((median - y) ** 2).mean() / y.var().clamp_min(1e-12))
-            m["health/loss_baseline_ratio"] = ratio
-        return agg_entropy, gate_mean, ratio
-
-    def _attention_entropy(self) -> list[float]:
-        out = []
-        for i, layer in enumerate(self.model.encoder.layers):
-            src = self._cap.get(f"src{i}")
-            if src is None:
-                out.append(float("nan"))
-                continue
-            q = layer.norm1(src) if layer.norm_first else src
-            was_training = layer.self_attn.training
-            layer.self_attn.eval()  # no attention dropout: it would draw random numbers and change training
-            _, w = layer.self_attn(q, q, q, need_weights=True, average_attn_weights=True)   # (n, T, T)
-            layer.self_attn.train(was_training)
-            out.append(float(_entropy(w)))
-        return out
+            m[f"input/{name}/grad_reached"] = float(reached[j])
+            m[f"input/{name}/zero_share"] = float((values[:, j] == 0).float().mean())
+        return [FeatureCheck(n, bool(r == 0), bool(z))
+                for n, r, z in zip(self.raw_features, reached.tolist(), input_zero.tolist())]
 
     # ---- the result --------------------------------------------------------------------------------
     def report(self, final_step: int) -> dict:
         for d in self.diagnoser.finish(final_step):
             log.warning(d.message)
-        zero = [c.proj_zero_frac for c in self.checks]
-        recent = [c.last_quarter_share for c in self.checks if c.last_quarter_share is not None]
         return {"status": self.diagnoser.status, "diagnoses": [d.to_dict() for d in self.diagnoser.diagnoses],
-                "checks": len(self.checks), "every": self.every,
-                "projection_zero_frac": {"final": zero[-1] if zero else None, "max": max(zero) if zero else None},
-                "last_quarter_share": {"first": recent[0] if recent else None, "final": recent[-1] if recent else None},
-                "order_sensitivity": self.order_sensitivity,
-                "features": self.raw_features}
+                "checks": len(self.checks), "every": self.every, "features": self.raw_features}

@@ -5,7 +5,9 @@ Every model forecasts the same test windows; the trained ones from the same inpu
 (pipelines/experiments/peers.py states the contract), the statistical ones refitted on each window's history
 (pipelines/experiments/statistical.py). All are scored by the same code as training's evaluation (`pipelines.evaluation.evaluate.score`).
 One parent MLflow run; one nested run per (model, seed): ours is a full training run (gradient health
-included, logged but not registered), each peer a run with its parameters, timings and accuracy artifacts.
+included, logged but not registered), each peer a run with its parameters, timings and accuracy artifacts, and
+for a trained peer its gradient health (models/health.py, the generic monitor): the table shows every trained
+model's health status, and its diagnoses, beside its accuracy.
 """
 import logging
 import math
@@ -15,6 +17,8 @@ from pathlib import Path
 
 import mlflow
 import pandas as pd
+
+from forecast.models.diagnoses import SEVERITY
 
 from forecast.data.io import read_validated
 from forecast.data.prepare import Prepared, prepare_training
@@ -46,30 +50,38 @@ class BenchmarkResult:
     test_windows: int
 
 
-def _ours(config: TrainConfig, seed: int) -> dict:
+def _train_ours(config: TrainConfig, seed: int) -> dict:
     log.info(f"benchmark: training {LABELS[OURS]}, seed {seed}")
     result = train(replace(config, seed=seed), nested=True, register=False,
                    tags={"forecast.kind": "benchmark", "forecast.benchmark_model": OURS, "mlflow.runName": LABELS[OURS]})
     return _row(OURS, seed, result.run_id, result.metrics, result.fit_seconds, result.predict_seconds,
-                result.n_parameters, result.epochs)
+                result.n_parameters, result.epochs, result.health)
 
 
 def _row(model: str, seed: int, run_id: str, metrics: dict, train_seconds: float, predict_seconds: float,
-         n_parameters: int, epochs: int) -> dict:
-    """One (model, seed) line of `benchmark/runs.csv`."""
+         n_parameters: int, epochs: int, health: dict | None) -> dict:
+    """One (model, seed) line of `benchmark/runs.csv`; `health` and `diagnoses` are empty for untrained models."""
+    found = [f"{d['code']}: {d['subject']}" for d in (health or {}).get("diagnoses", []) if d["severity"] != "info"]
     return {"model": model, "seed": seed, "run_id": run_id, "mase": metrics["test_mase"], "mae": metrics["test_mae"],
             "rmse": metrics["test_rmse"], "smape": metrics["test_smape"], "pinball": metrics["test_pinball"],
             "snaive_mase": metrics["snaive_mase"], "naive_mase": metrics["naive_mase"], "train_seconds": train_seconds,
-            "predict_seconds": predict_seconds, "n_parameters": n_parameters, "epochs": epochs}
+            "predict_seconds": predict_seconds, "n_parameters": n_parameters, "epochs": epochs,
+            "health": health["status"] if health else "", "diagnoses": "; ".join(found)}
 
 
-def _peer(name: str, prepared, budget: Budget, quantiles) -> dict:
+def _peer(name: str, prepared, budget: Budget, config: TrainConfig) -> dict:
     log.info(f"benchmark: scoring {PEER_LABELS[name]}" if name in DETERMINISTIC
              else f"benchmark: training {PEER_LABELS[name]}, seed {budget.seed}")
     with mlflow.start_run(nested=True, run_name=PEER_LABELS[name],
                           tags={"forecast.kind": "benchmark", "forecast.benchmark_model": name}) as run:
+        quantiles = config.model.quantiles
         result = (run_statistical(name, prepared, quantiles) if name in STATISTICAL
-                  else run_peer(name, prepared, budget, quantiles))
+                  else run_peer(name, prepared, budget, quantiles, config.health))
+        health = getattr(result, "health", None)
+        if health:
+            mlflow.log_dict(health, "gradient_health.json")
+            mlflow.set_tags({"health.status": health["status"], "health.diagnoses": ", ".join(
+                f"{d['code']}:{d['subject']}" for d in health["diagnoses"] if d["severity"] != "info")[:4900] or "none"})
         evaluation = score(prepared, result.quantiles, quantiles)
         mlflow.log_params({"model": PEER_LABELS[name], **{f"budget.{k}": v for k, v in vars(budget).items()},
                            **{f"hparams.{k}": v for k, v in list(result.hyperparameters.items())[:80]},
@@ -79,7 +91,7 @@ def _peer(name: str, prepared, budget: Budget, quantiles) -> dict:
                             "epochs": result.epochs})
         log_accuracy(evaluation.table, evaluation.accuracy, prepared.panel, quantiles, "evaluation", "test")
     return _row(name, budget.seed, run.info.run_id, evaluation.metrics, result.train_seconds, result.predict_seconds,
-                result.n_parameters, result.epochs)
+                result.n_parameters, result.epochs, health)
 
 
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
@@ -87,11 +99,24 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     table = grouped.agg(mase=("mase", "mean"), mase_std=("mase", "std"), mae=("mae", "mean"), rmse=("rmse", "mean"),
                         smape=("smape", "mean"), pinball=("pinball", "mean"), train_seconds=("train_seconds", "mean"),
                         predict_seconds=("predict_seconds", "mean"), n_parameters=("n_parameters", "first"),
-                        epochs=("epochs", "mean"), seeds=("seed", "count")).reset_index()
+                        epochs=("epochs", "mean"), seeds=("seed", "count"), health=("health", _worst),
+                        diagnoses=("diagnoses", _union)).reset_index()
     first = runs.iloc[0]  # the naive baselines do not depend on the seed
     naive = pd.DataFrame({"model": ["seasonal naive", "naive"], "mase": [first.snaive_mase, first.naive_mase],
                           "seeds": [1, 1]})
     return pd.concat([table, naive], ignore_index=True)
+
+
+def _worst(statuses: pd.Series) -> str:
+    """The worst gradient-health status over a model's seeds ("" for a model without training)."""
+    rank = {"healthy": 0, **{s: SEVERITY[s] for s in ("warning", "critical")}}
+    known = [s for s in statuses if s in rank]
+    return max(known, key=rank.get) if known else ""
+
+
+def _union(diagnoses: pd.Series) -> str:
+    """Every diagnosis any seed of a model had, once each."""
+    return "; ".join(dict.fromkeys(d for text in diagnoses if text for d in text.split("; ")))
 
 
 def _with_test_windows(config: TrainConfig, prepared: Prepared) -> tuple[TrainConfig, Prepared]:
@@ -118,7 +143,6 @@ def benchmark(config: TrainConfig, peers: tuple[str, ...], seeds: int, auto_test
     if not len(prepared.starts["test"]):
         raise ForecastError(f"{config.data_path}: no series is long enough for a test part, so there is nothing to "
                             "compare the models on; lower --seq-len or --horizon")
-    quantiles = config.model.quantiles
     use_store(config.tracking_uri, config.experiment)
     with mlflow.start_run(tags={"forecast.kind": "benchmark"}) as parent:
         budget = config.budget(config.resolved_batch_size(len(prepared.starts["train"])))
@@ -130,10 +154,10 @@ def benchmark(config: TrainConfig, peers: tuple[str, ...], seeds: int, auto_test
         rows = []
         for k in range(seeds):
             seed = config.seed + k
-            rows.append(_ours(config, seed))
+            rows.append(_train_ours(config, seed))
             for name in peers:
                 if name not in DETERMINISTIC or k == 0:
-                    rows.append(_peer(name, prepared, replace(budget, seed=seed), quantiles))
+                    rows.append(_peer(name, prepared, replace(budget, seed=seed), config))
         runs = pd.DataFrame(rows)
         table = summarise(runs)
         mlflow.log_metrics({f"{r.model.replace(' ', '_')}/{key}": float(getattr(r, key))

@@ -1,6 +1,7 @@
-"""`forecast compare`: the design note's question - does learnable aggregation converge faster or forecast
-better than mean pooling? - answered on the user's data. One parent MLflow run, one nested run per
-(aggregator, seed), each a full training run with gradient health; models are logged, not registered."""
+"""`forecast compare`: the question the product started from (docs/gradient_health.md) - does learnable
+aggregation converge faster or forecast better than mean pooling? - answered on the user's data. One parent
+MLflow run, one nested run per (aggregator, seed), each a full training run with gradient health; models are
+logged, not registered."""
 import math
 import tempfile
 from dataclasses import dataclass, replace

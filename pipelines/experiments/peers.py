@@ -22,6 +22,8 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 
 from forecast.data.prepare import Prepared
+from forecast.models.config import HealthConfig
+from forecast.models.health import GradientHealthMonitor
 from forecast.pipelines.config import Budget
 from forecast.pipelines.errors import ForecastError
 from forecast.pipelines.training.trainer import build_trainer
@@ -39,6 +41,7 @@ class PeerResult:
     n_parameters: int
     epochs: int
     hyperparameters: dict
+    health: dict | None = None  # the gradient-health report (models/health.py) of a trained peer
 
 
 def _frame(prepared: Prepared) -> tuple[pd.DataFrame, list[str], list[str]]:
@@ -67,7 +70,7 @@ def _dataset(prepared: Prepared):
                              scalers={name: None for name in [*known, *past]})
 
 
-def _ours(prepared: Prepared, part: str) -> pd.MultiIndex:
+def _our_windows(prepared: Prepared, part: str) -> pd.MultiIndex:
     """Our windows of one part as (series id, relative row of the first forecast step)."""
     p, starts = prepared.panel, prepared.starts[part]
     series = p.series_of(starts)
@@ -81,7 +84,7 @@ def _theirs(index: pd.DataFrame) -> pd.MultiIndex:
 
 def _windows(dataset, prepared: Prepared, part: str):
     """The dataset restricted to our windows of one part."""
-    wanted = _ours(prepared, part)
+    wanted = _our_windows(prepared, part)
     return dataset.filter(lambda index: _theirs(index).isin(wanted))
 
 
@@ -95,20 +98,31 @@ def _model(name: str, dataset, quantiles: tuple[float, ...]):
     return cls.from_dataset(dataset, loss=QuantileLoss(list(quantiles)))
 
 
-def _fit(model, train, val, budget: Budget, root: str) -> int:
-    """Lightning fit under the budget (the Trainer our model gets), then the best validation checkpoint's
-    weights; the epochs run."""
+def health_monitor(dataset, prepared: Prepared, config: HealthConfig = HealthConfig()) -> GradientHealthMonitor:
+    """The generic gradient-health monitor on a peer: its continuous inputs (`encoder_cont`, in the dataset's
+    `reals` order) named as the user's columns."""
+    frame_names = ["target", *(f"x{k}" for k in range(1, len(prepared.spec.feature_names)))]
+    ours = dict(zip(frame_names, prepared.spec.feature_names))
+    return GradientHealthMonitor([ours.get(name, name) for name in dataset.reals], config,
+                                 inputs=lambda batch: batch[0]["encoder_cont"])
+
+
+def _fit(model, train, val, budget: Budget, root: str, monitor: GradientHealthMonitor) -> int:
+    """Lightning fit under the budget (the Trainer our model gets), watched by the health monitor, then the
+    best validation checkpoint's weights; the epochs run."""
     best = ModelCheckpoint(dirpath=root, monitor="val_loss", mode="min", save_top_k=1, save_weights_only=True)
     train_loader = train.to_dataloader(train=True, batch_size=budget.batch_size, num_workers=0)
-    trainer = build_trainer(budget, [best], root, len(train_loader))
+    trainer = build_trainer(budget, [best, monitor], root, len(train_loader))
     trainer.fit(model, train_loader, val.to_dataloader(train=False, batch_size=budget.batch_size, num_workers=0))
     if best.best_model_path:  # our own file, written a moment ago
         model.load_state_dict(torch.load(best.best_model_path, map_location="cpu", weights_only=False)["state_dict"])
     return trainer.current_epoch
 
 
-def run_peer(name: str, prepared: Prepared, budget: Budget, quantiles: tuple[float, ...]) -> PeerResult:
-    """Train (except the Baseline) and forecast the test windows with one reference model."""
+def run_peer(name: str, prepared: Prepared, budget: Budget, quantiles: tuple[float, ...],
+             checks: HealthConfig = HealthConfig()) -> PeerResult:
+    """Train (except the Baseline), watched by the gradient-health monitor, and forecast the test windows with
+    one reference model."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", module="pytorch_forecasting")
         warnings.filterwarnings("ignore", message=".*is an instance of `nn.Module` and is already saved.*")
@@ -118,11 +132,13 @@ def run_peer(name: str, prepared: Prepared, budget: Budget, quantiles: tuple[flo
         train, val, test = (_windows(dataset, prepared, part) for part in ("train", "val", "test"))
         model = _model(name, dataset, quantiles)
         with tempfile.TemporaryDirectory(prefix="forecast-peer-") as tmp:
-            epochs, train_seconds = 0, 0.0    # the Baseline has nothing to train
+            epochs, train_seconds, health = 0, 0.0, None    # the Baseline has nothing to train
             if name != "baseline":
+                monitor = health_monitor(dataset, prepared, checks)
                 started = time.perf_counter()
-                epochs = _fit(model, train, val, budget, tmp)
+                epochs = _fit(model, train, val, budget, tmp, monitor)
                 train_seconds = time.perf_counter() - started
+                health = monitor.report(epochs)
             started = time.perf_counter()
             q = _predict(model, test, budget.batch_size, len(quantiles), tmp, point_only=name == "baseline")
             predict_seconds = time.perf_counter() - started
@@ -131,7 +147,7 @@ def run_peer(name: str, prepared: Prepared, budget: Budget, quantiles: tuple[flo
         raise ForecastError(f"{LABELS[name]}: pytorch-forecasting did not cut {int((order < 0).sum())} of our test windows")
     hyper = {k: v for k, v in dict(model.hparams).items() if isinstance(v, (int, float, str, bool)) and v is not None}
     return PeerResult(name, np.sort(q[order], axis=-1), train_seconds, predict_seconds,
-                      sum(p.numel() for p in model.parameters()), epochs, hyper)
+                      sum(p.numel() for p in model.parameters()), epochs, hyper, health)
 
 
 def _predict(model, test, batch_size: int, n_quantiles: int, root: str, point_only: bool) -> np.ndarray:
@@ -146,4 +162,4 @@ def _predict(model, test, batch_size: int, n_quantiles: int, root: str, point_on
 
 def _order(windows, prepared: Prepared, part: str = "test") -> np.ndarray:
     """Positions in the peer's windows (and its unshuffled output) of each of our starts of `part`."""
-    return _theirs(windows.decoded_index).get_indexer(_ours(prepared, part))
+    return _theirs(windows.decoded_index).get_indexer(_our_windows(prepared, part))

@@ -7,7 +7,7 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 
-from forecast.models.health import GradientHealthMonitor
+from forecast.models.forecaster_health import ForecasterHealthMonitor
 from forecast.pipelines.errors import ForecastError
 from forecast.pipelines.evaluation.plots import flow_figure, log_figure, time_weights_figure, timestep_share_figure
 
@@ -43,7 +43,7 @@ def render(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def log_health(monitor: GradientHealthMonitor, history: pd.DataFrame, final_step: int, run_id: str) -> dict:
+def log_health(monitor: ForecasterHealthMonitor, history: pd.DataFrame, final_step: int, run_id: str) -> dict:
     """Log the monitor's report to the active run: summary metrics, tags, JSON + Markdown, pictures."""
     report = monitor.report(final_step) | {"run_id": run_id, "steps_to_converge": steps_to_converge(history)}
     metrics = {"health/projection_zero_frac_final": report["projection_zero_frac"]["final"],

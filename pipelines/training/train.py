@@ -26,7 +26,8 @@ from forecast.data.io import read_validated
 from forecast.data.prepare import DataReport, Prepared, prepare_training
 from forecast.data.windows import evenly_spaced
 from forecast.models.fallback import MEMBERS, Fallback
-from forecast.models.health import GradientHealthMonitor, NonFiniteError
+from forecast.models.forecaster_health import ForecasterHealthMonitor
+from forecast.models.health import NonFiniteError
 from forecast.models.lightning import ForecastModule
 from forecast.pipelines.config import TrainConfig
 from forecast.pipelines.errors import ForecastError
@@ -76,7 +77,7 @@ class Setup:
     batch_size: int
     steps_per_epoch: int
     total_steps: int
-    monitor: GradientHealthMonitor
+    monitor: ForecasterHealthMonitor
 
     @property
     def n_parameters(self) -> int:
@@ -156,7 +157,7 @@ def _setup(config: TrainConfig) -> Setup:
         use_store(config.tracking_uri)
         load_weights(module.model, spec, config.init_from)
     # always on: the per-step non-finite check; --health-every 0 turns off only the periodic checks
-    monitor = GradientHealthMonitor(spec.feature_names, config.health)
+    monitor = ForecasterHealthMonitor(spec.feature_names, config.health)
     return Setup(prepared, module, train_loader, val_loader, batch_size, steps_per_epoch, total, monitor)
 
 

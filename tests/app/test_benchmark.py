@@ -60,3 +60,27 @@ def test_test_windows_must_be_auto_or_positive(tmp_path, make_frame, tracking_ur
                                        "--tracking-uri", tracking_uri, "--experiment", "bench-bad"])
     assert result.exit_code == 2 and f"expected auto or a positive integer, got '{value}'" in result.output
     assert MlflowClient(tracking_uri).get_experiment_by_name("bench-bad") is None
+
+
+def test_a_peer_fed_two_all_zero_columns_is_diagnosed_by_name(tmp_path, make_frame, tracking_uri, tiny_model):
+    """The generic gradient-health monitor watches every trained peer: NHiTS' dead inputs are named as the
+    user's columns, in the table's health column and the diagnoses under it, and on the peer's run."""
+    frame = make_frame(n_series=2, length=150, covariates=3).rename(columns={"cov1": "zero_a", "cov2": "zero_b"})
+    frame[["zero_a", "zero_b"]] = 0.0
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    result = CliRunner().invoke(main, ["benchmark", "--data", str(tmp_path / "d.csv"), "--tracking-uri", tracking_uri,
+                                       "--experiment", "zeros", "--peers", "baseline,nhits", "--max-epochs", "2",
+                                       "--seq-len", "12", "--horizon", "6", "--seeds", "1", "--health-every", "1",
+                                       *tiny_model])
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.output.splitlines() if line.startswith("model"))
+    assert header.split()[-1] == "health"
+    nhits = next(line for line in result.output.splitlines() if line.startswith("  pf NHiTS:"))
+    assert "dead_input: zero_a" in nhits and "dead_input: zero_b" in nhits and "cov0" not in nhits
+    row = next(line for line in result.output.splitlines() if line.startswith("pf NHiTS"))
+    assert row.split()[-1] == "warning"
+    assert next(line for line in result.output.splitlines() if line.startswith("pf Baseline")).split()[-1] == "-"
+    client = MlflowClient(tracking_uri)
+    (run,) = [r for r in client.search_runs([client.get_experiment_by_name("zeros").experiment_id])
+              if r.data.tags.get("forecast.benchmark_model") == "nhits"]
+    assert run.data.tags["health.status"] == "warning" and "dead_input:zero_a" in run.data.tags["health.diagnoses"]

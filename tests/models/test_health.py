@@ -1,4 +1,4 @@
-"""Gradient-health scenarios of shared/GRADIENT_HEALTH.md, reproduced with tiny models and data.
+"""Gradient-health scenarios of docs/gradient_health.md, reproduced with tiny models and data.
 
 Each trains a real ForecastModule with the real monitor through Lightning (no MLflow: logger off)."""
 import lightning as L
@@ -7,7 +7,8 @@ import torch
 
 from forecast.models.config import HealthConfig, ModelConfig, OptimConfig
 from forecast.models.diagnoses import Diagnoser, FeatureCheck, HealthCheck
-from forecast.models.health import GradientHealthMonitor, NonFiniteError
+from forecast.models.forecaster_health import ForecasterHealthMonitor
+from forecast.models.health import NonFiniteError
 from forecast.models.lightning import ForecastModule
 
 T, H = 12, 4
@@ -23,13 +24,13 @@ def _data(n_features=2, zero=(), n=512, seed=0, scale=1.0):
 
 
 # the scenarios with raw inputs (instance_norm=False) also turn off the covariate normalisation and dropout:
-# the design note's users trained on their covariates as they are
+# the original report's users trained on their covariates as they are
 def _fit(data, names, steps=40, every=5, lr=1e-3, batch=64, module_cls=ForecastModule, extra=(), **model):
     torch.manual_seed(0)
     config = ModelConfig(**{"d_model": 32, "n_heads": 4, "layers": 2, "dropout": 0.0, "seq_len": T, "horizon": H,
                             "n_features": len(names), **model})
     module = module_cls(config, OptimConfig(lr=lr, warmup_frac=0.0), steps)
-    monitor = GradientHealthMonitor(names, HealthConfig(health_every=every, health_persistence=3))
+    monitor = ForecasterHealthMonitor(names, HealthConfig(health_every=every, health_persistence=3))
     loader = torch.utils.data.DataLoader(data, batch_size=batch, shuffle=True, generator=torch.Generator().manual_seed(0))
     trainer = L.Trainer(max_steps=steps, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                         enable_model_summary=False, callbacks=[*extra, monitor], limit_val_batches=0,
@@ -53,7 +54,7 @@ def test_two_all_zero_covariates_are_named_as_dead_inputs():
     names = ["value", "live", "zero_a", "zero_b"]
     monitor, report, _ = _fit(_data(4, zero=(2, 3)), names)
     assert _codes(report, "warning") == {("dead_input", "zero_a"), ("dead_input", "zero_b")}
-    # the design note's 66.7 % was this: one dead column of d_model entries per all-zero feature
+    # the original report's 66.7 % was this: one dead column of d_model entries per all-zero feature
     assert report["projection_zero_frac"]["final"] == pytest.approx(2 / 4)
     assert all(c.proj_zero_frac == pytest.approx(0.5) for c in monitor.checks)
 
@@ -87,7 +88,7 @@ def test_post_ln_relu_at_a_high_learning_rate_kills_units():
 
 
 class _Fp16Module(ForecastModule):
-    """Training under fp16 autocast without a gradient scaler (what the design note's users ran)."""
+    """Training under fp16 autocast without a gradient scaler (what the original report's users ran)."""
 
     def training_step(self, batch, batch_idx):
         with torch.autocast("cpu", dtype=torch.float16):
@@ -139,3 +140,45 @@ def test_the_monitor_does_not_change_training():
               limit_val_batches=0, accelerator="cpu", devices=1).fit(plain, loader)
     for (name, a), b in zip(watched.state_dict().items(), plain.state_dict().values()):
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
+
+
+def test_a_run_shorter_than_the_persistence_is_diagnosed_where_a_condition_held_at_every_check():
+    diagnoser = Diagnoser(persistence=3)
+    for step in (0, 50):
+        assert diagnoser.update(HealthCheck(step, [FeatureCheck("zero", True, True), FeatureCheck("live", False, False)])) == []
+    (d,) = diagnoser.finish(60)
+    assert (d.code, d.subject, d.severity) == ("dead_input", "zero", "warning") and "every one of the run's 2" in d.message
+
+
+class _Plain(L.LightningModule):
+    """Not our model: an MLP on flattened windows (B, T, F) -> (B, H), as any user might write."""
+
+    def __init__(self, n_features):
+        super().__init__()
+        self.net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(T * n_features, 32), torch.nn.ReLU(),
+                                       torch.nn.Linear(32, H))
+
+    def training_step(self, batch, batch_idx):
+        x, y, _ = batch
+        return torch.nn.functional.mse_loss(self.net(x), y)
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.parameters(), lr=1e-3)
+
+
+def test_the_generic_monitor_names_dead_columns_of_any_lightning_module():
+    from forecast.models.health import GradientHealthMonitor
+
+    torch.manual_seed(0)
+    monitor = GradientHealthMonitor(["value", "live", "zero_a", "zero_b"], HealthConfig(health_every=5))
+    loader = torch.utils.data.DataLoader(_data(4, zero=(2, 3)), batch_size=64, shuffle=True,
+                                         generator=torch.Generator().manual_seed(0))
+    trainer = L.Trainer(max_steps=30, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                        enable_model_summary=False, callbacks=[monitor], accelerator="cpu", devices=1)
+    trainer.fit(_Plain(4), loader)
+    report = monitor.report(trainer.global_step)
+    assert _codes(report, "warning") == {("dead_input", "zero_a"), ("dead_input", "zero_b")}, report["diagnoses"]
+    assert set(monitor.groups) == {"net.1", "net.3"} and report["checks"] == 6
+    check = monitor.checks[-1]
+    assert [f.col_zero for f in check.features] == [False, False, True, True]
+    assert set(check.dead_units) == {"net.2"} and set(check.update_ratio) == {"net.1", "net.3"}
