@@ -48,6 +48,15 @@ def _rows(mask: pd.Series | np.ndarray, limit: int = 5) -> str:
     return ", ".join(str(i) for i in idx)
 
 
+def _refuse(mask: np.ndarray, what: str, ids: pd.Series, values=None, then: str = ""):
+    """Raise the one-line refusal: `what`, e.g. the first offending value (of `values`, where given), its series
+    and the first offending data rows, then `then`."""
+    first = np.flatnonzero(np.asarray(mask))[0]
+    value = None if values is None else values[first] if isinstance(values, np.ndarray) else values.iloc[first]
+    example = "" if values is None else f", e.g. {_plain(value)!r}"
+    raise DataError(f"{what}{example} in series {ids.iloc[first]!r} at data row(s) {_rows(mask)}{then}")
+
+
 def _find(columns: list[str], wanted: str | None, names: tuple[str, ...], role: str, flag: str) -> str | None:
     if wanted is not None:
         if wanted not in columns:
@@ -168,29 +177,20 @@ def _numeric(frame: pd.DataFrame, column: str, ids: pd.Series) -> np.ndarray:
     col = frame[column]
     booleans = _booleans(col)
     if booleans.any():   # a request's true/false: training refuses a boolean target, and so does forecasting
-        first = np.flatnonzero(booleans)[0]
-        raise DataError(f"column {column!r} holds booleans (True/False), e.g. {_plain(col.iloc[first])!r} in series "
-                        f"{ids.iloc[first]!r} at data row(s) {_rows(booleans)}: send numbers (0/1 if a share of "
-                        "True is meant)")
+        _refuse(booleans, f"column {column!r} holds booleans (True/False)", ids, col,
+                ": send numbers (0/1 if a share of True is meant)")
     if _is_numeric(col):   # already numbers (the common case, and every request's): nothing to coerce
         values = col.to_numpy(np.float64, na_value=np.nan)
     else:
         values = pd.to_numeric(col, errors="coerce").to_numpy(np.float64, na_value=np.nan)
         bad = np.isnan(values) & col.notna().to_numpy()
         if bad.any():
-            first = np.flatnonzero(bad)[0]
-            raise DataError(f"column {column!r} has non-numeric values, e.g. {col.iloc[first]!r} "
-                            f"in series {ids.iloc[first]!r} at data row(s) {_rows(bad)}")
-    infinite = np.isinf(values)
-    if infinite.any():
-        first = np.flatnonzero(infinite)[0]
-        raise DataError(f"column {column!r} has infinite values in series {ids.iloc[first]!r} "
-                        f"at data row(s) {_rows(infinite)}")
-    huge = np.abs(values) > LARGEST
-    if huge.any():
-        first = np.flatnonzero(huge)[0]
-        raise DataError(f"column {column!r} has values too large to compute with (above {LARGEST:.0e} in size), "
-                        f"e.g. {_plain(values[first])!r} in series {ids.iloc[first]!r} at data row(s) {_rows(huge)}")
+            _refuse(bad, f"column {column!r} has non-numeric values", ids, col)
+    if np.isinf(values).any():
+        _refuse(np.isinf(values), f"column {column!r} has infinite values", ids)
+    if (np.abs(values) > LARGEST).any():
+        _refuse(np.abs(values) > LARGEST, f"column {column!r} has values too large to compute with (above "
+                f"{LARGEST:.0e} in size)", ids, values)
     return values
 
 
@@ -215,9 +215,7 @@ def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series, dayfirst: 
     if kind == "int":
         missing = col.isna().to_numpy()
         if missing.any():
-            first = np.flatnonzero(missing)[0]
-            raise DataError(f"time column {name!r} has missing values in series {ids.iloc[first]!r} at data "
-                            f"row(s) {_rows(missing)}")
+            _refuse(missing, f"time column {name!r} has missing values", ids)
         return col.to_numpy(np.int64)
     if pd.api.types.is_datetime64_any_dtype(col):
         parsed = col
@@ -245,15 +243,10 @@ def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series, dayfirst: 
     values = parsed.to_numpy()
     bad = np.isnat(values)
     if bad.any():
-        first = np.flatnonzero(bad)[0]
-        raise DataError(f"time column {name!r} has unparseable or missing values, e.g. {_plain(col.iloc[first])!r} "
-                        f"in series {ids.iloc[first]!r} at data row(s) {_rows(bad)}")
-    outside = _outside_ns(values)
-    if outside.any():
-        first = np.flatnonzero(outside)[0]
-        raise DataError(f"time column {name!r} has dates outside {pd.Timestamp.min:%Y-%m-%d} .. "
-                        f"{pd.Timestamp.max:%Y-%m-%d}, the range this tool can compute with, e.g. {col.iloc[first]!r} "
-                        f"in series {ids.iloc[first]!r} at data row(s) {_rows(outside)}")
+        _refuse(bad, f"time column {name!r} has unparseable or missing values", ids, col)
+    if _outside_ns(values).any():
+        _refuse(_outside_ns(values), f"time column {name!r} has dates outside {pd.Timestamp.min:%Y-%m-%d} .. "
+                f"{pd.Timestamp.max:%Y-%m-%d}, the range this tool can compute with", ids, col)
     return values.astype("datetime64[ns]")
 
 

@@ -23,8 +23,6 @@ class ModelConfig:
     covariate_dropout: float = field(default=0.75, metadata={"help": "In training, the share of windows whose past covariates are hidden (set to their window mean), so the forecast never leans on them alone."})
     norm_first: bool = field(default=True, metadata={"help": "Pre-LN encoder layers (post-LN when off)."})
     activation: str = field(default="gelu", metadata={"help": "Feed-forward activation: gelu|relu."})
-    target_skip: bool = field(default=False, metadata={"help": "The head also reads the window's (normalised) target values directly: exact recent levels the pooled summary blurs."})
-    known_skip: bool = field(default=False, metadata={"help": "The head also maps each horizon step's own known features (the seasonal lag, the calendar, known covariates) straight to that step's forecast: one linear map shared by all steps, zero at the start."})
     naive_level: bool = field(default=True, metadata={"help": "Forecast the change from the window's last value (the naive forecast, as NHiTS does) rather than the level itself."})
     seasonal_anchor: bool = field(default=True, metadata={"help": "Where the seasonal lag channel exists, start each horizon step from a blend of the naive and seasonal-naive forecasts (the blend per step fitted on the training windows, then learned) and forecast the correction; the forecast equals that blend before training."})
     spread_floor: float = field(default=0.1, metadata={"help": "Added to each window's target spread in instance normalisation, in units of the series' training-part spread: a flat or quiet window (a stuck sensor, a calm night) no longer has its noise, its seasonal lag and its forecast's change blown up."})

@@ -6,8 +6,8 @@ Feature 0 of x is the target; the last K features of x are known for the future,
 values over the horizon (calendar features, known covariates, the seasonal lag channel: the target one
 season earlier, which instance normalisation puts on the target's scale). The features in between are past
 covariates, each normalised by its own window mean/std with `covariate_norm`; in training, `covariate_dropout`
-hides them from a share of the windows. Besides the pooled summary, the head reads the
-window's normalised target itself (`target_skip`) and forecasts the correction to an anchor: with
+hides them from a share of the windows. From the pooled summary and the known future, the head
+forecasts the correction to an anchor: with
 `seasonal_anchor` (where the lag channel exists) a per-step blend of the naive and seasonal-naive forecasts,
 else with `naive_level` the window's last value. The head's last layer starts near zero, so before training
 the forecast is the anchor: a small step budget starts from a strong baseline, not from noise. The health
@@ -50,31 +50,22 @@ class TemporalProjection(nn.Module):
 
 
 class Head(nn.Module):
-    """(z (B, d_model), future (B, H, K), target (B, T)) -> (B, H, Q): an MLP over the summary, the known
-    future and (with `target_skip`) the window's target values themselves; with `known_skip`, plus a linear
-    map of each step's own known features, shared by the steps and zero at the start (the MLP sees the
-    H*K flattened values through one hidden layer, which blurs "this step, one season ago")."""
+    """(z (B, d_model), future (B, H, K)) -> (B, H, Q): an MLP over the summary and the known future."""
 
     def __init__(self, config: ModelConfig):
         super().__init__()
-        self.horizon, self.n_quantiles, self.skip = config.horizon, len(config.quantiles), config.target_skip
-        n_in = config.d_model + config.horizon * config.n_known + (config.seq_len if self.skip else 0)
+        self.horizon, self.n_quantiles = config.horizon, len(config.quantiles)
+        n_in = config.d_model + config.horizon * config.n_known
         self.net = nn.Sequential(nn.Linear(n_in, config.d_model), nn.GELU(), Dropout(config.dropout),
                                  nn.Linear(config.d_model, config.horizon * self.n_quantiles))
         if config.naive_level or config.seasonal_anchor:   # the forecast starts at its anchor (module docstring)
             with torch.no_grad():
                 self.net[-1].weight.mul_(ANCHOR_START)
                 self.net[-1].bias.zero_()
-        self.known = None
-        if config.known_skip and config.n_known:
-            self.known = nn.Linear(config.n_known, self.n_quantiles)              # (B, H, K) -> (B, H, Q)
-            nn.init.zeros_(self.known.weight)
-            nn.init.zeros_(self.known.bias)
 
-    def forward(self, z: torch.Tensor, future: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        z = torch.cat([z, future.flatten(1), *([target] if self.skip else [])], dim=1)  # (B, d_model + H*K [+ T])
-        y = self.net(z).view(-1, self.horizon, self.n_quantiles)                        # (B, H, Q)
-        return y if self.known is None else y + self.known(future)
+    def forward(self, z: torch.Tensor, future: torch.Tensor) -> torch.Tensor:
+        z = torch.cat([z, future.flatten(1)], dim=1)                                # (B, d_model + H*K)
+        return self.net(z).view(-1, self.horizon, self.n_quantiles)                   # (B, H, Q)
 
 
 class SeasonalBlend(nn.Module):
@@ -187,7 +178,7 @@ class Forecaster(nn.Module):
         x, future, loc, spread = self.normalise(x, future)
         if self.training:
             x = self.hide_covariates(x)
-        y = self.head(self.summary(x), future, x[:, :, 0])                    # (B, H, Q)
+        y = self.head(self.summary(x), future)                                # (B, H, Q)
         anchor = self.anchor(x, future)
         if anchor is not None:                                                  # the head forecasts the correction
             y = y + anchor

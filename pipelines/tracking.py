@@ -45,6 +45,20 @@ def download_model(model_uri: str) -> Path:
         raise ForecastError(f"cannot load model {model_uri!r} from {mlflow.get_tracking_uri()}: {message}") from None
 
 
+def bundle_dir(model_uri: str) -> Path:
+    """Where a logged forecaster's bundle lies once downloaded (pipelines/serving/bundle.py)."""
+    return download_model(model_uri) / "artifacts" / "bundle"
+
+
+def load_pyfunc(model_uri: str):
+    """A logged model as MLflow's pyfunc (the code MLflow serves), or one ForecastError line saying why not."""
+    try:
+        return mlflow.pyfunc.load_model(model_uri)
+    except mlflow.exceptions.MlflowException as err:
+        raise ForecastError(f"cannot load model {model_uri!r} from {mlflow.get_tracking_uri()}: "
+                            f"{err.message.splitlines()[0]}") from None
+
+
 def needs_store(reference: str) -> bool:
     """Whether a model URI or run id is looked up in the tracking store (models:/, runs:/, a run id), not a path."""
     return reference.startswith(("models:/", "runs:/")) or ("/" not in reference and ":" not in reference

@@ -16,6 +16,8 @@ from forecast.models.forecaster import Forecaster
 # options added after bundles were first saved, with what the code computed before each existed: an older
 # bundle keeps computing that, whatever the option's default is now
 BEFORE_OPTION = {"covariate_norm": False, "naive_level": False, "spread_floor": 1e-5, "seasonal_anchor": False}
+# options since removed, with the value every bundle that can still be loaded has (they were never defaults)
+REMOVED_OPTION = {"target_skip": False, "known_skip": False}
 
 
 def save_bundle(directory: Path, model: Forecaster, spec: DataSpec, theta_weight: float = 0.0,
@@ -33,6 +35,10 @@ def load_bundle(directory: str | Path) -> tuple[Forecaster, DataSpec, float, Fal
     directory = Path(directory)
     checkpoint = torch.load(directory / "model.pt", map_location="cpu", weights_only=True)
     config = {**BEFORE_OPTION, **{k: tuple(v) if isinstance(v, list) else v for k, v in checkpoint["config"].items()}}
+    for name, value in REMOVED_OPTION.items():
+        if config.pop(name, value) != value:
+            raise ValueError(f"this model was trained with --{name.replace('_', '-')}, an option since removed: "
+                             "retrain it with this version")
     model = Forecaster(ModelConfig(**config))
     model.load_state_dict(checkpoint["state_dict"])
     model.eval()

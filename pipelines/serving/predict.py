@@ -4,18 +4,7 @@ import pandas as pd
 from forecast.data.io import check_writable, read_table, write_table
 from forecast.pipelines.config import PredictConfig
 from forecast.pipelines.errors import ForecastError
-from forecast.pipelines.tracking import use_store
-
-
-def load(model_uri: str, tracking_uri: str | None = None):
-    import mlflow
-
-    use_store(tracking_uri, reads=model_uri)
-    try:
-        return mlflow.pyfunc.load_model(model_uri)
-    except mlflow.exceptions.MlflowException as err:
-        raise ForecastError(f"cannot load model {model_uri!r} from {mlflow.get_tracking_uri()}: "
-                            f"{err.message.splitlines()[0]}") from None
+from forecast.pipelines.tracking import load_pyfunc, use_store
 
 
 def params_for(model, config: PredictConfig) -> dict:
@@ -48,7 +37,8 @@ def forecast_with(model, frame: pd.DataFrame, params: dict | None = None) -> pd.
 
 def predict_file(config: PredictConfig) -> pd.DataFrame:
     check_writable(config.output)   # before any work: a forecast computed and then lost is worse than a refusal
-    model = load(config.model_uri, config.tracking_uri)
+    use_store(config.tracking_uri, reads=config.model_uri)
+    model = load_pyfunc(config.model_uri)
     frame = read_table(config.data_path, model.unwrap_python_model().predictor.spec.text_columns)
     try:
         forecasts = forecast_with(model, frame, params_for(model, config))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from forecast.pipelines.config import PredictConfig
 from forecast.pipelines.errors import ForecastError
-from forecast.pipelines.tracking import download_model, use_store
+from forecast.pipelines.tracking import download_model, load_pyfunc, use_store
 
 FAILED = "forecast-spark-error: "   # marks our one-line errors inside Spark's worker tracebacks
 ALL = "__forecast_all__"            # the group column of a single-series model (no id column)
@@ -107,15 +107,13 @@ def _one_line(err: Exception) -> str | None:
 def spark_predict(config: PredictConfig) -> SparkForecast:
     """Forecast every series of `config.data_path` (CSV or Parquet, any Spark path) on Spark; write them to
     `config.output`."""
-    import mlflow
-
     from forecast.pipelines.serving.predict import params_for
 
     use_store(config.tracking_uri, reads=config.model_uri)
     with tempfile.TemporaryDirectory(prefix="forecast-spark-") as tmp:
         name = f"forecast-model-{uuid.uuid4().hex[:8]}"        # a name no other job of this session has added
         local_model = shutil.copytree(download_model(config.model_uri), Path(tmp) / name)
-        model = mlflow.pyfunc.load_model(str(local_model))
+        model = load_pyfunc(str(local_model))
         params = {**params_for(model, config), "progress": False}
         spark = _session(config.spark_master)
         try:

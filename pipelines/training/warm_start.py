@@ -11,7 +11,6 @@ learned; refitted, the inputs keep the distribution the weights were trained on.
 short-series fallback are chosen again on the new validation windows.
 """
 from dataclasses import asdict, fields
-from pathlib import Path
 
 import torch
 
@@ -20,14 +19,14 @@ from forecast.data.prepare import DataSpec
 from forecast.models.config import ModelConfig
 from forecast.pipelines.errors import ForecastError
 from forecast.pipelines.serving.bundle import load_bundle
-from forecast.pipelines.tracking import download_model
+from forecast.pipelines.tracking import bundle_dir
 
 LINEAGE_TAG = "forecast.init_from"
 
 
 def source_settings(model_uri: str) -> tuple[dict, dict]:
     """The source model's data settings (DataConfig field -> value) and architecture (ModelConfig field -> value)."""
-    model, spec, _, _ = load_bundle(download_model(model_uri) / "artifacts" / "bundle")
+    model, spec, _, _ = load_bundle(bundle_dir(model_uri))
     s = spec.schema
     data = {"seq_len": spec.seq_len, "horizon": spec.horizon, "season_length": spec.freq.season_length,
             "seasonal_lag": bool(spec.lag), "fill": spec.fill, "target": s.target, "time_col": s.time_col,
@@ -69,7 +68,7 @@ def split_settings(source: dict) -> tuple[dict, dict]:
 
 def load_weights(model: torch.nn.Module, spec: DataSpec, model_uri: str) -> None:
     """The source's weights into `model`, built for the new data; refused in one line where the inputs differ."""
-    source, source_spec, _, _ = load_bundle(Path(download_model(model_uri)) / "artifacts" / "bundle")
+    source, source_spec, _, _ = load_bundle(bundle_dir(model_uri))
     if source_spec.feature_names != spec.feature_names:
         raise ForecastError(f"--init-from {model_uri}: the new data's inputs {spec.feature_names} differ from the "
                             f"source model's {source_spec.feature_names}")

@@ -142,31 +142,6 @@ def test_covariate_dropout_hides_whole_covariate_blocks_in_training_only():
         ModelConfig(covariate_dropout=1.0)
 
 
-def test_known_skip_starts_as_the_plain_head_and_maps_each_step_to_itself():
-    """Zero at the start, so switching it on changes no initial forecast; once trained, step h's known features
-    reach step h's forecast directly, with one weight shared by every step (seasonal naive is one weight)."""
-    torch.manual_seed(0)
-    shape = dict(d_model=16, n_heads=2, layers=1, dropout=0.0, seq_len=8, horizon=3, n_features=3, n_known=2,
-                 lag_feature=1)   # target, its seasonal lag (known), one calendar feature
-    shape["seasonal_anchor"] = False      # the known path alone (the anchor would move with the lag too)
-    plain, skip = Forecaster(ModelConfig(**shape)).eval(), Forecaster(ModelConfig(**shape, known_skip=True)).eval()
-    skip.load_state_dict(plain.state_dict(), strict=False)
-    x, future = torch.randn(4, 8, 3), torch.randn(4, 3, 2)
-    with torch.no_grad():
-        torch.testing.assert_close(skip(x, future), plain(x, future))
-        skip.head.net[-1].weight.zero_()
-        skip.head.net[-1].bias.zero_()          # the MLP silent: only the per-step path speaks
-        skip.head.known.weight[:, 0] = 1.0      # every quantile = the step's own lag value
-        moved = future.clone()
-        moved[:, 1, 0] += 1.0                   # last season, one step only
-        change = skip(x, moved) - skip(x, future)
-    # the lag lives on the window's scale and the output is put back on it: +1 in, +1 out, at that step alone
-    torch.testing.assert_close(change[:, 1, :], torch.ones(4, 3), rtol=1e-4, atol=1e-4)
-    torch.testing.assert_close(change[:, [0, 2], :], torch.zeros(4, 2, 3))
-    assert Forecaster(ModelConfig(**{**shape, "n_features": 1, "n_known": 0, "lag_feature": -1},
-                                  known_skip=True)).head.known is None   # nothing known: nothing to map
-
-
 def _seasonal_windows(n=64, T=8, H=6, m=4, seed=0):
     """Windows of a series with season m: x (target, its lag), future (the lag over the horizon, the last
     season repeated) and y; with `noise` 0 the target repeats its season exactly."""
