@@ -228,6 +228,18 @@ def _covariate_warnings(train: pd.DataFrame, raw: pd.DataFrame, columns: list[st
     return warnings
 
 
+def _column_warnings(frame: pd.DataFrame, train_part: pd.DataFrame, schema, config: DataConfig) -> list[str]:
+    """Covariates that will not learn (`_covariate_warnings`, on the raw training rows) and columns not used."""
+    raw_train = frame[frame[ID].isin(train_part[ID].unique())]
+    raw_train = raw_train[raw_train[TIME] <= raw_train[ID].map(train_part.groupby(ID)[TIME].max())]
+    warnings = _covariate_warnings(train_part, raw_train, [*schema.covariates, *schema.known_covariates])
+    if schema.ignored:
+        warnings.append(f"column(s) {', '.join(map(repr, schema.ignored))} not used: not numeric (name one in "
+                        "--covariates to use it; the error then shows its first non-numeric value)"
+                        if config.covariates is None else f"column(s) {', '.join(map(repr, schema.ignored))} not used")
+    return warnings
+
+
 def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
     """Validate, regularise, split by time, fit scalers on the training part and cut windows."""
     schema = detect(raw, config)
@@ -256,25 +268,24 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
     spec = DataSpec(schema, freq, config.seq_len, horizon, config.fill, scaler, lag,
                     nonnegative=bool((train_part[TARGET] >= 0).all()), trained_until=str(frame[TIME].max()))
 
-    raw_train = frame[frame[ID].isin(train_part[ID].unique())]
-    raw_train = raw_train[raw_train[TIME] <= raw_train[ID].map(train_part.groupby(ID)[TIME].max())]
-    warnings += _covariate_warnings(train_part, raw_train, [*schema.covariates, *schema.known_covariates])
-    if schema.ignored:
-        warnings.append(f"column(s) {', '.join(map(repr, schema.ignored))} not used: not numeric (name one in "
-                        "--covariates to use it; the error then shows its first non-numeric value)"
-                        if config.covariates is None else f"column(s) {', '.join(map(repr, schema.ignored))} not used")
+    warnings += _column_warnings(frame, train_part, schema, config)
     for w in warnings:
         log.warning(w)
 
     panel = build_panel(regular, spec, scaler)
     starts = window_starts(panel, split, config.seq_len, horizon, lag)
     report = DataReport(
-        int(len(panel.ids)), short, int(len(raw)), int(len(regular)), freq.alias, freq.season_length, season_source,
-        int((split.test_start == lengths).sum()), int((split.val_start == lengths).sum()), validation, config.seq_len, lag,
-        horizon, "given" if config.horizon else "frequency", schema.target, ",".join(schema.id_columns) or None,
-        schema.time_col, list(schema.covariates), list(schema.known_covariates), calendar_names(freq.calendar),
-        list(schema.ignored), gaps["inserted_timestamps"], gaps["filled_values"], config.fill,
-        {k: int(len(v)) for k, v in starts.items()}, warnings)
+        series=int(len(panel.ids)), series_skipped=short, rows=int(len(raw)), rows_regular=int(len(regular)),
+        frequency=freq.alias, season_length=freq.season_length, season_source=season_source,
+        series_without_test=int((split.test_start == lengths).sum()),
+        series_without_validation=int((split.val_start == lengths).sum()), validation=validation,
+        seq_len=config.seq_len, seasonal_lag=lag, horizon=horizon,
+        horizon_source="given" if config.horizon else "frequency", target=schema.target,
+        id_col=",".join(schema.id_columns) or None, time_col=schema.time_col, covariates=list(schema.covariates),
+        known_covariates=list(schema.known_covariates), calendar_features=calendar_names(freq.calendar),
+        ignored_columns=list(schema.ignored), inserted_timestamps=gaps["inserted_timestamps"],
+        filled_values=gaps["filled_values"], fill=config.fill, windows={k: int(len(v)) for k, v in starts.items()},
+        warnings=warnings)
     example = _example(schema, frame[frame[ID] == panel.ids[0]], spec.context, horizon)
     histories = _training_histories(every_series, dict(zip(panel.ids, split.val_start)))
     return Prepared(spec, panel, starts, split.val_start, example, report, histories)

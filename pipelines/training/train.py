@@ -127,11 +127,12 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
                                      theta_weight, fallback)
             _describe(config, setup, evaluation, fitted, version)
     uri = f"models:/{config.model_name}/{version}" if version else f"runs:/{run.info.run_id}/model"
-    return TrainResult(run.info.run_id, uri, version, evaluation.metrics if evaluation else {},
-                       setup.prepared.report, fitted.epochs, time.perf_counter() - started, fitted.history.rows,
-                       fitted.health, setup.n_parameters, fitted.fit_seconds,
-                       evaluation.predict_seconds if evaluation else 0.0, fitted.windows_per_second,
-                       fitted.stopped)
+    return TrainResult(run_id=run.info.run_id, model_uri=uri, version=version,
+                       metrics=evaluation.metrics if evaluation else {}, report=setup.prepared.report,
+                       epochs=fitted.epochs, seconds=time.perf_counter() - started, history=fitted.history.rows,
+                       health=fitted.health, n_parameters=setup.n_parameters, fit_seconds=fitted.fit_seconds,
+                       predict_seconds=evaluation.predict_seconds if evaluation else 0.0,
+                       windows_per_second=fitted.windows_per_second, stopped=fitted.stopped)
 
 
 def _setup(config: TrainConfig) -> Setup:

@@ -140,20 +140,6 @@ def test_a_failure_after_the_run_starts_marks_it_failed_and_registers_nothing(tm
     assert client.search_model_versions("name='broken'") == []
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda f: f.assign(value=["12.5"] * (len(f) - 1) + ["twelve"]), "column 'value' has non-numeric values, e.g. 'twelve'"),
-    (lambda f: f.drop(columns=["timestamp"]), "no time column found"),
-    (lambda f: pd.concat([f, f.head(1)]), "duplicated (series, time) pairs: series 's0'"),
-])
-def test_bad_data_gets_one_line_and_no_run(tmp_path, make_frame, tracking_uri, change, message):
-    result = _train(tmp_path, change(make_frame(n_series=1, length=150)), tracking_uri, "bad")
-    assert result.exit_code == 1
-    assert result.output.strip().splitlines() == [f"Error: {result.output.strip()[7:]}"]
-    assert message in result.output and "Traceback" not in result.output
-    experiment = MlflowClient(tracking_uri).get_experiment_by_name("bad")
-    assert experiment is None or MlflowClient(tracking_uri).search_runs([experiment.experiment_id]) == []
-
-
 def test_bad_options_fail_before_reading_data(tmp_path):
     result = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "missing.csv"), "--seq-len", "0"])
     assert result.exit_code == 1 and "--seq-len must be a positive integer" in result.output

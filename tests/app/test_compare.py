@@ -15,10 +15,15 @@ def test_compare_nests_one_run_per_aggregator_and_seed(tmp_path, make_frame, tra
                                        "--max-epochs", "1", "--seq-len", "12", "--horizon", "6", "--health-every", "2",
                                        *tiny_model])
     assert result.exit_code == 0, result.output
-    assert "mean" in result.output and "attention" in result.output and "4 runs nested under" in result.output
+    assert "4 runs nested under" in result.output
     client = MlflowClient(tracking_uri)
     runs = client.search_runs([client.get_experiment_by_name("cmp").experiment_id])
     (parent,) = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    rows = {line.split()[0]: line.split() for line in result.output.splitlines() if line.split()[:1] in (["mean"], ["attention"])}
+    for name, row in rows.items():   # the printed table is the logged summary: mean +- std of each aggregator's MASE
+        assert row[1:4] == [f"{parent.data.metrics[f'{name}/test_mase_mean']:.4g}", "+-",
+                            f"{parent.data.metrics[f'{name}/test_mase_std']:.4g}"], row
+    assert sorted(rows) == ["attention", "mean"]
     children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
     assert sorted((c.data.params["model.aggregator"], c.data.params["seed"]) for c in children) == \
         [("attention", "0"), ("attention", "1"), ("mean", "0"), ("mean", "1")]

@@ -16,7 +16,7 @@ def test_the_weight_average_is_on_by_default_and_off_at_zero(tmp_path):
     budget = config.budget(64)
     averaging = [c for c in build_trainer(budget, [], str(tmp_path), 10, ema_decay=config.ema_decay).callbacks
                  if isinstance(c, EMAWeightAveraging)]
-    assert len(averaging) == 1 and config.ema_decay == 0.99
+    assert len(averaging) == 1
     plain = build_trainer(budget, [], str(tmp_path), 10, ema_decay=0.0)
     assert not any(isinstance(c, EMAWeightAveraging) for c in plain.callbacks)
 
