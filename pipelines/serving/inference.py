@@ -9,8 +9,13 @@ series shorter than the model's context (seq_len, or a whole season where that i
 seasonal lag channel) the members of the fallback chosen in training (models/fallback.py: `theta`, `drift`,
 `theta+drift`, ...), or `seasonal_naive`/`naive` where validation preferred none of them or the model predates it.
 
+Two jobs, two halves of `Predictor`: `prepare` turns a user's rows (their column names, parsed and checked) into a
+`Request` on the model's grid; `forecast` turns a Request into every trained step and level. `predict` does
+both and then keeps the horizon and levels asked for. The backtest builds its Requests itself and calls
+`forecast` directly.
+
 Everything this module needs from the project is imported at the top: the pyfunc loads it in isolation
-(pipelines/serving/pyfunc_model.py), so a function-level import of `data`, `models` or `pipelines` would break there.
+(pipelines/serving/pyfunc_model.py), so a function-level import of `forecast.*` would break there.
 """
 import logging
 from dataclasses import dataclass
