@@ -186,11 +186,13 @@ def _numeric(frame: pd.DataFrame, column: str, ids: pd.Series) -> np.ndarray:
         bad = np.isnan(values) & col.notna().to_numpy()
         if bad.any():
             _refuse(bad, f"column {column!r} has non-numeric values", ids, col)
-    if np.isinf(values).any():
-        _refuse(np.isinf(values), f"column {column!r} has infinite values", ids)
-    if (np.abs(values) > LARGEST).any():
-        _refuse(np.abs(values) > LARGEST, f"column {column!r} has values too large to compute with (above "
-                f"{LARGEST:.0e} in size)", ids, values)
+    infinite = np.isinf(values)
+    if infinite.any():
+        _refuse(infinite, f"column {column!r} has infinite values", ids)
+    huge = np.abs(values) > LARGEST
+    if huge.any():
+        _refuse(huge, f"column {column!r} has values too large to compute with (above {LARGEST:.0e} in size)",
+                ids, values)
     return values
 
 
@@ -244,8 +246,9 @@ def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series, dayfirst: 
     bad = np.isnat(values)
     if bad.any():
         _refuse(bad, f"time column {name!r} has unparseable or missing values", ids, col)
-    if _outside_ns(values).any():
-        _refuse(_outside_ns(values), f"time column {name!r} has dates outside {pd.Timestamp.min:%Y-%m-%d} .. "
+    outside = _outside_ns(values)
+    if outside.any():
+        _refuse(outside, f"time column {name!r} has dates outside {pd.Timestamp.min:%Y-%m-%d} .. "
                 f"{pd.Timestamp.max:%Y-%m-%d}, the range this tool can compute with", ids, col)
     return values.astype("datetime64[ns]")
 

@@ -123,14 +123,15 @@ class ForecasterHealthMonitor(GradientHealthMonitor):
         check.agg_entropy, check.gate_mean, check.loss_baseline_ratio = self._aggregator_and_loss(m)
         x = self._cap.get("x")
         check.inputs_finite = bool(torch.isfinite(x).all()) if x is not None else True
-        check.proj_zero_frac, check.proj_dead_rows = m["health/projection_zero_frac"], self._cap["dead_rows"]
+        check.proj_zero_frac = m["health/projection_zero_frac"]
+        check.proj_dead_rows = m["health/projection_dead_rows"] / self.model.temporal_projection.linear.out_features
         check.proj_rel_init = m["grad/temporal_projection/rel_init"]
         check.last_quarter_share = m.get("time/last_quarter_share")
         return m, check
 
     def _feature_checks(self, m: dict) -> list[FeatureCheck]:
         """temporal_projection's weight gradient per input feature (dead columns and rows, exact zeros): the
-        per-feature checks; the share of output units (rows) with no gradient is kept for the check."""
+        per-feature checks."""
         W = self.model.temporal_projection.linear.weight.grad             # (d_model, F)
         col_zero, row_zero = (W == 0).all(0), (W == 0).all(1)
         x = self._cap.get("x")                                            # (B, T, F) projection input
@@ -144,7 +145,6 @@ class ForecasterHealthMonitor(GradientHealthMonitor):
         m["health/projection_zero_frac"] = float((W == 0).float().mean())
         m["health/projection_dead_cols"] = float(col_zero.sum())
         m["health/projection_dead_rows"] = float(row_zero.sum())
-        self._cap["dead_rows"] = float(row_zero.float().mean())
         return [FeatureCheck(n, bool(c), bool(z))
                 for n, c, z in zip(self.raw_features, col_zero.tolist(), input_zero.tolist())]
 

@@ -41,8 +41,7 @@ def download_model(model_uri: str) -> Path:
     try:
         return Path(mlflow.artifacts.download_artifacts(model_uri))
     except (mlflow.exceptions.MlflowException, OSError) as err:
-        message = getattr(err, "message", str(err)).splitlines()[0]
-        raise ForecastError(f"cannot load model {model_uri!r} from {mlflow.get_tracking_uri()}: {message}") from None
+        raise _cannot_load(model_uri, err) from None
 
 
 def bundle_dir(model_uri: str) -> Path:
@@ -55,8 +54,12 @@ def load_pyfunc(model_uri: str):
     try:
         return mlflow.pyfunc.load_model(model_uri)
     except mlflow.exceptions.MlflowException as err:
-        raise ForecastError(f"cannot load model {model_uri!r} from {mlflow.get_tracking_uri()}: "
-                            f"{err.message.splitlines()[0]}") from None
+        raise _cannot_load(model_uri, err) from None
+
+
+def _cannot_load(model_uri: str, err: Exception) -> ForecastError:
+    message = getattr(err, "message", str(err)).splitlines()[0]
+    return ForecastError(f"cannot load model {model_uri!r} from {mlflow.get_tracking_uri()}: {message}")
 
 
 def needs_store(reference: str) -> bool:

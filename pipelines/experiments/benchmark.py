@@ -18,12 +18,11 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 
-from forecast.models.diagnoses import SEVERITY
-
 from forecast.data.io import read_validated
 from forecast.data.prepare import Prepared, prepare_training
 from forecast.data.windows import validation_sized_test_windows
 from forecast.models.config import ConfigError
+from forecast.models.diagnoses import SEVERITY
 from forecast.pipelines.config import Budget, TrainConfig
 from forecast.pipelines.errors import ForecastError
 from forecast.pipelines.evaluation.evaluate import log_accuracy, score
@@ -32,6 +31,7 @@ from forecast.pipelines.experiments.peers import run_peer
 from forecast.pipelines.experiments.statistical import LABELS as STATISTICAL_LABELS
 from forecast.pipelines.experiments.statistical import STATISTICAL, run_statistical
 from forecast.pipelines.tracking import use_store
+from forecast.pipelines.training.health_log import health_tags
 from forecast.pipelines.training.train import train
 
 log = logging.getLogger("forecast")
@@ -80,8 +80,7 @@ def _peer(name: str, prepared, budget: Budget, config: TrainConfig) -> dict:
         health = getattr(result, "health", None)
         if health:
             mlflow.log_dict(health, "gradient_health.json")
-            mlflow.set_tags({"health.status": health["status"], "health.diagnoses": ", ".join(
-                f"{d['code']}:{d['subject']}" for d in health["diagnoses"] if d["severity"] != "info")[:4900] or "none"})
+            mlflow.set_tags(health_tags(health))
         evaluation = score(prepared, result.quantiles, quantiles)
         mlflow.log_params({"model": PEER_LABELS[name], **{f"budget.{k}": v for k, v in vars(budget).items()},
                            **{f"hparams.{k}": v for k, v in list(result.hyperparameters.items())[:80]},
@@ -109,9 +108,8 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
 
 def _worst(statuses: pd.Series) -> str:
     """The worst gradient-health status over a model's seeds ("" for a model without training)."""
-    rank = {"healthy": 0, **{s: SEVERITY[s] for s in ("warning", "critical")}}
-    known = [s for s in statuses if s in rank]
-    return max(known, key=rank.get) if known else ""
+    known = [s for s in statuses if s]
+    return max(known, key=lambda s: SEVERITY.get(s, 0)) if known else ""   # healthy ranks as info, 0
 
 
 def _union(diagnoses: pd.Series) -> str:

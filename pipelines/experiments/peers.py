@@ -107,16 +107,16 @@ def health_monitor(dataset, prepared: Prepared, config: HealthConfig = HealthCon
                                  inputs=lambda batch: batch[0]["encoder_cont"])
 
 
-def _fit(model, train, val, budget: Budget, root: str, monitor: GradientHealthMonitor) -> int:
+def _fit(model, train, val, budget: Budget, root: str, monitor: GradientHealthMonitor) -> tuple[int, int]:
     """Lightning fit under the budget (the Trainer our model gets), watched by the health monitor, then the
-    best validation checkpoint's weights; the epochs run."""
+    best validation checkpoint's weights; the epochs and optimiser steps run."""
     best = ModelCheckpoint(dirpath=root, monitor="val_loss", mode="min", save_top_k=1, save_weights_only=True)
     train_loader = train.to_dataloader(train=True, batch_size=budget.batch_size, num_workers=0)
     trainer = build_trainer(budget, [best, monitor], root, len(train_loader))
     trainer.fit(model, train_loader, val.to_dataloader(train=False, batch_size=budget.batch_size, num_workers=0))
     if best.best_model_path:  # our own file, written a moment ago
         model.load_state_dict(torch.load(best.best_model_path, map_location="cpu", weights_only=False)["state_dict"])
-    return trainer.current_epoch
+    return trainer.current_epoch, trainer.global_step
 
 
 def run_peer(name: str, prepared: Prepared, budget: Budget, quantiles: tuple[float, ...],
@@ -136,9 +136,9 @@ def run_peer(name: str, prepared: Prepared, budget: Budget, quantiles: tuple[flo
             if name != "baseline":
                 monitor = health_monitor(dataset, prepared, checks)
                 started = time.perf_counter()
-                epochs = _fit(model, train, val, budget, tmp, monitor)
+                epochs, steps = _fit(model, train, val, budget, tmp, monitor)
                 train_seconds = time.perf_counter() - started
-                health = monitor.report(epochs)
+                health = monitor.report(steps)
             started = time.perf_counter()
             q = _predict(model, test, budget.batch_size, len(quantiles), tmp, point_only=name == "baseline")
             predict_seconds = time.perf_counter() - started

@@ -1,6 +1,6 @@
-"""The ASGI app `forecast serve` runs: MLflow's own scoring-server app behind pipelines/serving/guard.py (the request-size
-limit `FORECAST_MAX_REQUEST_BYTES`, the body timeout `FORECAST_BODY_TIMEOUT_S`, one-line error answers, CSV
-bodies read with the model's series ids as text)."""
+"""The ASGI app `forecast serve` runs: MLflow's own scoring-server app behind guard.py (the request-size limit
+`FORECAST_MAX_REQUEST_BYTES`, the body timeout `FORECAST_BODY_TIMEOUT_S`, one-line error answers, CSV bodies read
+with the model's series ids as text)."""
 import os
 
 from mlflow.exceptions import MlflowException

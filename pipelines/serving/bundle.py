@@ -12,6 +12,7 @@ from forecast.data.prepare import DataSpec
 from forecast.models.config import ModelConfig
 from forecast.models.fallback import Fallback
 from forecast.models.forecaster import Forecaster
+from forecast.pipelines.errors import ForecastError
 
 # options added after bundles were first saved, with what the code computed before each existed: an older
 # bundle keeps computing that, whatever the option's default is now
@@ -37,8 +38,8 @@ def load_bundle(directory: str | Path) -> tuple[Forecaster, DataSpec, float, Fal
     config = {**BEFORE_OPTION, **{k: tuple(v) if isinstance(v, list) else v for k, v in checkpoint["config"].items()}}
     for name, value in REMOVED_OPTION.items():
         if config.pop(name, value) != value:
-            raise ValueError(f"this model was trained with --{name.replace('_', '-')}, an option since removed: "
-                             "retrain it with this version")
+            raise ForecastError(f"this model was trained with --{name.replace('_', '-')}, an option since removed: "
+                                "retrain it with this version")
     model = Forecaster(ModelConfig(**config))
     model.load_state_dict(checkpoint["state_dict"])
     model.eval()

@@ -43,6 +43,12 @@ def render(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def health_tags(report: dict) -> dict[str, str]:
+    """The run tags of a gradient-health report: its status and its non-informational diagnoses."""
+    codes = ", ".join(f"{d['code']}:{d['subject']}" for d in report["diagnoses"] if d["severity"] != "info")
+    return {"health.status": report["status"], "health.diagnoses": codes[:4900] or "none"}
+
+
 def log_health(monitor: ForecasterHealthMonitor, history: pd.DataFrame, final_step: int, run_id: str) -> dict:
     """Log the monitor's report to the active run: summary metrics, tags, JSON + Markdown, pictures."""
     report = monitor.report(final_step) | {"run_id": run_id, "steps_to_converge": steps_to_converge(history)}
@@ -52,8 +58,7 @@ def log_health(monitor: ForecasterHealthMonitor, history: pd.DataFrame, final_st
                "health/steps_to_converge": report["steps_to_converge"],
                "health/order_sensitivity": report["order_sensitivity"]}
     mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v is not None})
-    codes = ", ".join(f"{d['code']}:{d['subject']}" for d in report["diagnoses"] if d["severity"] != "info")
-    mlflow.set_tags({"health.status": report["status"], "health.diagnoses": codes[:4900] or "none"})
+    mlflow.set_tags(health_tags(report))
     mlflow.log_dict(report, REPORT)
     mlflow.log_text(render(report), "gradient_health.md")
     if monitor.flow:
