@@ -6,6 +6,7 @@ from pathlib import Path
 
 import mlflow
 from mlflow.models import ModelSignature, infer_signature
+from mlflow.types.schema import AnyType, ColSpec, Schema
 
 import forecast.data
 import forecast.models
@@ -45,12 +46,15 @@ def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_
         signature = infer_signature(example, output, params={"batch_size": BATCH_SIZE, "progress": False,
                                                               "horizon": spec.horizon,
                                                               "quantiles": list(model.config.quantiles)})
-    # no input schema: MLflow enforces one before the model sees the frame and refuses int64 for a double column
-    # ("Can not safely convert int64 to float64": it upcasts only ints of <= 6 bytes), so a count target or a
-    # weekday covariate read from the training file itself could not be forecast; typing the columns Any instead
-    # breaks the scoring server's CSV parsing (it needs a type per column). The model checks its own input
-    # (data/schema.py: the column, series and row of what is wrong); the input example shows the request.
-    signature = ModelSignature(inputs=None, outputs=signature.outputs, params=signature.params)
+    # the input columns typed Any: the signature lists them (the registry's "Inputs"), and MLflow's enforcement
+    # checks that the required ones are there without casting (a double column typed as such would refuse an
+    # int64 count target: "Can not safely convert int64 to float64"). The model checks the values itself
+    # (data/schema.py: the column, series and row of what is wrong). The scoring server's CSV bodies are read
+    # by the guard (pipelines/serving/guard.py) and reach MLflow as JSON.
+    s = spec.schema
+    required = {c for c in (*s.id_columns, s.time_col, s.target, *s.covariates, *s.known_covariates) if c}
+    inputs = Schema([ColSpec(AnyType(), c, required=c in required) for c in example.columns])
+    signature = ModelSignature(inputs=inputs, outputs=signature.outputs, params=signature.params)
     needed = (*REQUIREMENTS, "statsmodels") if theta_weight or not fallback.is_default else REQUIREMENTS  # Theta
     requirements = [f"{name}=={installed(name).split('+')[0]}" for name in needed]
     with warnings.catch_warnings():  # MLflow's hints about integer columns and predict() type hints

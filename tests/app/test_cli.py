@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+import mlflow
 from mlflow.tracking import MlflowClient
 
 from forecast.app.cli import main
@@ -246,6 +247,11 @@ def test_a_file_of_integer_columns_trains_and_predicts_through_the_cli_and_the_p
     assert result.exit_code == 0, result.output
     cli = pd.read_csv(out)
     assert len(cli) == 2 * 6 and cli["prediction"].notna().all()
+    # the signature lists the request's columns (the registry shows them as the version's inputs), typed Any so
+    # that MLflow's enforcement does not refuse these int64 columns
+    inputs = mlflow.models.get_model_info("models:/counts/1").signature.inputs
+    assert inputs.input_names() == ["series_id", "timestamp", "value", "promo", "weekday"]
+    assert {str(c.type) for c in inputs.inputs} == {"Any"} and all(c.required for c in inputs.inputs)
 
     script = textwrap.dedent(f"""
         import mlflow, pandas as pd
