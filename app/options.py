@@ -33,8 +33,25 @@ class FieldOption(click.Option):
         self.field_default = field_default
 
 
+class AutoInt(click.ParamType):
+    """A whole number (at least `low`), or `auto`: None, the config decides."""
+    name = "integer|auto"
+
+    def __init__(self, low: int | None = None):
+        self.low = low
+
+    def convert(self, value, param, ctx):
+        if value is None or value == "auto" or isinstance(value, int):
+            return None if value == "auto" else value
+        if not str(value).isdigit() or (self.low is not None and int(value) < self.low):
+            self.fail(f"expected auto or a whole number of at least {self.low}, got {value!r}", param, ctx)
+        return int(value)
+
+
 def _type(base, meta):
-    """The click type: a range where the field's metadata gives bounds."""
+    """The click type: `auto` or a number where the metadata says `auto`; a range where it gives bounds."""
+    if meta.get("auto"):
+        return AutoInt(meta.get("min"))
     if "min" not in meta and "max" not in meta:
         return base
     kind = click.IntRange if base is int else click.FloatRange

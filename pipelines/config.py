@@ -180,7 +180,7 @@ class ServeConfig:
 class BacktestConfig:
     data_path: str = field(metadata={"option": "data", "help": "History rows (CSV or Parquet), same columns as in training."})
     model_uri: str = field(default=CHAMPION, metadata=_MODEL)
-    windows: int = field(default=3, metadata={"help": "Forecast origins per series, one horizon apart at the end.", "min": 1})
+    windows: int | None = field(default=None, metadata={"help": "Forecast origins per series, one horizon apart at the end (auto: up to 3, as many as lie after the model's training data where the data goes on after it).", "min": 1, "auto": True})
     experiment: str | None = field(default="forecast", metadata=_EXPERIMENT)
     tracking_uri: str | None = field(default=None, metadata=_TRACKING)
 

@@ -1,4 +1,6 @@
-"""Rolling-origin backtest of a logged model: W origins one horizon apart at the end of every series.
+"""Rolling-origin backtest of a logged model: W origins one horizon apart at the end of every series. By default
+(`auto_windows`) up to AUTO_WINDOWS, as many as lie after the model's training data where the data goes on
+after it: origins inside it score targets the model was trained on.
 
 At each origin the model gets only the rows before it (plus, for known-future covariates, those columns of
 the next horizon rows with the target and past covariates blanked), through the same `Predictor` that
@@ -26,6 +28,7 @@ from forecast.pipelines.serving.inference import Predictor, Request
 from forecast.pipelines.tracking import bundle_dir, use_store
 
 log = logging.getLogger("forecast")
+AUTO_WINDOWS = 3
 
 
 @dataclass
@@ -46,9 +49,25 @@ def _request(predictor: Predictor, regular: pd.DataFrame, position: np.ndarray, 
     return predictor.request(rows.reset_index(drop=True))
 
 
-def backtest_table(predictor: Predictor, raw: pd.DataFrame, windows: int) -> tuple[pd.DataFrame, dict, Panel]:
+def auto_windows(regular: pd.DataFrame, spec) -> int:
+    """Up to AUTO_WINDOWS origins per series, all after the model's training data where every series goes on for
+    at least a horizon after it; else AUTO_WINDOWS (the warning below says where they lie)."""
+    until = trained_until(spec)
+    if until is None:
+        return AUTO_WINDOWS
+    fit = int((regular[TIME] > until).groupby(regular[ID]).sum().min()) // spec.horizon
+    if 1 <= fit < AUTO_WINDOWS:
+        log.info(f"backtest: {fit} window(s) per series after the model's training data (it ends {until}); "
+                 f"--windows N asks for more")
+    return min(fit, AUTO_WINDOWS) if fit >= 1 else AUTO_WINDOWS
+
+
+def backtest_table(predictor: Predictor, raw: pd.DataFrame, windows: int | None) -> tuple[pd.DataFrame, dict, Panel]:
+    """The forecasts of `windows` origins per series (None: `auto_windows`) with their actual values and the
+    naive ones, each series' MASE scale, and the panel."""
     spec, H = predictor.spec, predictor.spec.horizon
     regular, _ = regularise(canonical(raw, spec.schema), spec.freq, spec.scaled_columns, spec.fill)
+    windows = auto_windows(regular, spec) if windows is None else windows
     ids = regular[ID].to_numpy()
     offsets = np.append(run_starts(ids), len(ids))           # each series' first row, and the end
     lengths = np.diff(offsets)
@@ -109,6 +128,7 @@ def backtest(config: BacktestConfig, predictor: Predictor | None = None) -> Back
     table, scales, panel = read_validated(data_path, lambda raw: backtest_table(predictor, raw, windows),
                                          predictor.spec.text_columns)
     _warn_inside_training(table, predictor.spec)
+    windows = int(table.drop_duplicates([ID, "origin"]).groupby(ID).size().max())
     result = accuracy(table, scales, quantiles)
     metrics = flat_metrics(result.overall, "backtest", quantiles)
     with mlflow.start_run(tags={"forecast.kind": "backtest", "forecast.model_uri": model_uri}) as run:

@@ -47,3 +47,26 @@ def test_origins_and_no_look_ahead(make_frame):
     assert (first["naive"] == n - W * H - 1).all()                   # the last value before the origin
     assert first["seasonal_naive"].tolist() == list(np.arange(n - W * H - 24, n - W * H - 24 + H, dtype=float))
     assert scales["s0"] == 24.0                         # mean |y_t - y_{t-24}| of a unit ramp, before the first origin
+
+
+def test_by_default_the_origins_lie_after_the_model_training_data_where_the_data_allows(make_frame, caplog):
+    H, n, trained = 6, 120, 100
+    frame = make_frame(n_series=2, length=n, covariates=0)
+    cut = frame[frame.groupby("series_id").cumcount() < trained]      # the model's training file: 100 rows each
+    prepared = prepare_training(cut, DataConfig(seq_len=10, horizon=H))
+    config = ModelConfig(d_model=8, n_heads=2, layers=1, seq_len=10, horizon=H,
+                         n_features=prepared.panel.values.shape[1], n_known=prepared.spec.n_known,
+                         lag_feature=prepared.spec.lag_feature)
+    predictor = Predictor(Forecaster(config), prepared.spec)
+    until = pd.Timestamp(prepared.spec.trained_until)
+
+    table, _, _ = backtest_table(predictor, frame, None)            # 20 rows after training: 3 windows of 6 fit
+    assert table["origin"].nunique() == 3 and (table["origin"] > until).all()
+    with caplog.at_level("INFO", logger="forecast"):               # 13 rows after: 2 windows, and it says so
+        table, _, _ = backtest_table(predictor, frame[frame.groupby("series_id").cumcount() < trained + 13], None)
+    assert table["origin"].nunique() == 2 and (table["origin"] > until).all()
+    assert "2 window(s) per series after the model's training data" in caplog.text
+    table, _, _ = backtest_table(predictor, cut, None)                # nothing after: 3 windows, inside (warned later)
+    assert table["origin"].nunique() == 3 and (table["origin"] <= until).all()
+    table, _, _ = backtest_table(predictor, frame, 5)                 # asked for: as asked
+    assert table["origin"].nunique() == 5
