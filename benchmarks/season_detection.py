@@ -1,7 +1,7 @@
-"""How reliably data/season.py finds the season of integer-indexed data: every dataset of ../shared/data (read
-as if its time were an integer index) and three non-seasonal controls.
+"""How reliably data/season.py finds the season of integer-indexed data: every dataset of a folder (the suite,
+from benchmarks/build_suite.py; read as if its time were an integer index) and three non-seasonal controls.
 
-    python benchmarks/season_detection.py [--data-dir ../shared/data]
+    python benchmarks/season_detection.py --data-dir suite/
 """
 import argparse
 from pathlib import Path
@@ -24,10 +24,13 @@ def _read(path: Path) -> pd.DataFrame:
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--data-dir", default=str(Path(__file__).parents[1] / ".." / "shared" / "data"))
+    parser.add_argument("--data-dir", required=True, help="a folder holding the datasets (benchmarks/build_suite.py)")
     root = Path(parser.parse_args().data_dir)
     rng = np.random.default_rng(0)
-    cases = {name: (_read(next(root.rglob(f"{name}.csv"))), season) for name, season in TRUE.items()}
+    found = {name: next(root.rglob(f"{name}.csv"), None) for name in TRUE}   # etth1/2: benchmarks/ett.py
+    cases = {name: (_read(path), TRUE[name]) for name, path in found.items() if path is not None}
+    if len(cases) < len(TRUE):
+        print(f"not in {root}, left out: {', '.join(n for n, p in found.items() if p is None)}")
     cases["random walks"] = (pd.DataFrame({ID: np.repeat(np.arange(50), 100),
                                            TARGET: rng.normal(size=(50, 100)).cumsum(1).ravel()}), 1)
     cases["white noise"] = (pd.DataFrame({ID: np.repeat(np.arange(50), 60), TARGET: rng.normal(size=3000)}), 1)

@@ -1,7 +1,7 @@
 """Training speed: the product's training step against a bare PyTorch loop of the same network, and both
 against the machine's measured matmul peak (MFU).
 
-    python benchmarks/train_speed.py [--data ../shared/data/etth1.csv] [--threads N] [--batch 256]
+    python benchmarks/train_speed.py --data etth1.csv [--threads N] [--batch 256]
                                      [--steps 60] [--repeats 5] [--compile]
 
 On the data's real windows (ETTh1 by default: 11 features, seq_len 20, horizon 24) with the default model:
@@ -112,7 +112,7 @@ def product(prepared, config: ModelConfig, batch: int, steps: int) -> float:
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--data", default=str(Path(__file__).parents[1] / ".." / "shared" / "data" / "etth1.csv"))
+    parser.add_argument("--data", required=True, help="a long-format CSV (the figures in docs: etth1.csv, from benchmarks/ett.py)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--steps", type=int, default=60)
