@@ -35,8 +35,9 @@ def _stage_code(directory: Path) -> Path:
 
 
 def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_name: str | None, tmp: Path,
-                   theta_weight: float = 0.0, fallback: Fallback = Fallback()) -> str | None:
-    """Log the pyfunc under the active run as `model`; with a `model_name`, register a new version and return it."""
+                   theta_weight: float = 0.0, fallback: Fallback = Fallback(), step: int = 0) -> str | None:
+    """Log the pyfunc under the active run as `model`; with a `model_name`, register a new version and return it.
+    The logged model links the run's metrics logged at `step` (MLflow's rule): the test score."""
     bundle = save_bundle(tmp / "bundle", model, spec, theta_weight, fallback)
     code = _stage_code(tmp / "code")
     example = prepared.example
@@ -62,5 +63,5 @@ def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_
         info = mlflow.pyfunc.log_model(name="model", python_model=pyfunc_model.__file__,
                                        artifacts={"bundle": str(bundle), "code": str(code)}, signature=signature,
                                        input_example=example, pip_requirements=requirements,
-                                       registered_model_name=model_name)
+                                       registered_model_name=model_name, step=step)
     return str(info.registered_model_version) if model_name else None

@@ -93,6 +93,7 @@ class Fitted:
     fit_seconds: float
     windows_per_second: float
     stopped: str = ""         # why training stopped (callbacks.stop_reason)
+    steps: int = 0            # optimiser steps run
 
 
 def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bool = True,
@@ -119,12 +120,15 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
             theta_weight = _theta_weight(config, setup)
             evaluation = (evaluate(setup.module.model, setup.prepared, setup.batch_size, theta_weight)
                           if len(setup.prepared.starts["test"]) else None)   # no series holds a test part
+            # the test metrics at a step of their own, after the last training step: the logged model links
+            # exactly the metrics of the step it is logged at (MLflow), so its list is the test score
+            result_step = fitted.steps + 1
             _log_evaluation(evaluation, setup.prepared, pd.DataFrame(fitted.history.rows),
-                            setup.module.config.quantiles)
+                            setup.module.config.quantiles, result_step)
             fallback = _fallback(setup)
             version = log_forecaster(setup.module.model, setup.prepared.spec, setup.prepared,
                                      config.model_name if register and config.register else None, Path(tmp),
-                                     theta_weight, fallback)
+                                     theta_weight, fallback, result_step)
             _describe(config, setup, evaluation, fitted, version)
     uri = f"models:/{config.model_name}/{version}" if version else f"runs:/{run.info.run_id}/model"
     return TrainResult(run_id=run.info.run_id, model_uri=uri, version=version,
@@ -241,7 +245,7 @@ def _fit(config: TrainConfig, setup: Setup, run_id: str, tmp: str, resume_from: 
                         "train_windows_per_second": throughput})  # validation time included
     stopped = stop_reason(trainer, history.rows, config.max_epochs, config.max_steps)
     mlflow.set_tag("forecast.stopped", stopped)
-    return Fitted(history, health, trainer.current_epoch, fit_seconds, throughput, stopped)
+    return Fitted(history, health, trainer.current_epoch, fit_seconds, throughput, stopped, trainer.global_step)
 
 
 def _log_health(config: TrainConfig, setup: Setup, history: EpochHistory, step: int,
@@ -360,13 +364,14 @@ def _keep_best(checkpoint: ModelCheckpoint | None) -> str:
     return f"the best checkpoint so far ({score}) is kept as the run artifact checkpoints/{best.name}"
 
 
-def _log_evaluation(evaluation: Evaluation | None, prepared: Prepared, history: pd.DataFrame, quantiles) -> None:
+def _log_evaluation(evaluation: Evaluation | None, prepared: Prepared, history: pd.DataFrame, quantiles,
+                    step: int = 0) -> None:
     """The test score, its tables and plots (a run without test windows says so in a tag), and the loss plot."""
     mlflow.set_tags({"forecast.validation": prepared.report.validation,
                      "forecast.test": f"{prepared.report.windows['test']} window(s)" if evaluation else
                      "none: no series is long enough for a test part"})
     if evaluation is not None:
-        mlflow.log_metrics(evaluation.metrics)
+        mlflow.log_metrics(evaluation.metrics, step=step)
         log_accuracy(evaluation.table, evaluation.accuracy, prepared.panel, quantiles, "evaluation", "test")
     if len(history):
         log_figure(loss_figure(history), "plots/loss.png")

@@ -52,6 +52,10 @@ def test_train_logs_everything_and_predict_writes_rows(tmp_path, make_frame, tra
                 "naive_mase", "snaive_mase", "snaive_mae", "best_val_loss"):
         assert key in metrics, key
     assert len(client.get_metric_history(run.info.run_id, "val_loss")) == 2
+    # the logged model carries the test score (its final values), not the first gradient check
+    (logged,) = [m for m in client.search_logged_models([run.info.experiment_id]) if m.source_run_id == run.info.run_id]
+    linked = {m.key: m.value for m in logged.metrics}
+    assert linked == {k: v for k, v in metrics.items() if k.startswith(("test_", "naive_", "snaive_"))}
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"data_report.json", "plots", "evaluation"} <= artifacts
     plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
