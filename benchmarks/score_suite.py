@@ -46,7 +46,8 @@ def score(path: Path, horizon: int, season: int, windows: int, work: Path) -> di
     length = full.groupby("series_id")["value"].transform("size")
     first_test = length - windows * horizon                          # per row: its series' first test position
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MLFLOW_TRACKING_URI": f"sqlite:///{work / 'mlflow.db'}"}
-    full[position < first_test].drop(columns="_t").to_csv(work / "train.csv", index=False)
+    train = full[position < first_test]
+    train.drop(columns="_t").to_csv(work / "train.csv", index=False)
     started = time.perf_counter()
     _forecast(["train", "--data", str(work / "train.csv"), "--horizon", str(horizon), "--max-steps", "500",
                "--no-progress"], env)
@@ -66,7 +67,6 @@ def score(path: Path, horizon: int, season: int, windows: int, work: Path) -> di
         snaive = _seasonal_naive(full, position, origin, season, joined)
         errors.append(joined.assign(ours=(joined["prediction"] - joined["value"]).abs(),
                                     snaive=(snaive - joined["value"]).abs())[["series_id", "ours", "snaive"]])
-    train = full[position < first_test]
     scale = train.groupby("series_id")["value"].apply(
         lambda v: np.mean(np.abs(v.to_numpy()[season:] - v.to_numpy()[:-season])))   # in-sample seasonal naive
     per_series = pd.concat(errors).groupby("series_id")[["ours", "snaive"]].mean().div(scale, axis=0)
