@@ -13,7 +13,9 @@ from forecast.data.schema import ID, TIME
 from forecast.data.windows import WindowDataset
 from forecast.models.forecaster import Forecaster, predict_quantiles
 from forecast.models.naive import naive_forecasts
-from forecast.models.theta import theta, window_forecasts, with_theta
+from forecast.models.combination import Combination
+from forecast.models.fallback import FUNCTIONS
+from forecast.models.theta import theta, window_forecasts
 from forecast.pipelines.evaluation.accuracy import Accuracy, accuracy, flat_metrics
 from forecast.pipelines.evaluation.metrics import seasonal_scales
 from forecast.pipelines.evaluation.plots import error_by_step_figure, forecast_figure, log_figure
@@ -42,14 +44,15 @@ def statistical_scaled(prepared: Prepared, starts: np.ndarray, method=theta) -> 
     return spec.scaler.forward(raw, spec.scaler.rows_for(panel.ids[series]))
 
 
-def evaluate(model: Forecaster, prepared: Prepared, batch_size: int, theta_weight: float = 0.0) -> Evaluation:
-    """The test windows forecast as predict forecasts them (with Theta at `theta_weight`) and scored."""
+def evaluate(model: Forecaster, prepared: Prepared, batch_size: int,
+             combination: Combination = Combination()) -> Evaluation:
+    """The test windows forecast as predict forecasts them (with the `combination`) and scored."""
     starts = prepared.starts["test"]
     dataset = prepared.spec.dataset(prepared.panel, starts)
     started = time.perf_counter()
     scaled = predict_scaled(model, dataset, batch_size)
-    if theta_weight:
-        scaled = with_theta(scaled, model.config.median_index, statistical_scaled(prepared, starts), theta_weight)
+    scaled = combination.apply(scaled, model.config.median_index,
+                               lambda name: statistical_scaled(prepared, starts, FUNCTIONS[name]))
     evaluation = score(prepared, scaled, model.config.quantiles)
     evaluation.predict_seconds = time.perf_counter() - started
     return evaluation

@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from forecast.data.prepare import DataSpec
+from forecast.models.combination import Combination
 from forecast.models.config import ModelConfig
 from forecast.models.fallback import Fallback
 from forecast.models.forecaster import Forecaster
@@ -21,18 +22,18 @@ BEFORE_OPTION = {"covariate_norm": False, "naive_level": False, "spread_floor": 
 REMOVED_OPTION = {"target_skip": False, "known_skip": False}
 
 
-def save_bundle(directory: Path, model: Forecaster, spec: DataSpec, theta_weight: float = 0.0,
+def save_bundle(directory: Path, model: Forecaster, spec: DataSpec, combination: Combination = Combination(),
                 fallback: Fallback = Fallback()) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     torch.save({"config": asdict(model.config), "state_dict": model.state_dict()}, directory / "model.pt")
     (directory / "spec.json").write_text(json.dumps(spec.to_dict()))
-    (directory / "combination.json").write_text(json.dumps({"theta_weight": theta_weight}))
+    (directory / "combination.json").write_text(json.dumps(combination.to_dict()))
     (directory / "fallback.json").write_text(json.dumps(fallback.to_dict()))
     return directory
 
 
 def load_bundle(directory: str | Path) -> tuple[Forecaster, DataSpec, float, Fallback]:
-    """(model, spec, theta_weight, fallback)."""
+    """(model, spec, combination, fallback)."""
     directory = Path(directory)
     checkpoint = torch.load(directory / "model.pt", map_location="cpu", weights_only=True)
     config = {**BEFORE_OPTION, **{k: tuple(v) if isinstance(v, list) else v for k, v in checkpoint["config"].items()}}
@@ -45,7 +46,7 @@ def load_bundle(directory: str | Path) -> tuple[Forecaster, DataSpec, float, Fal
     model.eval()
     spec = DataSpec.from_dict(json.loads((directory / "spec.json").read_text()))
     combination = directory / "combination.json"
-    theta_weight = json.loads(combination.read_text())["theta_weight"] if combination.exists() else 0.0
+    combination = Combination.from_dict(json.loads(combination.read_text())) if combination.exists() else Combination()
     fallback = directory / "fallback.json"
     fallback = Fallback.from_dict(json.loads(fallback.read_text())) if fallback.exists() else Fallback()
-    return model, spec, float(theta_weight), fallback
+    return model, spec, combination, fallback

@@ -33,7 +33,9 @@ from forecast.data.schema import ID, TARGET, TIME, canonical, history_rows, run_
 from forecast.models.fallback import Fallback, naive_intervals
 from forecast.models.forecaster import Forecaster, predict_quantiles
 from forecast.models.naive import naive_forecasts
-from forecast.models.theta import window_forecasts, with_theta
+from forecast.models.combination import Combination
+from forecast.models.fallback import FUNCTIONS
+from forecast.models.theta import window_forecasts
 from forecast.pipelines.config import PredictConfig
 from forecast.pipelines.serving.bundle import load_bundle
 
@@ -50,8 +52,9 @@ class Request:
 
 
 class Predictor:
-    def __init__(self, model: Forecaster, spec: DataSpec, theta_weight: float = 0.0, fallback: Fallback = Fallback()):
-        self.model, self.spec, self.theta_weight, self.fallback = model, spec, theta_weight, fallback
+    def __init__(self, model: Forecaster, spec: DataSpec, combination: Combination = Combination(),
+                 fallback: Fallback = Fallback()):
+        self.model, self.spec, self.combination, self.fallback = model, spec, combination, fallback
         self.quantiles = model.config.quantiles
 
     @classmethod
@@ -226,9 +229,9 @@ class Predictor:
             starts = tqdm(starts, desc="forecasting", unit="batch", leave=False)
         batches = ((torch.from_numpy(x[i:i + batch_size]), torch.from_numpy(fut[i:i + batch_size])) for i in starts)
         q = scaler.inverse(predict_quantiles(self.model, batches).astype(np.float64), rows)              # (S, H, Q)
-        if self.theta_weight:   # the combination chosen in training (models/theta.py)
-            theta = window_forecasts(panel.raw_target, ends, panel.offsets[:-1], H, spec.freq.season_length)
-            q = with_theta(q, self.model.config.median_index, theta, self.theta_weight)
+        q = self.combination.apply(q, self.model.config.median_index,   # chosen in training (models/combination.py)
+                                   lambda name: window_forecasts(panel.raw_target, ends, panel.offsets[:-1], H,
+                                                                 spec.freq.season_length, FUNCTIONS[name]))
         q = spec.bound(q)
         return self._rows(panel.ids, grid, q[:, :, self.model.config.median_index], q, "model")
 

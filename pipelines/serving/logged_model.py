@@ -12,6 +12,7 @@ import forecast.data
 import forecast.models
 import forecast.pipelines
 from forecast.data.prepare import DataSpec, Prepared
+from forecast.models.combination import Combination
 from forecast.models.fallback import Fallback
 from forecast.models.forecaster import Forecaster
 from forecast.pipelines.serving import pyfunc_model
@@ -35,13 +36,13 @@ def _stage_code(directory: Path) -> Path:
 
 
 def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_name: str | None, tmp: Path,
-                   theta_weight: float = 0.0, fallback: Fallback = Fallback(), step: int = 0) -> str | None:
+                   combination: Combination = Combination(), fallback: Fallback = Fallback(), step: int = 0) -> str | None:
     """Log the pyfunc under the active run as `model`; with a `model_name`, register a new version and return it.
     The logged model links the run's metrics logged at `step` (MLflow's rule): the test score."""
-    bundle = save_bundle(tmp / "bundle", model, spec, theta_weight, fallback)
+    bundle = save_bundle(tmp / "bundle", model, spec, combination, fallback)
     code = _stage_code(tmp / "code")
     example = prepared.example
-    output = Predictor(model, spec, theta_weight, fallback).predict(example)
+    output = Predictor(model, spec, combination, fallback).predict(example)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow\.")
         signature = infer_signature(example, output, params={"batch_size": BATCH_SIZE, "progress": False,
@@ -56,7 +57,8 @@ def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_
     required = {c for c in (*s.id_columns, s.time_col, s.target, *s.covariates, *s.known_covariates) if c}
     inputs = Schema([ColSpec(AnyType(), c, required=c in required) for c in example.columns])
     signature = ModelSignature(inputs=inputs, outputs=signature.outputs, params=signature.params)
-    needed = (*REQUIREMENTS, "statsmodels") if theta_weight or not fallback.is_default else REQUIREMENTS  # Theta
+    theta = combination.statistical.get("theta") or not fallback.is_default
+    needed = (*REQUIREMENTS, "statsmodels") if theta else REQUIREMENTS  # Theta
     requirements = [f"{name}=={installed(name).split('+')[0]}" for name in needed]
     with warnings.catch_warnings():  # MLflow's hints about integer columns and predict() type hints
         warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow\.")

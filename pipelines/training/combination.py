@@ -5,20 +5,21 @@ import numpy as np
 from forecast.data.prepare import Prepared
 from forecast.data.windows import evenly_spaced
 from forecast.models.forecaster import Forecaster
-from forecast.models.theta import choose_weight
+from forecast.models.combination import MEMBERS, Combination, choose
+from forecast.models.fallback import FUNCTIONS
 from forecast.pipelines.evaluation.evaluate import predict_scaled, statistical_scaled
 
 VALIDATION_SAMPLE = 400   # validation windows the Theta weight is chosen on (a Theta fit per window)
 
 
-def choose_theta_weight(model: Forecaster, prepared: Prepared, batch_size: int,
-                        limit: int = VALIDATION_SAMPLE) -> tuple[float, dict]:
+def choose_combination(model: Forecaster, prepared: Prepared, batch_size: int,
+                       limit: int = VALIDATION_SAMPLE) -> tuple[Combination, dict]:
     """The weight of Theta in the forecast (models/theta.py), chosen on up to `limit` validation windows spread
     over every series; 0 where there are none. Returns the weight and each candidate's validation error."""
     starts = prepared.starts["val"]
     starts = starts[evenly_spaced(len(starts), limit)]
     if not len(starts):
-        return 0.0, {}
+        return Combination(), {}
     dataset = prepared.spec.dataset(prepared.panel, starts)
     _, y, _ = dataset.__getitems__(np.arange(len(starts)))
     q = predict_scaled(model, dataset, batch_size)
@@ -26,4 +27,5 @@ def choose_theta_weight(model: Forecaster, prepared: Prepared, batch_size: int,
     # windows whose origins lie within one horizon of each other share targets: one group, for the test
     block = (starts - prepared.panel.offsets[series]) // prepared.spec.horizon
     groups = series.astype(np.int64) * (int(block.max()) + 1) + block
-    return choose_weight(q, model.config.median_index, statistical_scaled(prepared, starts), y.numpy(), groups)
+    members = np.stack([statistical_scaled(prepared, starts, FUNCTIONS[name]) for name in MEMBERS[1:]], axis=1)
+    return choose(q[:, :, model.config.median_index], members, y.numpy(), groups)

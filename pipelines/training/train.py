@@ -25,7 +25,9 @@ from torch.utils.data import DataLoader
 from forecast.data.io import read_validated
 from forecast.data.prepare import DataReport, Prepared, prepare_training
 from forecast.data.windows import evenly_spaced
-from forecast.models.fallback import MEMBERS, Fallback
+from forecast.models.combination import MEMBERS, Combination
+from forecast.models.fallback import MEMBERS as FALLBACK_MEMBERS
+from forecast.models.fallback import Fallback
 from forecast.models.forecaster_health import ForecasterHealthMonitor
 from forecast.models.health import NonFiniteError
 from forecast.models.lightning import ForecastModule
@@ -37,7 +39,7 @@ from forecast.pipelines.serving.logged_model import log_forecaster
 from forecast.pipelines.tracking import label_version, use_store
 from forecast.pipelines.training.budget import TrainingTime
 from forecast.pipelines.training.callbacks import EpochHistory, EpochLine, StopOnCtrlC, stop_reason
-from forecast.pipelines.training.combination import choose_theta_weight
+from forecast.pipelines.training.combination import choose_combination
 from forecast.pipelines.training.fallback import choose_fallback
 from forecast.pipelines.training.health_log import log_health
 from forecast.pipelines.training.logger import RunLogger
@@ -117,8 +119,8 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
             if not resume_from:
                 _log_inputs(config, setup, data_sha)
             fitted = _fit(config, setup, run.info.run_id, tmp, resume_from)
-            theta_weight = _theta_weight(config, setup)
-            evaluation = (evaluate(setup.module.model, setup.prepared, setup.batch_size, theta_weight)
+            combination = _combination(config, setup)
+            evaluation = (evaluate(setup.module.model, setup.prepared, setup.batch_size, combination)
                           if len(setup.prepared.starts["test"]) else None)   # no series holds a test part
             # the test metrics at a step of their own, after the last training step: the logged model links
             # exactly the metrics of the step it is logged at (MLflow), so its list is the test score
@@ -128,7 +130,7 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
             fallback = _fallback(setup)
             version = log_forecaster(setup.module.model, setup.prepared.spec, setup.prepared,
                                      config.model_name if register and config.register else None, Path(tmp),
-                                     theta_weight, fallback, result_step)
+                                     combination, fallback, result_step)
             _describe(config, setup, evaluation, fitted, version)
     uri = f"models:/{config.model_name}/{version}" if version else f"runs:/{run.info.run_id}/model"
     return TrainResult(run_id=run.info.run_id, model_uri=uri, version=version,
@@ -266,17 +268,18 @@ def _load_best(module: ForecastModule, checkpoint: ModelCheckpoint, resume_from:
         raise ForecastError("training produced no checkpoint (no validation epoch completed)")
 
 
-def _theta_weight(config: TrainConfig, setup: Setup) -> float:
-    """The weight of Theta in the forecast, chosen on validation windows (models/theta.py), logged."""
+def _combination(config: TrainConfig, setup: Setup) -> Combination:
+    """The network's combination with statistical members, chosen on validation windows (models/combination.py),
+    logged."""
     if not config.theta_combination:
-        return 0.0
-    weight, errors = choose_theta_weight(setup.module.model, setup.prepared, setup.batch_size)
-    mlflow.log_params({"theta_weight": weight})
-    mlflow.log_metrics({f"val_mae_theta_{int(w * 100)}": e for w, e in errors.items()})
+        return Combination()
+    combination, errors = choose_combination(setup.module.model, setup.prepared, setup.batch_size)
+    mlflow.log_params({f"combination.{m}": w for m, w in zip(MEMBERS, combination.weights)})
+    mlflow.log_metrics({f"val_mae_{k}": e for k, e in errors.items()})
     if errors:
-        log.info(f"combination with Theta: weight {weight:g} (validation error of the median, scaled: "
-                 + ", ".join(f"{w:g}: {e:.4f}" for w, e in errors.items()) + ")")
-    return weight
+        log.info(f"combination: {dict(zip(MEMBERS, combination.weights))} (validation error of the median, scaled: "
+                 + ", ".join(f"{k}: {e:.4f}" for k, e in errors.items()) + ")")
+    return combination
 
 
 def _fallback(setup: Setup) -> Fallback:
@@ -284,7 +287,7 @@ def _fallback(setup: Setup) -> Fallback:
     fallback, errors = choose_fallback(setup.prepared, setup.module.config.quantiles)
     seasonal = setup.prepared.spec.freq.season_length > 1
     mlflow.log_params({f"fallback_from_{b.min_length}": fallback.method(b.min_length, seasonal) + " (" + ", ".join(
-        f"{m} {w:g}" for m, w in zip(MEMBERS, b.weights) if w) + ")" for b in fallback.buckets})
+        f"{m} {w:g}" for m, w in zip(FALLBACK_MEMBERS, b.weights) if w) + ")" for b in fallback.buckets})
     mlflow.log_metrics({f"val_fallback_error_{k}": v for k, v in errors.items()})
     return fallback
 

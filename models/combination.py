@@ -1,0 +1,81 @@
+"""The forecast of the network's series: the network's median combined with statistical members (Theta, drift,
+seasonal naive, naive), with weights chosen on validation windows in training and saved with the model.
+
+Caruana's greedy ensemble selection (models/fallback.py: `greedy_weights`) over the network and the members, on
+each validation window's median in the series' scaled units; the combination is kept only where its gain over the
+network alone is significant (`SIGNIFICANCE` standard errors of the paired difference, over groups of windows that
+share no targets), else the network alone. Every quantile moves with the median: the interval keeps its width.
+
+A bundle from before this existed has `theta_weight`: the network at 1 - w and Theta at w (`from_theta`).
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecast.models.fallback import FUNCTIONS, greedy_weights
+
+MEMBERS = ("network", "theta", "drift", "seasonal_naive", "naive")
+SIGNIFICANCE = 2.0
+
+
+@dataclass(frozen=True)
+class Combination:
+    weights: tuple[float, ...] = (1.0, 0.0, 0.0, 0.0, 0.0)   # MEMBERS order, summing to 1
+
+    @classmethod
+    def from_theta(cls, weight: float) -> "Combination":
+        return cls((1.0 - weight, weight, 0.0, 0.0, 0.0))
+
+    @property
+    def is_network(self) -> bool:
+        return self.weights[0] == 1.0
+
+    @property
+    def statistical(self) -> dict[str, float]:
+        """The statistical members with a weight."""
+        return {name: w for name, w in zip(MEMBERS[1:], self.weights[1:]) if w > 0}
+
+    def apply(self, q: np.ndarray, median_index: int, member) -> np.ndarray:
+        """(N, H, Q) quantiles moved so that the median is the combination; `member(name)` gives that member's
+        (N, H) forecasts on q's scale."""
+        if self.is_network:
+            return q
+        median = q[:, :, median_index]
+        combined = self.weights[0] * median + sum(w * member(name) for name, w in self.statistical.items())
+        return q + (combined - median)[:, :, None]
+
+    def to_dict(self) -> dict:
+        return {"weights": dict(zip(MEMBERS, self.weights)), "theta_weight": self.weights[1]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Combination":
+        if "weights" in d:
+            return cls(tuple(float(d["weights"].get(m, 0.0)) for m in MEMBERS))
+        return cls.from_theta(float(d.get("theta_weight", 0.0)))
+
+
+def member_windows(name: str, raw: np.ndarray, origins: np.ndarray, first_rows: np.ndarray, horizon: int,
+                   season: int) -> np.ndarray:
+    """(N, H) forecasts of one statistical member for windows (models/theta.py: window_forecasts)."""
+    from forecast.models.theta import window_forecasts
+
+    return window_forecasts(raw, origins, first_rows, horizon, season, FUNCTIONS[name])
+
+
+def choose(median: np.ndarray, members: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[Combination, dict]:
+    """median (N, H) of the network, members (N, M-1, H) in MEMBERS[1:] order, y (N, H), all in each series'
+    scaled units; groups (N,) of windows that share targets. The greedy combination where its gain over the
+    network alone is significant, else the network alone; and the validation error of each member and of both."""
+    forecasts = np.concatenate([median[:, None], members], axis=1)                     # (N, M, H)
+    error = lambda p: np.abs(p - y).mean(axis=1)                                       # noqa: E731  (N,)
+    weights = greedy_weights(forecasts, y, np.ones(len(y)))
+    combined = np.einsum("m,nmh->nh", weights, forecasts)
+    errors = {**{name: float(error(forecasts[:, i]).mean()) for i, name in enumerate(MEMBERS)},
+              "combination": float(error(combined).mean())}
+    labels, index = np.unique(groups, return_inverse=True)
+    if len(labels) < 2 or weights[0] == 1.0:
+        return Combination(), errors
+    gain = np.bincount(index, error(combined) - error(median)) / np.bincount(index)   # (G,) mean per group
+    t = gain.mean() / max(gain.std(ddof=1) / np.sqrt(len(gain)), 1e-12)
+    errors["t"] = float(t)
+    return (Combination(tuple(float(w) for w in weights)) if t < -SIGNIFICANCE else Combination()), errors
