@@ -1,5 +1,5 @@
-"""The network's combination with the Theta method (models/theta.py), chosen on validation windows in training
-and saved with the model; predict applies it (pipelines/serving/inference.py)."""
+"""The network's combination with statistical members (models/combination.py), chosen on validation windows in
+training and saved with the model; evaluation and predict apply it (pipelines/serving/inference.py)."""
 import numpy as np
 
 from forecast.data.prepare import Prepared
@@ -9,13 +9,13 @@ from forecast.models.combination import MEMBERS, Combination, choose
 from forecast.models.fallback import FUNCTIONS
 from forecast.pipelines.evaluation.evaluate import predict_scaled, statistical_scaled
 
-VALIDATION_SAMPLE = 400   # validation windows the Theta weight is chosen on (a Theta fit per window)
+VALIDATION_SAMPLE = 400   # validation windows the combination is chosen on (a Theta fit per window)
 
 
 def choose_combination(model: Forecaster, prepared: Prepared, batch_size: int,
                        limit: int = VALIDATION_SAMPLE) -> tuple[Combination, dict]:
-    """The weight of Theta in the forecast (models/theta.py), chosen on up to `limit` validation windows spread
-    over every series; 0 where there are none. Returns the weight and each candidate's validation error."""
+    """The combination, chosen on up to `limit` validation windows spread over every series; the network alone
+    where there are none. Returns it and the validation error of each member and of the combination."""
     starts = prepared.starts["val"]
     starts = starts[evenly_spaced(len(starts), limit)]
     if not len(starts):

@@ -7,7 +7,7 @@ by name. The split (validation share, test windows), the optimiser and the budge
 
 The scalers are refitted on the new data, not kept: a series' level and spread move over time (that is why one
 retrains), and scaling the new history with the old statistics would feed the network inputs off the scale it
-learned; refitted, the inputs keep the distribution the weights were trained on. The Theta weight and the
+learned; refitted, the inputs keep the distribution the weights were trained on. The combination weights and the
 short-series fallback are chosen again on the new validation windows.
 """
 from dataclasses import asdict, fields

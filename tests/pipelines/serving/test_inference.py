@@ -9,7 +9,9 @@ import torch
 from forecast.data.config import DataConfig
 from forecast.data.errors import DataError
 from forecast.data.prepare import prepare_training
+from forecast.models.combination import Combination
 from forecast.models.config import ModelConfig
+from forecast.models.fallback import drift
 from forecast.models.forecaster import Forecaster
 from forecast.models.theta import theta
 from forecast.pipelines.evaluation.evaluate import evaluate
@@ -171,23 +173,25 @@ def test_the_fallback_of_integer_time_is_seasonal_once_the_season_is_known(make_
     np.testing.assert_allclose(out["prediction"], history["value"].to_numpy()[30 - 12: 30 - 12 + 6])
 
 
-def test_the_theta_combination_is_the_same_in_evaluation_and_predict_and_moves_halfway(make_frame, tmp_path):
-    """With Theta at weight 0.5, the test part's evaluation (what the run logs) and predict (what users get)
-    give the same forecast: the network's median moved halfway to Theta's forecast from the same history; a
-    saved bundle keeps the weight."""
+def test_the_combination_is_the_same_in_evaluation_and_predict(make_frame, tmp_path):
+    """With the network at 0.5, Theta at 0.3 and drift at 0.2, the test part's evaluation (what the run logs) and
+    predict (what users get) give the same forecast: that weighted sum of the members' forecasts from the same
+    history, the interval moved with it; a saved bundle keeps the weights."""
     frame = make_frame(n_series=2, length=120)
     predictor = _predictor(frame)
     prepared = prepare_training(frame, DataConfig(seq_len=10, horizon=6))
     history = frame.groupby("series_id").head(114)                     # the rows before each test origin
     alone = predictor.predict(_raw(history))
-    evaluated = evaluate(predictor.model, prepared, 64, theta_weight=0.5).table
-    save_bundle(tmp_path / "bundle", predictor.model, predictor.spec, theta_weight=0.5)
+    combination = Combination((0.5, 0.3, 0.2, 0.0, 0.0))
+    evaluated = evaluate(predictor.model, prepared, 64, combination).table
+    save_bundle(tmp_path / "bundle", predictor.model, predictor.spec, combination)
     combined = Predictor(*load_bundle(tmp_path / "bundle")).predict(_raw(history))
     np.testing.assert_allclose(combined["prediction"], evaluated["prediction"], rtol=1e-5, atol=1e-4)
     for i, (sid, rows) in enumerate(combined.groupby("series_id")):
-        theta_point = theta(history.loc[history["series_id"] == sid, "value"].to_numpy(), 6, 24)
+        values = history.loc[history["series_id"] == sid, "value"].to_numpy()
         own = alone.loc[alone["series_id"] == sid, "prediction"].to_numpy()
-        np.testing.assert_allclose(rows["prediction"], own + 0.5 * (theta_point - own), rtol=1e-6)
+        np.testing.assert_allclose(rows["prediction"], 0.5 * own + 0.3 * theta(values, 6, 24)
+                                   + 0.2 * drift(values, 6, 24), rtol=1e-6)
         width = (rows["q0.9"] - rows["q0.1"]).to_numpy()
         np.testing.assert_allclose(width, (alone.loc[alone["series_id"] == sid, "q0.9"]
                                            - alone.loc[alone["series_id"] == sid, "q0.1"]).to_numpy(), rtol=1e-6)

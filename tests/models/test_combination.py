@@ -1,0 +1,64 @@
+"""The network's combination with statistical members: greedy weights on validation windows, kept where their
+gain is significant, or as chosen where too few independent groups of windows allow a test."""
+import numpy as np
+
+from forecast.models.combination import MEMBERS, MIN_GROUPS, Combination, choose
+
+rng = np.random.default_rng(0)
+N, H = 200, 6
+Y = rng.normal(size=(N, H))
+EACH = np.arange(N)                                # every window its own group
+
+
+def members(theta: np.ndarray) -> np.ndarray:
+    """(N, M-1, H): Theta as given, the other members far off (never chosen)."""
+    others = [Y + 50.0] * (len(MEMBERS) - 2)
+    return np.stack([theta, *others], axis=1)
+
+
+def test_apply_moves_the_centre_and_keeps_the_interval():
+    q = np.stack([Y - 1, Y, Y + 1], axis=-1)
+    half = Combination.from_theta(0.25)
+    out = half.apply(q, 1, lambda name: np.zeros((N, H)) if name == "theta" else None)
+    np.testing.assert_allclose(out[:, :, 1], 0.75 * Y)
+    np.testing.assert_allclose(out[:, :, 2] - out[:, :, 0], 2.0)
+    assert Combination().apply(q, 1, None) is q
+
+
+def test_a_worse_member_gets_no_weight_and_a_complementary_one_gets_half():
+    chosen, errors = choose(Y, members(Y + rng.normal(size=Y.shape)), Y, EACH)   # the network is exact
+    assert chosen.is_network and set(errors) == {*MEMBERS, "combination"}
+    off = rng.normal(size=Y.shape)                                               # two independent errors:
+    chosen, errors = choose(Y + off, members(Y - off), Y, EACH)                   # their average is exact
+    assert chosen.weights[:2] == (0.5, 0.5) and errors["combination"] < errors["network"] and errors["t"] < -2
+
+
+def test_a_gain_within_the_noise_keeps_the_network_alone():
+    """Theta halfway helps 52 % of the windows as much as it hurts the other 48 %: a gain, not a significant one."""
+    sign = np.where(np.arange(N) < 104, 1.0, -1.0)[:, None]
+    chosen, errors = choose(Y + 1.0, members(Y + 1.0 - 1.8 * sign), Y, EACH)
+    assert chosen.is_network and errors["combination"] < errors["network"] and -2 < errors["t"] < 0
+    # the same gain, 25 times over (a larger sample): now significant
+    rep = lambda a: np.repeat(a, 25, axis=0)                                      # noqa: E731
+    chosen, _ = choose(rep(Y + 1.0), rep(members(Y + 1.0 - 1.8 * sign)), rep(Y), np.arange(25 * N))
+    assert not chosen.is_network and chosen.statistical["theta"] > 0
+
+
+def test_with_too_few_groups_to_test_the_validation_choice_stands():
+    """One long series forecast a season ahead: its windows fall in a handful of groups, a standard error over
+    them says nothing, so the greedy weights stand; and the network alone where it was best there."""
+    off = rng.normal(size=Y.shape)
+    few = np.arange(N) % (MIN_GROUPS - 1)
+    chosen, errors = choose(Y + off, members(Y - off), Y, few)
+    assert chosen.weights[:2] == (0.5, 0.5) and "t" not in errors
+    chosen, _ = choose(Y, members(Y + rng.normal(size=Y.shape)), Y, few)
+    assert chosen.is_network
+    # with one group more, the test applies again (and this gain passes it)
+    assert not choose(Y + off, members(Y - off), Y, np.arange(N) % MIN_GROUPS)[0].is_network
+
+
+def test_a_saved_combination_round_trips_and_an_old_theta_weight_loads():
+    chosen = Combination((0.6, 0.25, 0.15, 0.0, 0.0))
+    assert Combination.from_dict(chosen.to_dict()) == chosen
+    assert Combination.from_dict({"theta_weight": 0.25}) == Combination((0.75, 0.25, 0.0, 0.0, 0.0))
+    assert Combination.from_dict({"theta_weight": 0.0}).is_network
