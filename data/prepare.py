@@ -174,15 +174,17 @@ def _season(config: DataConfig, freq: Frequency, regular: pd.DataFrame) -> tuple
     if freq.kind != "int":
         return freq, "frequency"
     found = detect_season(regular)
-    scores = ", ".join(f"{m}: {v:+.2f}" for m, v in found.scores.items())
+    scores = ", ".join(f"{m}: {v:+.2f} ({found.passing[m]:.0%} pass)" for m, v in found.scores.items())
     if found.season == 1:
-        log.warning("integer time and no season in the autocorrelation (median over series, lag: value "
+        log.warning("integer time and no season in the autocorrelation (median over series, lag: value, share of "
+                "series passing the 5 % white-noise bound: "
                     f"{scores}): forecasting without one; give --season-length N if the data has one "
                     "(12 monthly, 4 quarterly, 7 daily, 24 hourly)")
         return freq, "none"
     log.info(f"integer time: season {found.season} found in the autocorrelation of the differences "
-             f"({found.scores[found.season]:+.2f}, median over {found.series} series); --season-length N sets "
-             "another (1 = none)")
+             f"({found.scores[found.season]:+.2f}, median over {found.series} series; "
+             f"{found.passing[found.season]:.0%} of them pass the 5 % white-noise bound on their own); "
+             "--season-length N sets another (1 = none)")
     return replace(freq, season_length=found.season), "autocorrelation"
 
 
