@@ -8,9 +8,11 @@ suite's tourism_yearly the drift forecast beat AutoTheta on the short series (2.
 m1_quarterly Theta beat drift (1.05 against 1.11). So the weights are chosen, not fixed (`choose`): Caruana's greedy
 ensemble selection (with replacement, `ROUNDS` steps: weights in twentieths) on validation cases made like the
 fallback's own (each series' last horizon held out, its history cut to fewer rows than the model's context), one
-combination per range of history lengths (`length_edges`: a season of history, two seasons), each kept only where it
-beats the old rule, seasonal naive (naive without a season), by `SIGNIFICANCE` standard errors of the
-paired difference over series. Otherwise the old rule stays, and so does a bundle saved before this existed.
+combination per range of history lengths (`length_edges`: a season of history, two seasons). Seasonal naive and
+naive are members, so the choice is never worse than them on validation, and a series gets one of them alone only
+where it validated best (no gate: a fitted method that validated better always forecasts). The old rule, seasonal
+naive (naive without a season), stays only where a range has no validation case, and for a bundle saved before
+this existed.
 
 ETS (models/ets.py) is not a member yet: statsmodels fits it in 20-200 ms a series and model, and choosing with it
 took 44.5 s on the 150 validation series of m1_quarterly (Theta: about 1 ms a series) for a validation error 1.3 %
@@ -18,7 +20,8 @@ below Theta's alone (docs/benchmarks.md).
 
 Intervals: the validation errors of the combination, in each series' scale (its mean absolute one-step change),
 give per horizon step the quantiles of the error around its median; a forecast adds them to its point forecast,
-so every fallback row has its quantiles and the median is the point forecast.
+so every fallback row has its quantiles and the median is the point forecast. With fewer than `MIN_SPREAD_CASES`
+validation cases, the intervals come from the history's own in-sample errors instead (`naive_intervals`).
 """
 from dataclasses import dataclass, field
 
@@ -28,7 +31,7 @@ from forecast.models.theta import theta
 
 MEMBERS = ("theta", "drift", "seasonal_naive", "naive")
 ROUNDS = 20
-SIGNIFICANCE = 2.0
+MIN_SPREAD_CASES = 10   # validation cases the intervals' error quantiles need
 MIN_HISTORY = 3      # points a fitted member needs; with fewer, every member is the naive forecast
 
 
@@ -126,6 +129,8 @@ class Fallback:
         used = bucket.used
         forecasts = member_forecasts(history, horizon, season, used)
         point = np.array([bucket.weights[MEMBERS.index(name)] for name in used]) @ forecasts
+        if not bucket.levels:                 # too few validation cases: the history's own in-sample errors
+            return point, naive_intervals(history, point, season if 1 < season < len(history) else 1, levels)
         q = np.full((horizon, len(levels)), np.nan)
         for k, tau in enumerate(levels):      # the levels the intervals were measured at (the model's quantiles)
             if tau in bucket.levels:
@@ -179,19 +184,17 @@ def choose(forecasts: np.ndarray, y: np.ndarray, scale: np.ndarray, levels,
     """The fallback for validation cases: forecasts (N, M, H) of every member, actuals y (N, H), each case's
     series' scale (N,) as MASE has it (its whole training history's), and the scale of the history the case was
     forecast from (`scale_of`, what a forecast can compute; default `scale`) for the intervals. The greedy
-    combination where it beats the old rule significantly (paired over cases, one case a series), else the old rule.
-    Returns it (as the bucket of histories from `min_length` points) and the validation error (mean scaled MAE) of
-    every member, the old rule and the choice."""
+    combination, with intervals where there are `MIN_SPREAD_CASES` cases. Returns it (as the bucket of histories
+    from `min_length` points) and the validation error (mean scaled MAE) of every member, the old rule and the
+    choice."""
     spread_scale = scale if spread_scale is None else spread_scale
     error = lambda p: np.abs(p - y).mean(axis=1) / scale                              # noqa: E731  (N,)
-    old = Bucket(min_length)
     weights = greedy_weights(forecasts, y, scale)
     combined, baseline = np.einsum("m,nmh->nh", weights, forecasts), forecasts[:, MEMBERS.index("seasonal_naive")]
-    gain = error(combined) - error(baseline)
     errors = {**{name: float(error(forecasts[:, i]).mean()) for i, name in enumerate(MEMBERS)},
               "old_rule": float(error(baseline).mean()), "combination": float(error(combined).mean())}
-    if len(gain) < 2 or gain.mean() / max(gain.std(ddof=1) / np.sqrt(len(gain)), 1e-12) > -SIGNIFICANCE:
-        return old, errors
+    if len(y) < MIN_SPREAD_CASES:
+        return Bucket(min_length, tuple(float(w) for w in weights)), errors
     residual = (y - combined) / spread_scale[:, None]                                 # (N, H)
     centre = np.quantile(residual, 0.5, axis=0)
     spread = tuple(tuple(np.quantile(residual, tau, axis=0) - centre) for tau in levels)

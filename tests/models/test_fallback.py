@@ -1,8 +1,9 @@
-"""The short-series forecast: members, greedy weights, the significance rule, intervals, the saved form."""
+"""The short-series forecast: members, greedy weights, the choice on validation, intervals, the saved form."""
 import numpy as np
 import pytest
 
-from forecast.models.fallback import MEMBERS, Bucket, Fallback, choose, greedy_weights, length_edges, member_forecasts, scale_of
+from forecast.models.fallback import (MEMBERS, Bucket, Fallback, choose, greedy_weights, length_edges, member_forecasts,
+                                      naive_intervals, scale_of)
 from forecast.models.theta import theta
 
 
@@ -37,18 +38,24 @@ def _cases(n, better_by, seed=0):
     return forecasts, y
 
 
-def test_a_combination_replaces_the_old_rule_only_where_it_beats_it_significantly():
+def test_the_member_or_mix_that_validated_best_forecasts_and_seasonal_naive_only_where_it_was_best():
     forecasts, y = _cases(300, better_by=1.0)
     chosen, errors = choose(forecasts, y, np.ones(len(y)), (0.1, 0.5, 0.9))
     assert chosen.weights[0] > 0.5 and Fallback((chosen,)).method(10, True).startswith("theta")
     assert errors["combination"] < errors["old_rule"] and set(errors) >= set(MEMBERS)
     forecasts, y = _cases(300, better_by=0.0)
-    forecasts[:] = forecasts[:, 2:3]                                # no member, no mix better than the old rule
+    forecasts[:, [0, 1, 3]] = forecasts[:, 2:3] + 2.0               # every other member worse than the old rule
     same, _ = choose(forecasts, y, np.ones(300), (0.1, 0.5, 0.9))
-    assert Fallback((same,)).is_default and Fallback((same,)).method(10, True) == "seasonal_naive"
+    assert same.weights == (0.0, 0.0, 1.0, 0.0) and Fallback((same,)).method(10, True) == "seasonal_naive"
     assert Fallback((same,)).method(10, False) == "naive"
-    few, _ = choose(*_cases(1, better_by=1.0), np.ones(1), (0.1, 0.5, 0.9))
-    assert Fallback((few,)).is_default                             # one case: no evidence
+    # a Theta that validated better on a few series forecasts them (no gate), its intervals from the history's own
+    # in-sample errors: a handful of validation cases cannot give error quantiles
+    few, errors = choose(*_cases(3, better_by=3.0), np.ones(3), (0.1, 0.5, 0.9))
+    assert few.weights[0] > 0 and errors["combination"] <= errors["old_rule"] and not few.levels
+    history = np.array([10.0, 12.0, 11.0, 14.0, 12.0, 15.0, 13.0, 17.0, 14.0])
+    point, q = Fallback((few,)).forecast(history, 4, 1, (0.1, 0.5, 0.9))
+    np.testing.assert_allclose(q, naive_intervals(history, point, 1, (0.1, 0.5, 0.9)))
+    assert (q[:, 0] < point).all() and (q[:, 2] > point).all()
 
 
 def test_the_intervals_come_from_validation_errors_and_centre_on_the_point():
@@ -64,9 +71,12 @@ def test_the_intervals_come_from_validation_errors_and_centre_on_the_point():
     assert again == Fallback((chosen,)) and Fallback.from_dict(Fallback().to_dict()).is_default
 
 
-def test_the_old_rule_has_no_intervals():
-    point, q = Fallback().forecast(np.arange(10.0), 3, 4, (0.1, 0.5, 0.9))
-    assert np.allclose(point, [6, 7, 8]) and np.isnan(q).all()
+def test_the_old_rule_takes_its_intervals_from_the_history_s_in_sample_errors():
+    history = np.r_[np.arange(10.0), 3.0, 14.0]
+    point, q = Fallback().forecast(history, 3, 4, (0.1, 0.5, 0.9))
+    assert np.allclose(point, [8, 9, 3])
+    np.testing.assert_allclose(q, naive_intervals(history, point, 4, (0.1, 0.5, 0.9)))
+    assert (q[:, 2] > q[:, 0]).all()
 
 
 def test_each_range_of_history_lengths_has_its_own_combination():
