@@ -1,4 +1,4 @@
-"""The forecast of the network's series: the network's median combined with statistical members (Theta, drift,
+"""The forecast of the network's series: the network's median combined with statistical members (Theta, ETS, drift,
 seasonal naive, naive), with weights chosen on validation windows in training and saved with the model.
 
 Combinations are the steadiest accuracy gain the forecasting competitions found (M3, M4), but not everywhere: on
@@ -23,18 +23,18 @@ import numpy as np
 
 from forecast.models.fallback import FUNCTIONS, greedy_weights
 
-MEMBERS = ("network", "theta", "drift", "seasonal_naive", "naive")
+MEMBERS = ("network", "theta", "ets", "drift", "seasonal_naive", "naive")
 SIGNIFICANCE = 2.0
 MIN_GROUPS = 10    # independent groups of validation windows a significance test needs
 
 
 @dataclass(frozen=True)
 class Combination:
-    weights: tuple[float, ...] = (1.0, 0.0, 0.0, 0.0, 0.0)   # MEMBERS order, summing to 1
+    weights: tuple[float, ...] = tuple(float(m == "network") for m in MEMBERS)   # MEMBERS order, summing to 1
 
     @classmethod
     def from_theta(cls, weight: float) -> "Combination":
-        return cls((1.0 - weight, weight, 0.0, 0.0, 0.0))
+        return cls(tuple({"network": 1.0 - weight, "theta": weight}.get(m, 0.0) for m in MEMBERS))
 
     @property
     def is_network(self) -> bool:

@@ -1,5 +1,5 @@
 """The forecast of a series too short for the network (fewer rows than the model's context): a combination of
-statistical members, Theta, drift (naive plus the history's mean step), seasonal naive and naive, weighted as
+statistical members, Theta, ETS, drift (naive plus the history's mean step), seasonal naive and naive, weighted as
 validation chose in training.
 
 Short series are where the statistical methods are strongest: on a yearly competition panel whose short series got
@@ -14,9 +14,8 @@ where it validated best (no gate: a fitted method that validated better always f
 naive (naive without a season), stays only where a range has no validation case, and for a bundle saved before
 this existed.
 
-ETS (models/ets.py) is not a member yet: statsmodels fits it in 20-200 ms a series and model, and choosing with it
-took 44.5 s on the 150 validation series of m1_quarterly (Theta: about 1 ms a series) for a validation error 1.3 %
-below Theta's alone (docs/benchmarks.md).
+ETS is a member in its fast form (models/ets.py: `fast_ets`, about a millisecond a series): statsmodels' own fit
+took 44.5 s to choose on the 150 validation series of m1_quarterly.
 
 Intervals: the validation errors of the combination, in each series' scale (its mean absolute one-step change),
 give per horizon step the quantiles of the error around its median; a forecast adds them to its point forecast,
@@ -27,9 +26,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from forecast.models.ets import fast_ets
 from forecast.models.theta import theta
 
-MEMBERS = ("theta", "drift", "seasonal_naive", "naive")
+MEMBERS = ("theta", "ets", "drift", "seasonal_naive", "naive")
 ROUNDS = 20
 MIN_SPREAD_CASES = 10   # validation cases the intervals' error quantiles need
 MIN_HISTORY = 3      # points a fitted member needs; with fewer, every member is the naive forecast
@@ -54,14 +54,14 @@ def seasonal_naive(history: np.ndarray, horizon: int, season: int) -> np.ndarray
     return np.asarray(history[len(history) - season + np.arange(horizon) % season], dtype=np.float64)
 
 
-FUNCTIONS = {"theta": theta, "drift": drift, "seasonal_naive": seasonal_naive, "naive": naive}
+FUNCTIONS = {"theta": theta, "ets": fast_ets, "drift": drift, "seasonal_naive": seasonal_naive, "naive": naive}
 
 
 def member_forecasts(history: np.ndarray, horizon: int, season: int, members=MEMBERS) -> np.ndarray:
     """(len(members), H) forecasts of one series; a fitted member on fewer than MIN_HISTORY points is naive."""
     history = np.asarray(history, dtype=np.float64)
     short = len(history) < MIN_HISTORY
-    return np.stack([naive(history, horizon, season) if short and name == "theta"
+    return np.stack([naive(history, horizon, season) if short and name in ("theta", "ets")
                      else FUNCTIONS[name](history, horizon, season) for name in members])
 
 
@@ -77,7 +77,7 @@ def scale_of(history: np.ndarray, season: int = 1) -> float:
     return 1.0
 
 
-OLD_RULE = (0.0, 0.0, 1.0, 0.0)   # seasonal naive (naive without a season of history), no intervals
+OLD_RULE = tuple(float(m == "seasonal_naive") for m in MEMBERS)   # seasonal naive (naive without a season of history)
 
 
 @dataclass(frozen=True)

@@ -49,45 +49,57 @@ def _grid_sse(y: np.ndarray, alphas: np.ndarray) -> np.ndarray:
     return np.sum((y[1:] - out[:, :-1]) ** 2, axis=1)
 
 
-def theta(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
-    """Theta forecast (horizon,) from one series' history (statsmodels' `ThetaModel`: its seasonality test and
-    decomposition where two seasons exist, the drift from an OLS trend, its forecast formula; the smoothing
-    weight from `ses_alpha`, the forecast formula in `_forecast`); the last value where the fit fails or is not
-    finite. It calls two of ThetaModel's private steps (`_test_seasonality`, `_deseasonalize_data`): statsmodels is
-    pinned (0.15.0), and `tests/models/test_theta.py` compares the result with `ThetaModel.fit()` itself."""
+def seasonal_adjustment(history: np.ndarray, season: int):
+    """statsmodels' `ThetaModel` decomposition of one series: its seasonality test (90 %) and classical
+    decomposition where two seasons exist, else none. Returns the adjusted series and `put_back(forecast)`, which
+    puts the season back on a forecast that starts right after the history. It calls two of ThetaModel's private
+    steps (`_test_seasonality`, `_deseasonalize_data`): statsmodels is pinned (0.15.0), and
+    `tests/models/test_theta.py` compares Theta's result with `ThetaModel.fit()` itself."""
     from statsmodels.tsa.forecasting.theta import ThetaModel
 
-    history = np.asarray(history[-HISTORY:], dtype=np.float64)
     seasonal = season > 1 and len(history) >= 2 * season
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")         # statsmodels' frequency warnings
-        try:
-            model = ThetaModel(history, period=season if seasonal else 1, deseasonalize=seasonal)
-            if model.deseasonalize and model.use_test:
-                model._test_seasonality()
-            y, seasonal_part = model._deseasonalize_data()
-            trend = np.column_stack([np.ones(len(y)), np.arange(len(y))])
-            b0 = np.linalg.lstsq(trend, y, rcond=None)[0][1]
-            alpha, one_step = ses_alpha(np.asarray(y, dtype=np.float64))
-            forecast = _forecast(model, b0, alpha, one_step, np.asarray(seasonal_part, dtype=np.float64), horizon)
-        except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
-            forecast = np.full(horizon, np.nan)
+        model = ThetaModel(history, period=season if seasonal else 1, deseasonalize=seasonal)
+        if model.deseasonalize and model.use_test:
+            model._test_seasonality()
+        y, seasonal_part = model._deseasonalize_data()
+    seasonal_part, n = np.asarray(seasonal_part, dtype=np.float64), len(history)
+
+    def put_back(forecast: np.ndarray) -> np.ndarray:
+        if not (model.deseasonalize and len(seasonal_part)):
+            return forecast
+        season_ahead = seasonal_part[(n + np.arange(len(forecast))) % model.period]
+        return forecast * season_ahead if model.method.startswith("mul") else forecast + season_ahead
+
+    return np.asarray(y, dtype=np.float64), put_back
+
+
+def theta(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
+    """Theta forecast (horizon,) from one series' history (statsmodels' `ThetaModel`: its seasonality test and
+    decomposition where two seasons exist (`seasonal_adjustment`), the drift from an OLS trend, its forecast
+    formula; the smoothing weight from `ses_alpha`, the forecast formula in `_forecast`); the last value where the
+    fit fails or is not finite."""
+    history = np.asarray(history[-HISTORY:], dtype=np.float64)
+    try:
+        y, put_back = seasonal_adjustment(history, season)
+        trend = np.column_stack([np.ones(len(y)), np.arange(len(y))])
+        b0 = np.linalg.lstsq(trend, y, rcond=None)[0][1]
+        alpha, one_step = ses_alpha(y)
+        forecast = put_back(_forecast(len(history), b0, alpha, one_step, horizon))
+    except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
+        forecast = np.full(horizon, np.nan)
     return np.where(np.isfinite(forecast), forecast, history[-1])
 
 
-def _forecast(model, b0: float, alpha: float, one_step: float, seasonal: np.ndarray, horizon: int) -> np.ndarray:
-    """statsmodels' `ThetaModelResults.forecast(horizon)` (theta = 2), its formula without the pandas index it builds
-    around it (about 1 ms a series, at every forecast): half the OLS drift carried over the smoothed level, the
-    season put back as the decomposition found it."""
-    n = model.endog_orig.shape[0]                   # the history's length
+def _forecast(n: int, b0: float, alpha: float, one_step: float, horizon: int) -> np.ndarray:
+    """statsmodels' `ThetaModelResults.forecast(horizon)` (theta = 2) for a history of n points, its formula without
+    the pandas index it builds around it (about 1 ms a series, at every forecast): half the OLS drift carried over
+    the smoothed level (the season is put back by the caller)."""
     h = np.arange(horizon, dtype=np.float64)
     if alpha > 0:
         h += 1.0 / alpha - (1.0 - alpha) ** n / alpha
-    forecast = 0.5 * b0 * h + one_step
-    if model.deseasonalize and len(seasonal):
-        season = seasonal[(n + np.arange(horizon)) % model.period]
-        forecast = forecast * season if model.method.startswith("mul") else forecast + season
-    return forecast
+    return 0.5 * b0 * h + one_step
 
 
 def window_forecasts(raw: np.ndarray, origins: np.ndarray, first_rows: np.ndarray, horizon: int, season: int,

@@ -10,6 +10,10 @@ Y = rng.normal(size=(N, H))
 EACH = np.arange(N)                                # every window its own group
 
 
+def by_name(**weights) -> tuple[float, ...]:
+    return tuple(weights.get(m, 0.0) for m in MEMBERS)
+
+
 def members(theta: np.ndarray) -> np.ndarray:
     """(N, M-1, H): Theta as given, the other members far off (never chosen)."""
     others = [Y + 50.0] * (len(MEMBERS) - 2)
@@ -58,7 +62,7 @@ def test_with_too_few_groups_to_test_the_validation_choice_stands():
 
 
 def test_a_saved_combination_round_trips_and_an_old_theta_weight_loads():
-    chosen = Combination((0.6, 0.25, 0.15, 0.0, 0.0))
+    chosen = Combination(by_name(network=0.6, theta=0.25, ets=0.15))
     assert Combination.from_dict(chosen.to_dict()) == chosen
-    assert Combination.from_dict({"theta_weight": 0.25}) == Combination((0.75, 0.25, 0.0, 0.0, 0.0))
+    assert Combination.from_dict({"theta_weight": 0.25}) == Combination(by_name(network=0.75, theta=0.25))
     assert Combination.from_dict({"theta_weight": 0.0}).is_network

@@ -4,7 +4,12 @@ import pytest
 
 from forecast.models.fallback import (MEMBERS, Bucket, Fallback, choose, greedy_weights, length_edges, member_forecasts,
                                       naive_intervals, scale_of)
+from forecast.models.ets import fast_ets
 from forecast.models.theta import theta
+
+
+def by_name(**weights) -> tuple[float, ...]:
+    return tuple(weights.get(m, 0.0) for m in MEMBERS)
 
 
 def test_members_forecast_a_series_as_each_method_does():
@@ -15,6 +20,7 @@ def test_members_forecast_a_series_as_each_method_does():
     assert np.allclose(f[MEMBERS.index("seasonal_naive")], [9, 10, 11, 12, 9, 10])
     assert np.allclose(f[MEMBERS.index("theta")], theta(history, 6, 4))
     assert np.allclose(f[MEMBERS.index("drift")], np.arange(13.0, 19.0))
+    assert np.allclose(f[MEMBERS.index("ets")], fast_ets(history, 6, 4))
     two = member_forecasts(np.array([5.0, 6.0]), 3, 4)
     assert np.allclose(two[MEMBERS.index("theta")], 6.0) and np.allclose(two[MEMBERS.index("drift")], [7, 8, 9])
     assert scale_of(np.array([1.0, 3.0, 2.0])) == 1.5 and scale_of(np.array([4.0])) == 4.0 and scale_of(np.zeros(3)) == 1
@@ -30,10 +36,11 @@ def test_greedy_selection_weighs_the_member_that_fits_and_mixes_where_a_mix_fits
 
 
 def _cases(n, better_by, seed=0):
-    """Validation cases where Theta beats the old rule (seasonal naive) by `better_by`; drift and naive are poor."""
+    """Validation cases where Theta beats the old rule (seasonal naive) by `better_by`; ETS, drift and naive are
+    poor."""
     rng = np.random.default_rng(seed)
     y = rng.normal(size=(n, 4))
-    forecasts = np.stack([y + rng.normal(0, 1.0, (n, 4)), y + rng.normal(0, 3.0, (n, 4)),
+    forecasts = np.stack([y + rng.normal(0, 1.0, (n, 4)), y + rng.normal(0, 3.0, (n, 4)), y + rng.normal(0, 3.0, (n, 4)),
                           y + rng.normal(0, 1.0 + better_by, (n, 4)), y + rng.normal(0, 3.0, (n, 4))], axis=1)
     return forecasts, y
 
@@ -44,9 +51,10 @@ def test_the_member_or_mix_that_validated_best_forecasts_and_seasonal_naive_only
     assert chosen.weights[0] > 0.5 and Fallback((chosen,)).method(10, True).startswith("theta")
     assert errors["combination"] < errors["old_rule"] and set(errors) >= set(MEMBERS)
     forecasts, y = _cases(300, better_by=0.0)
-    forecasts[:, [0, 1, 3]] = forecasts[:, 2:3] + 2.0               # every other member worse than the old rule
+    old = MEMBERS.index("seasonal_naive")
+    forecasts[:, [i for i in range(len(MEMBERS)) if i != old]] = forecasts[:, old:old + 1] + 2.0   # all worse
     same, _ = choose(forecasts, y, np.ones(300), (0.1, 0.5, 0.9))
-    assert same.weights == (0.0, 0.0, 1.0, 0.0) and Fallback((same,)).method(10, True) == "seasonal_naive"
+    assert same.weights == by_name(seasonal_naive=1.0) and Fallback((same,)).method(10, True) == "seasonal_naive"
     assert Fallback((same,)).method(10, False) == "naive"
     # a Theta that validated better on a few series forecasts them (no gate), its intervals from the history's own
     # in-sample errors: a handful of validation cases cannot give error quantiles
@@ -83,7 +91,7 @@ def test_each_range_of_history_lengths_has_its_own_combination():
     """Members change what they do at a season (seasonal naive repeats it) and at two (Theta deseasonalises)."""
     assert length_edges(12, 20) == (1, 12) and length_edges(4, 20) == (1, 4, 8) and length_edges(1, 20) == (1,)
     assert length_edges(24, 24) == (1,)
-    fallback = Fallback((Bucket(1), Bucket(4, (0.0, 1.0, 0.0, 0.0)), Bucket(8, (1.0, 0.0, 0.0, 0.0))))
+    fallback = Fallback((Bucket(1), Bucket(4, by_name(drift=1.0)), Bucket(8, by_name(theta=1.0))))
     history = np.arange(1.0, 11.0)
     assert fallback.method(3, True) == "seasonal_naive" and fallback.method(5, True) == "drift"
     assert fallback.method(10, True) == "theta"
