@@ -141,7 +141,7 @@ def _test_windows(ctx, param, value: str) -> int | None:
 
 @main.command()
 @click.option("--data", "data_path", required=True, help="CSV (optionally .gz) or Parquet file, long format.")
-@click.option("--peers", default="baseline,nhits,tft,ets,theta", show_default=True, help="Comma-separated reference models: pytorch-forecasting's baseline, nhits, tft; statsmodels' ets, theta.")
+@click.option("--peers", default="baseline,nhits,tft,ets,theta,ets_fast,drift", show_default=True, help="Comma-separated reference models: pytorch-forecasting's baseline, nhits, tft; statsmodels' ets, theta; the combination's members ets_fast, drift.")
 @click.option("--seeds", default=3, show_default=True, type=click.IntRange(min=1), help="Training runs per model (seeds seed, seed+1, ...).")
 @click.option("--test-windows", "test_windows", default="auto", show_default=True, callback=_test_windows,
               help="Test origins per series, one horizon apart at the end (auto: a test part as long as the validation part of the shortest series).")

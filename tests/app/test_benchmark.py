@@ -16,14 +16,14 @@ def test_benchmark_scores_every_model_on_the_same_windows(tmp_path, make_frame, 
                                        "--seeds", "1", *tiny_model])
     assert result.exit_code == 0, result.output
     for label in ("forecast (ours)", "pf Baseline", "pf NHiTS", "pf TemporalFusionTransformer", "statsmodels ETS",
-                  "statsmodels Theta", "seasonal naive"):
+                  "statsmodels Theta", "member: fast ETS", "member: drift", "seasonal naive"):
         assert label in result.output
     client = MlflowClient(tracking_uri)
     runs = client.search_runs([client.get_experiment_by_name("bench").experiment_id])
     (parent,) = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
     children = {r.data.tags["forecast.benchmark_model"]: r for r in runs
                 if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id}
-    assert sorted(children) == ["baseline", "ets", "forecast", "nhits", "tft", "theta"]
+    assert sorted(children) == ["baseline", "drift", "ets", "ets_fast", "forecast", "nhits", "tft", "theta"]
     assert all(c.info.status == "FINISHED" for c in children.values())
     # pytorch-forecasting's Baseline repeats the last value: on exactly our test windows it is our naive forecast
     baseline = children["baseline"].data.metrics

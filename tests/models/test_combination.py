@@ -48,13 +48,19 @@ def test_a_gain_within_the_noise_keeps_the_network_alone():
     assert not chosen.is_network and chosen.statistical["theta"] > 0
 
 
-def test_with_too_few_groups_to_test_the_validation_choice_stands():
+def test_with_too_few_groups_to_test_the_choice_narrows_to_the_network_alone_or_halfway_with_one_member():
     """One long series forecast a season ahead: its windows fall in a handful of groups, a standard error over
-    them says nothing, so the greedy weights stand; and the network alone where it was best there."""
+    them says nothing, and free weights would fit their noise: the network alone, or halfway with the member
+    that validated best halfway."""
     off = rng.normal(size=Y.shape)
     few = np.arange(N) % (MIN_GROUPS - 1)
-    chosen, errors = choose(Y + off, members(Y - off), Y, few)
-    assert chosen.weights[:2] == (0.5, 0.5) and "t" not in errors
+    theta_far = np.stack([Y - off, Y + 3.0 * off, *[Y + 50.0] * (len(MEMBERS) - 3)], axis=1)   # ETS: worse halfway
+    chosen, errors = choose(Y + off, theta_far, Y, few)
+    assert chosen.weights == by_name(network=0.5, theta=0.5) and "t" not in errors
+    # a member best alone, and the greedy weights would drop the network: still only halfway
+    ets_best = np.stack([Y + 2.0 * off, Y + 0.1 * off, *[Y + 50.0] * (len(MEMBERS) - 3)], axis=1)
+    chosen, _ = choose(Y + off, ets_best, Y, few)
+    assert chosen.weights == by_name(network=0.5, ets=0.5)
     chosen, _ = choose(Y, members(Y + rng.normal(size=Y.shape)), Y, few)
     assert chosen.is_network
     # with one group more, the test applies again (and this gain passes it)
