@@ -25,7 +25,7 @@ from torch.utils.data import DataLoader
 from forecast.data.io import read_validated
 from forecast.data.prepare import DataReport, Prepared, prepare_training
 from forecast.data.windows import evenly_spaced
-from forecast.models.combination import MEMBERS, Combination
+from forecast.models.combination import MEMBERS, SIGNIFICANCE, Combination
 from forecast.models.fallback import MEMBERS as FALLBACK_MEMBERS
 from forecast.models.fallback import Fallback
 from forecast.models.forecaster_health import ForecasterHealthMonitor
@@ -275,10 +275,13 @@ def _combination(config: TrainConfig, setup: Setup) -> Combination:
         return Combination()
     combination, errors = choose_combination(setup.module.model, setup.prepared, setup.batch_size)
     mlflow.log_params({f"combination.{m}": w for m, w in zip(MEMBERS, combination.weights)})
-    mlflow.log_metrics({f"val_mae_{k}": e for k, e in errors.items()})
+    mlflow.log_metrics({("val_combination_t" if k == "t" else f"val_mae_{k}"): e for k, e in errors.items()})
     if errors:
-        log.info(f"combination: {dict(zip(MEMBERS, combination.weights))} (validation error of the median, scaled: "
-                 + ", ".join(f"{k}: {e:.4f}" for k, e in errors.items()) + ")")
+        used = " + ".join(f"{m} {w:g}" for m, w in zip(MEMBERS, combination.weights) if w)
+        log.info(f"combination: {used} (validation error of the median, scaled: "
+                 + ", ".join(f"{k}: {e:.4f}" for k, e in errors.items() if k != "t")
+                 + (f"; the greedy combination's gain: {errors['t']:.2f} standard errors, {SIGNIFICANCE:g} needed"
+                    if "t" in errors else "") + ")")
     return combination
 
 
