@@ -1,13 +1,21 @@
-"""Per-series MASE of ours (by method) against statsforecast AutoTheta/AutoETS on one suite dataset's windows."""
-import sys, json
-import numpy as np, pandas as pd
-from statsforecast import StatsForecast
-from statsforecast.models import AutoTheta, AutoETS
+"""Per-series MASE of ours (network series and short-series fallback apart) against statsforecast's AutoTheta and
+AutoETS, and plain averages of them, on one suite dataset's test windows, from the work files of a scoring run
+(train.csv, hist<w>.csv, fc<w>.csv per origin). statsforecast needs pandas < 3, so it runs in its own venv:
 
-name, work = sys.argv[1], sys.argv[2]
-suite = {x["name"]: x for x in json.load(open("/work/shared/data/suite/suite.json"))}[name]
+    python benchmarks/suite_breakdown.py SUITE_DIR DATASET WORK_DIR
+"""
+import json
+import sys
+
+import numpy as np
+import pandas as pd
+from statsforecast import StatsForecast
+from statsforecast.models import AutoETS, AutoTheta
+
+root, name, work = sys.argv[1], sys.argv[2], sys.argv[3]
+suite = {x["name"]: x for x in json.load(open(f"{root}/suite.json"))}[name]
 H, m, W = suite["horizon"], suite["season"], suite["windows"]
-full = pd.read_csv(f"/work/shared/data/suite/{name}.csv", usecols=["series_id", "timestamp", "value"])
+full = pd.read_csv(f"{root}/{name}.csv", usecols=["series_id", "timestamp", "value"])
 full["series_id"] = full["series_id"].astype(str)
 org = pd.read_csv(f"{work}/{name}/train.origins.csv"); org["series_id"] = org["series_id"].astype(str)
 rows = []
@@ -47,4 +55,4 @@ per = df.groupby("series").agg(method=("method", "first"), n=("n", "min"), **{c:
 per["kind"] = np.where(per["method"] == "model", "network", "fallback")
 print(per.groupby("kind")[COLS].mean().round(3).to_string())
 print("all", per[COLS].mean().round(3).to_dict())
-per.to_csv(f"/tmp/per_{name}.csv")
+per.to_csv(f"{work}/{name}/breakdown.csv")

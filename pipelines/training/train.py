@@ -278,10 +278,12 @@ def _combination(config: TrainConfig, setup: Setup) -> Combination:
     mlflow.log_metrics({("val_combination_t" if k == "t" else f"val_mae_{k}"): e for k, e in errors.items()})
     if errors:
         used = " + ".join(f"{m} {w:g}" for m, w in zip(MEMBERS, combination.weights) if w)
+        tested = ""
+        if "t" in errors:
+            whose = "the greedy combination's" if combination.is_network else "its"
+            tested = f"; {whose} gain over the network alone: {errors['t']:.2f} standard errors, {SIGNIFICANCE:g} needed"
         log.info(f"combination: {used} (validation error of the median, scaled: "
-                 + ", ".join(f"{k}: {e:.4f}" for k, e in errors.items() if k != "t")
-                 + (f"; the greedy combination's gain: {errors['t']:.2f} standard errors, {SIGNIFICANCE:g} needed"
-                    if "t" in errors else "") + ")")
+                 + ", ".join(f"{k}: {e:.4f}" for k, e in errors.items() if k != "t") + tested + ")")
     return combination
 
 

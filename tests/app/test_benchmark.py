@@ -49,7 +49,7 @@ def test_an_unknown_peer_is_one_line_and_no_run(tmp_path, make_frame, tracking_u
     make_frame(n_series=1, length=150).to_csv(tmp_path / "d.csv", index=False)
     result = CliRunner().invoke(main, ["benchmark", "--data", str(tmp_path / "d.csv"), "--peers", "nhits,prophet",
                                        "--tracking-uri", tracking_uri, "--experiment", "bench-bad"])
-    assert result.exit_code == 1 and "--peers must name some of baseline, nhits, tft, ets, theta (got nhits,prophet)" in result.output
+    assert result.exit_code == 1 and "--peers must name some of baseline, nhits, tft, ets, theta, ets_fast, drift (got nhits,prophet)" in result.output
     assert MlflowClient(tracking_uri).get_experiment_by_name("bench-bad") is None
 
 

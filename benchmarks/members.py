@@ -1,0 +1,43 @@
+"""Time per series of the combination's statistical members (models/combination.py), fitted at every forecast of
+a combined model: median over repeats of one fit and forecast, for histories of several lengths, against
+statsmodels' own ETS fit (models/ets.py: `ets`, the benchmark's peer).
+
+    python benchmarks/members.py [--repeats 20]
+"""
+import argparse
+import time
+
+import numpy as np
+
+from forecast.models.ets import ets, fast_ets
+from forecast.models.fallback import drift, naive, seasonal_naive
+from forecast.models.theta import theta
+
+MEMBERS = {"theta": theta, "ets (fast)": fast_ets, "drift": drift, "seasonal naive": seasonal_naive, "naive": naive,
+           "statsmodels ETS": ets}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=20)
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    lengths = (30, 100, 1000)
+    print(f"{'member':<16}" + "".join(f"{n:>10} pts" for n in lengths) + "   (ms, median; season 12, horizon 12)")
+    for name, method in MEMBERS.items():
+        cells = []
+        for n in lengths:
+            t = np.arange(n)
+            y = 100 + 0.3 * t + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 2, n)
+            method(y, 12, 12)                               # imports and first-call costs outside the timing
+            times = []
+            for _ in range(args.repeats if name != "statsmodels ETS" else max(3, args.repeats // 5)):
+                started = time.perf_counter()
+                method(y, 12, 12)
+                times.append(time.perf_counter() - started)
+            cells.append(f"{1000 * np.median(times):>14.2f}")
+        print(f"{name:<16}" + "".join(cells))
+
+
+if __name__ == "__main__":
+    main()
