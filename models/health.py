@@ -19,6 +19,12 @@ For any model it measures, at each check:
 - non-finite loss, gradient or input values, every step (one fused norm, `torch._foreach_norm`).
 
 Between checks the hooks return at once; every step costs one fused norm.
+
+What a check logs (`split`): MLflow charts the whole gradient, the input layer's group (the first) in full, the
+gradient reaching each input column, and per kind of per-layer measure its worst layer (`grad/update_ratio_max`,
+`grad/rel_init_min`, `units/dead_frac_max`, ...); every value of every check, per layer and column, goes to the
+detail table (`detail`, logged as `health/checks.csv`). MLflow has no histogram type and one chart per layer and
+measure made 140 charts that buried the test score; the gradient-flow heatmap shows the per-layer norms.
 """
 import logging
 import math
@@ -63,6 +69,7 @@ class GradientHealthMonitor(L.Callback):
         self.every, self.config = config.health_every, config
         self.diagnoser = Diagnoser(config.health_persistence)
         self.checks: list[HealthCheck] = []          # one summary per check (what the diagnoses read)
+        self.detail: list[dict] = []                 # every metric of every check, with its step
         self.flow: list[tuple[int, dict]] = []       # (step, {group: grad norm}) for the heatmap
         self._armed, self._cap, self._pending, self._hooks = False, {}, None, []
         self._init_norms: dict[str, list[float]] = {}
@@ -147,13 +154,34 @@ class GradientHealthMonitor(L.Callback):
             ratio = float(delta[idx].square().sum().sqrt() / size[idx].square().sum().sqrt().clamp_min(1e-12))
             metrics[f"grad/{g}/update_ratio"] = ratio
             summary.update_ratio[g] = ratio
+        self.detail.append({"step": summary.step, **metrics})
         if trainer.logger is not None:
-            trainer.logger.log_metrics(metrics, step=summary.step)
+            trainer.logger.log_metrics(self.split(metrics), step=summary.step)
         self.checks.append(summary)
         for d in self.diagnoser.update(summary):
             if trainer.is_global_zero:
                 log.warning(d.message)
         self._pending, self._before, self._cap, self._armed = None, None, {}, False
+
+    LAYERED = ("grad", "units", "ffn", "attn")    # `<kind>/<layer>/<measure>` metrics: charted as their worst layer
+    LOWEST = ("rel_init", "entropy")             # measures whose worst is the lowest (else the highest)
+
+    def split(self, metrics: dict) -> dict:
+        """The metrics of one check that MLflow charts (module docstring): per-layer measures as their worst layer,
+        except the first group's (the input layer); the rest as they are."""
+        first = f"grad/{next(iter(self.groups))}/" if self.groups else None
+        charted, worst = {}, {}
+        for key, value in metrics.items():
+            parts = key.split("/")
+            if len(parts) == 3 and parts[0] in self.LAYERED and not key.startswith(str(first)):
+                if parts[2] != "norm":                       # the per-layer norms: the heatmap and the table
+                    worst.setdefault(f"{parts[0]}/{parts[2]}", []).append(value)
+            elif not key.endswith(("/zero_share", "/abs_mean")):   # the input columns' values: the table
+                charted[key] = value
+        for key, values in worst.items():
+            lowest = key.split("/")[1] in self.LOWEST
+            charted[f"{key}_{'min' if lowest else 'max'}"] = min(values) if lowest else max(values)
+        return charted
 
     def _release_inputs(self) -> None:
         x = self._cap.get("input")

@@ -63,16 +63,22 @@ def log_health(monitor: ForecasterHealthMonitor, history: pd.DataFrame, final_st
     mlflow.log_text(render(report), "gradient_health.md")
     if monitor.flow:
         log_figure(flow_figure(monitor.flow), "plots/gradient_flow.png")
+    if monitor.detail:     # every value of every check (MLflow charts a summary: models/health.py, `split`)
+        _log_csv(pd.DataFrame(monitor.detail), "checks.csv")
     if monitor.profiles:
         log_figure(timestep_share_figure(monitor.profiles), "plots/timestep_share.png")
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "timestep_profiles.csv"
-            pd.DataFrame([[s, *p] for s, p in monitor.profiles],
-                         columns=["step", *[f"t{i}" for i in range(len(monitor.profiles[0][1]))]]).to_csv(path, index=False)
-            mlflow.log_artifact(str(path), "health")
+        _log_csv(pd.DataFrame([[s, *p] for s, p in monitor.profiles],
+                              columns=["step", *[f"t{i}" for i in range(len(monitor.profiles[0][1]))]]),
+                 "timestep_profiles.csv")
     if monitor.time_weights:
         log_figure(time_weights_figure(monitor.time_weights), "plots/aggregator_weights.png")
     return report
+
+
+def _log_csv(table: pd.DataFrame, name: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        table.to_csv(Path(tmp) / name, index=False)
+        mlflow.log_artifact(str(Path(tmp) / name), "health")
 
 
 def read_health(run_id: str) -> dict:

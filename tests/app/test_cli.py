@@ -1,6 +1,7 @@
 """The real CLI end to end: train -> MLflow run + registered model -> predict, on tiny data."""
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -184,10 +185,19 @@ def test_all_zero_covariates_are_warned_then_diagnosed_and_reported(tmp_path, ma
     n_inputs = len(run.data.tags["forecast.features"].split(","))   # target, 2 dead + 1 live covariate, lag, calendar
     assert n_inputs == 9 and run.data.metrics["health/projection_zero_frac_final"] == pytest.approx(2 / n_inputs)
     for key in ("grad/temporal_projection/norm", "input/dead_a/grad_col_norm", "time/last_quarter_share",
-                "ffn/layer0/dead_frac", "attn/layer0/entropy", "agg/entropy", "health/loss_baseline_ratio",
-                "grad/head/update_ratio", "health/steps_to_converge"):
+                "ffn/dead_frac_max", "attn/entropy_min", "agg/entropy", "health/loss_baseline_ratio",
+                "grad/update_ratio_max", "grad/rel_init_min", "health/steps_to_converge"):
         assert key in run.data.metrics, key
     assert run.data.metrics["input/dead_a/grad_col_norm"] == 0.0 and run.data.metrics["input/cov0/grad_col_norm"] > 0
+    # MLflow charts each per-layer measure at its worst layer; every layer's value is in the detail table
+    assert not [k for k in run.data.metrics if re.search(r"layer\d|grad/head/|/zero_share", k)]
+    checks = pd.read_csv(client.download_artifacts(run.info.run_id, "health/checks.csv", str(tmp_path)))
+    history = client.get_metric_history(run.info.run_id, "attn/entropy_min")
+    assert list(checks["step"]) == [m.step for m in history]
+    layers = checks.filter(regex=r"^attn/layer\d+/entropy$")                  # --layers 1: one layer
+    assert layers.shape[1] == 1
+    np.testing.assert_allclose(layers.min(axis=1), [m.value for m in history])
+    assert {"grad/head/update_ratio", "input/dead_a/zero_share"} <= set(checks.columns)
     plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {"plots/gradient_flow.png", "plots/timestep_share.png", "plots/aggregator_weights.png"} <= plots
 

@@ -182,3 +182,18 @@ def test_the_generic_monitor_names_dead_columns_of_any_lightning_module():
     check = monitor.checks[-1]
     assert [f.col_zero for f in check.features] == [False, False, True, True]
     assert set(check.dead_units) == {"net.2"} and set(check.update_ratio) == {"net.1", "net.3"}
+
+
+def test_mlflow_charts_each_per_layer_measure_at_its_worst_layer_and_the_detail_keeps_every_value():
+    """Two layers: the charted metrics hold the projection's group in full, each input's gradient, and per kind
+    of per-layer measure its worst layer; the detail table holds every layer's value at every check."""
+    monitor, _, _ = _fit(_data(), ["a", "b"], steps=10, every=5)
+    assert [row["step"] for row in monitor.detail] == [0, 5]
+    for row in monitor.detail:
+        charted = monitor.split(row)
+        assert charted["attn/entropy_min"] == min(row["attn/layer0/entropy"], row["attn/layer1/entropy"])
+        assert charted["ffn/dead_frac_max"] == max(row["ffn/layer0/dead_frac"], row["ffn/layer1/dead_frac"])
+        ratios = [v for k, v in row.items() if k.startswith("grad/") and k.endswith("/update_ratio")]
+        assert len(ratios) > 3 and charted["grad/update_ratio_max"] == max(ratios)
+        assert {"grad/temporal_projection/zero_frac", "input/a/grad_col_norm", "grad/global_norm"} <= set(charted)
+        assert not [k for k in charted if "layer0" in k or "layer1" in k or k.endswith("/zero_share")]
