@@ -36,12 +36,41 @@ def use_store(tracking_uri: str | None, experiment: str | None = None, reads: st
     return mlflow.get_tracking_uri()
 
 
-def download_model(model_uri: str) -> Path:
-    """A logged model's local directory (any MLflow URI), or one ForecastError line saying why not."""
+_DOWNLOADED: dict[tuple[str, str], Path] = {}   # (store, versioned URI) -> local folder, for this process
+
+
+def model_version(model_uri: str):
+    """The registry version a `models:/` URI names (`@alias`, `/N`, `/latest`), or None for any other URI."""
+    if not model_uri.startswith("models:/"):
+        return None
+    name, _, alias = model_uri[len("models:/"):].partition("@")
+    client = mlflow.MlflowClient()
     try:
-        return Path(mlflow.artifacts.download_artifacts(model_uri))
+        if alias:
+            return client.get_model_version_by_alias(name, alias)
+        name, _, number = name.partition("/")
+        return (client.get_model_version(name, number) if number.isdigit()
+                else max(client.search_model_versions(f"name='{name}'"), key=lambda v: int(v.version)))
+    except (mlflow.exceptions.MlflowException, ValueError) as err:
+        raise _cannot_load(model_uri, err) from None
+
+
+def download_model(model_uri: str) -> Path:
+    """A logged model's local directory (any MLflow URI), or one ForecastError line saying why not. A registry
+    version or a run's model is downloaded once per process and store (a version's files never change; an alias
+    is resolved to its version first, at every call): a warm start reads the source's settings, then its weights,
+    and promote its two models' training ends, then their forecasts."""
+    version = model_version(model_uri)
+    pinned = f"models:/{version.name}/{version.version}" if version is not None else model_uri
+    key = (mlflow.get_tracking_uri(), pinned)
+    if pinned.startswith(("models:/", "runs:/")) and key in _DOWNLOADED and _DOWNLOADED[key].exists():
+        return _DOWNLOADED[key]
+    try:
+        local = Path(mlflow.artifacts.download_artifacts(pinned))
     except (mlflow.exceptions.MlflowException, OSError) as err:
         raise _cannot_load(model_uri, err) from None
+    _DOWNLOADED[key] = local
+    return local
 
 
 def bundle_dir(model_uri: str) -> Path:

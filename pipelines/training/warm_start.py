@@ -19,7 +19,7 @@ from forecast.data.prepare import DataSpec
 from forecast.models.config import ModelConfig
 from forecast.pipelines.errors import ForecastError
 from forecast.pipelines.serving.bundle import load_bundle
-from forecast.pipelines.tracking import bundle_dir
+from forecast.pipelines.tracking import bundle_dir, model_version
 
 LINEAGE_TAG = "forecast.init_from"
 
@@ -77,19 +77,8 @@ def load_weights(model: torch.nn.Module, spec: DataSpec, model_uri: str) -> None
 
 def lineage(model_uri: str) -> str:
     """The source as a lineage tag: the URI, and for a registry URI the version and run it resolved to."""
-    import mlflow
-
-    if not model_uri.startswith("models:/"):
-        return model_uri
-    name, _, ref = model_uri[len("models:/"):].partition("@")
-    client = mlflow.MlflowClient()
     try:
-        if ref:
-            version = client.get_model_version_by_alias(name, ref)
-        else:
-            name, _, number = name.partition("/")
-            version = (client.get_model_version(name, number) if number.isdigit()
-                       else max(client.search_model_versions(f"name='{name}'"), key=lambda v: int(v.version)))
-    except (mlflow.exceptions.MlflowException, ValueError):
+        version = model_version(model_uri)
+    except ForecastError:
         return model_uri
-    return f"{model_uri} (version {version.version} of {version.name}, run {version.run_id})"
+    return model_uri if version is None else f"{model_uri} (version {version.version} of {version.name}, run {version.run_id})"
