@@ -75,13 +75,18 @@ def fast_ets(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
     slope, intercept = np.polyfit(np.arange(len(first)), first, 1) if len(first) > 1 else (0.0, first[0])
     level = np.where(beta > 0, intercept, y[0])
     trend = np.where(beta > 0, slope, 0.0)
-    sse = np.zeros(len(alpha))
-    for value in y:                          # one step for every grid point at once
-        fitted = level + phi * trend
-        error = value - fitted
-        sse += error * error
-        level = fitted + alpha * error
-        trend = phi * trend + beta * error
+    sse, fitted, error, damped, part = (np.zeros(len(alpha)) for _ in range(5))
+    level, trend = level.astype(np.float64), trend.astype(np.float64)
+    for value in y:     # one step for every grid point at once, in place (numpy's call overhead is the cost)
+        np.multiply(phi, trend, out=damped)
+        np.add(level, damped, out=fitted)                 # level + phi * trend
+        np.subtract(value, fitted, out=error)
+        np.multiply(error, error, out=part)
+        sse += part
+        np.multiply(alpha, error, out=part)
+        np.add(fitted, part, out=level)                   # level = fitted + alpha * error
+        np.multiply(beta, error, out=part)
+        np.add(damped, part, out=trend)                   # trend = phi * trend + beta * error
     n = len(y)
     with np.errstate(divide="ignore", invalid="ignore"):
         aicc = n * np.log(np.maximum(sse, 1e-300) / n) + 2 * k + np.where(n - k - 1 > 0, 2 * k * (k + 1) / (n - k - 1), np.inf)
