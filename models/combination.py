@@ -27,12 +27,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forecast.models.fallback import FUNCTIONS, greedy_weights
+from forecast.models.fallback import greedy_weights
 
 MEMBERS = ("network", "theta", "ets", "drift", "seasonal_naive", "naive")
 SIGNIFICANCE = 2.0
 MIN_GROUPS = 10    # independent groups of validation windows a significance test needs
 PAIR_SHARES = (0.25, 0.5)   # a single member's shares tested beside the greedy combination (the old Theta rule's)
+NETWORK = np.eye(len(MEMBERS))[0]   # the network alone, as weights
 
 
 @dataclass(frozen=True)
@@ -71,19 +72,9 @@ class Combination:
         return cls.from_theta(float(d.get("theta_weight", 0.0)))
 
 
-def member_windows(name: str, raw: np.ndarray, origins: np.ndarray, first_rows: np.ndarray, horizon: int,
-                   season: int) -> np.ndarray:
-    """(N, H) forecasts of one statistical member for windows (models/theta.py: window_forecasts)."""
-    from forecast.models.theta import window_forecasts
-
-    return window_forecasts(raw, origins, first_rows, horizon, season, FUNCTIONS[name])
-
-
 def pairs(shares: tuple[float, ...]) -> list[np.ndarray]:
     """The network with one member at each share (weights in MEMBERS order)."""
-    network = np.eye(len(MEMBERS))[0]
-    return [(1 - share) * network + share * np.eye(len(MEMBERS))[i]
-            for i in range(1, len(MEMBERS)) for share in shares]
+    return [(1 - share) * NETWORK + share * np.eye(len(MEMBERS))[i] for i in range(1, len(MEMBERS)) for share in shares]
 
 
 def choose(median: np.ndarray, members: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[Combination, dict]:
@@ -101,18 +92,19 @@ def choose(median: np.ndarray, members: np.ndarray, y: np.ndarray, groups: np.nd
               "combination": float(error(greedy).mean())}
     labels, index = np.unique(groups, return_inverse=True)
     if len(labels) < MIN_GROUPS:
-        best = min([np.eye(len(MEMBERS))[0], *pairs((0.5,))], key=lambda w: error(w).mean())
+        best = min([NETWORK, *pairs((0.5,))], key=lambda w: error(w).mean())
         return Combination(tuple(float(w) for w in best)), errors
-    alone = error(np.eye(len(MEMBERS))[0])
+    alone = error(NETWORK)
 
     def t(w: np.ndarray) -> float:          # the gain's mean over its standard error, over groups
         gain = np.bincount(index, error(w) - alone) / np.bincount(index)              # (G,) mean per group
         return float(gain.mean() / max(gain.std(ddof=1) / np.sqrt(len(gain)), 1e-12))
 
-    passed = [(error(w).mean(), w, t(w)) for w in [greedy, *pairs(PAIR_SHARES)] if w[0] < 1.0 and t(w) < -SIGNIFICANCE]
+    tested = [(error(w).mean(), w, t(w)) for w in [greedy, *pairs(PAIR_SHARES)] if w[0] < 1.0]
+    passed = [c for c in tested if c[2] < -SIGNIFICANCE]
     if not passed:
         if greedy[0] < 1.0:
-            errors["t"] = t(greedy)
+            errors["t"] = tested[0][2]
         return Combination(), errors
     _, best, errors["t"] = min(passed, key=lambda p: p[0])
     return Combination(tuple(float(w) for w in best)), errors

@@ -76,7 +76,6 @@ def fast_ets(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
     level = np.where(beta > 0, intercept, y[0])
     trend = np.where(beta > 0, slope, 0.0)
     sse, fitted, error, damped, part = (np.zeros(len(alpha)) for _ in range(5))
-    level, trend = level.astype(np.float64), trend.astype(np.float64)
     for value in y:     # one step for every grid point at once, in place (numpy's call overhead is the cost)
         np.multiply(phi, trend, out=damped)
         np.add(level, damped, out=fitted)                 # level + phi * trend
@@ -89,7 +88,8 @@ def fast_ets(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
         np.add(damped, part, out=trend)                   # trend = phi * trend + beta * error
     n = len(y)
     with np.errstate(divide="ignore", invalid="ignore"):
-        aicc = n * np.log(np.maximum(sse, 1e-300) / n) + 2 * k + np.where(n - k - 1 > 0, 2 * k * (k + 1) / (n - k - 1), np.inf)
+        small_sample = np.where(n - k - 1 > 0, 2 * k * (k + 1) / (n - k - 1), np.inf)   # no AICc with too few points
+        aicc = n * np.log(np.maximum(sse, 1e-300) / n) + 2 * k + small_sample
     best = int(np.nanargmin(np.where(np.isfinite(aicc), aicc, np.nan))) if np.isfinite(aicc).any() else 0
     damping = np.cumsum(phi[best] ** np.arange(1, horizon + 1))
     forecast = put_back(level[best] + damping * trend[best])

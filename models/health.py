@@ -169,11 +169,11 @@ class GradientHealthMonitor(L.Callback):
     def split(self, metrics: dict) -> dict:
         """The metrics of one check that MLflow charts (module docstring): per-layer measures as their worst layer,
         except the first group's (the input layer); the rest as they are."""
-        first = f"grad/{next(iter(self.groups))}/" if self.groups else None
+        first = f"grad/{next(iter(self.groups), '')}/"      # the input layer's group, charted in full
         charted, worst = {}, {}
         for key, value in metrics.items():
             parts = key.split("/")
-            if len(parts) == 3 and parts[0] in self.LAYERED and not key.startswith(str(first)):
+            if len(parts) == 3 and parts[0] in self.LAYERED and not key.startswith(first):
                 if parts[2] != "norm":                       # the per-layer norms: the heatmap and the table
                     worst.setdefault(f"{parts[0]}/{parts[2]}", []).append(value)
             elif not key.endswith(("/zero_share", "/abs_mean")):   # the input columns' values: the table

@@ -20,6 +20,7 @@ from forecast.pipelines.serving.bundle import save_bundle
 from forecast.pipelines.serving.inference import BATCH_SIZE, Predictor
 
 REQUIREMENTS = ("torch", "numpy", "pandas", "mlflow", "pyarrow")
+STATSMODELS_MEMBERS = {"theta", "ets"}   # members that fit with statsmodels (models/theta.py: seasonal_adjustment)
 RUNTIME = (forecast.data, forecast.models, forecast.pipelines)   # everything below app/: what a loaded model runs
 
 
@@ -33,6 +34,12 @@ def _stage_code(directory: Path) -> Path:
         shutil.copytree(Path(package.__file__).parent, directory / "forecast" / name,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     return directory
+
+
+def packages(combination: Combination, fallback: Fallback) -> tuple[str, ...]:
+    """What the logged model needs installed: statsmodels only where a member with a weight fits with it."""
+    used = {*combination.statistical, *(m for b in fallback.buckets for m in b.used)}
+    return (*REQUIREMENTS, "statsmodels") if used & STATSMODELS_MEMBERS else REQUIREMENTS
 
 
 def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_name: str | None, tmp: Path,
@@ -57,9 +64,7 @@ def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_
     required = {c for c in (*s.id_columns, s.time_col, s.target, *s.covariates, *s.known_covariates) if c}
     inputs = Schema([ColSpec(AnyType(), c, required=c in required) for c in example.columns])
     signature = ModelSignature(inputs=inputs, outputs=signature.outputs, params=signature.params)
-    theta = combination.statistical.get("theta") or not fallback.is_default
-    needed = (*REQUIREMENTS, "statsmodels") if theta else REQUIREMENTS  # Theta
-    requirements = [f"{name}=={installed(name).split('+')[0]}" for name in needed]
+    requirements = [f"{name}=={installed(name).split('+')[0]}" for name in packages(combination, fallback)]
     with warnings.catch_warnings():  # MLflow's hints about integer columns and predict() type hints
         warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow\.")
         info = mlflow.pyfunc.log_model(name="model", python_model=pyfunc_model.__file__,

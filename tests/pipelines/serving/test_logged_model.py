@@ -1,0 +1,20 @@
+"""What a logged model asks to be installed where it is served: statsmodels exactly where a member fits with it."""
+from forecast.models.combination import MEMBERS, Combination
+from forecast.models.fallback import MEMBERS as FALLBACK_MEMBERS, Bucket, Fallback
+from forecast.pipelines.serving.logged_model import REQUIREMENTS, packages
+
+
+def _combination(**weights) -> Combination:
+    return Combination(tuple(weights.get(m, 0.0) for m in MEMBERS))
+
+
+def _fallback(**weights) -> Fallback:
+    return Fallback((Bucket(1, tuple(weights.get(m, 0.0) for m in FALLBACK_MEMBERS)),))
+
+
+def test_statsmodels_is_required_where_theta_or_ets_has_a_weight_and_only_there():
+    assert packages(Combination(), Fallback()) == REQUIREMENTS            # the network alone, the old rule
+    assert packages(_combination(network=0.5, drift=0.5), _fallback(naive=1.0)) == REQUIREMENTS
+    for fitted in ("theta", "ets"):
+        assert "statsmodels" in packages(_combination(network=0.75, **{fitted: 0.25}), Fallback())
+        assert "statsmodels" in packages(Combination(), _fallback(drift=0.5, **{fitted: 0.5}))
