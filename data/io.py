@@ -59,19 +59,51 @@ def read_csv_text(text: str, text_columns: tuple[str, ...] = ()) -> pd.DataFrame
     """A CSV held in memory (a scoring-server request body) read by the rules of a file: the delimiter sniffed
     from the header line, ids as text, numbers with commas by `comma_numbers`."""
     delimiter, names = _delimiter_and_names(text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r"))
+    if (at := text.find("\0")) >= 0:
+        start, end = text.rfind("\n", 0, at) + 1, text.find("\n", at)
+        line = text[start:end if end >= 0 else len(text)]
+        raise DataError(f"{nul_refusal(line, text.count(chr(10), 0, at) + 1, delimiter, names)}; remove them")
     return read_csv(io.StringIO(text), delimiter, names, text_columns)
 
 
-def _no_nul_bytes(path: Path) -> None:
-    """A NUL byte has no place in a text table: pandas would read it into a value without a word."""
+def _no_nul_bytes(path: Path, delimiter: str, names: list[str]) -> None:
+    """A NUL byte has no place in a text table: pandas would read it into a value without a word (a dropped
+    character, a cut field). Scanned in chunks; the line that holds the first one is read again to name it."""
     opener = _OPENERS.get(path.suffix.lower(), open)
-    offset = 0
+    lines = 0
     with opener(path, "rb") as handle:
         while chunk := handle.read(1 << 20):
             if (at := chunk.find(b"\0")) >= 0:
-                raise DataError(f"{path}: has a NUL byte at byte {offset + at}: not a clean text file "
-                                "(a binary export or a broken encoding, such as UTF-16?)")
-            offset += len(chunk)
+                lines += chunk.count(b"\n", 0, at)
+                break
+            lines += chunk.count(b"\n")
+        else:
+            return
+    with opener(path, "rb") as handle:
+        for _ in range(lines):
+            handle.readline()
+        line = handle.readline().decode("utf-8", errors="replace")
+    clean = f"tr -d '\\000' < {path} > clean.csv" if opener is open else "tr -d '\\000' on the decompressed text"
+    raise DataError(f"{path}: {nul_refusal(line, lines + 1, delimiter, names)}; remove them, e.g. {clean}")
+
+
+def nul_refusal(line: str, number: int, delimiter: str, names: list[str]) -> str:
+    """Where the first NUL byte of `line` (line `number` of a CSV text, 1 = the header) is: the data row (1-based
+    under the header, as every refusal counts rows) and the column, by the fields before it."""
+    before = line.lstrip("\ufeff")[:line.lstrip("\ufeff").index("\0")]
+    try:
+        index = len(next(csv.reader([before], delimiter=delimiter), [""])) - 1 if before else 0
+    except csv.Error:
+        index = -1
+    column = repr(cut(names[index])) if 0 <= index < len(names) else f"#{index + 1}" if index >= 0 else "?"
+    where = "the header line" if number == 1 else f"data row {number - 1}"
+    return f"a NUL byte (\\x00) in {where}, column {column}: not clean text (a truncated copy or a binary export?)"
+
+
+def cut(value, limit: int = 100) -> str:
+    """A value as echoed in a message: at most `limit` characters (a 1 MB cell is not printed whole)."""
+    text = str(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
 def _drop_empty_unnamed(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -151,7 +183,7 @@ def read_table(path: str | Path, text_columns: tuple[str, ...] = ()) -> pd.DataF
             names = [str(c) for c in frame.columns]
         else:
             delimiter, names = _header(path)
-            _no_nul_bytes(path)
+            _no_nul_bytes(path, delimiter, names)
             frame = read_csv(path, delimiter, names, text_columns)
     except DataError:
         raise

@@ -102,7 +102,10 @@ CASES = [
     ("spaces around the header names", _write(" series_id,timestamp , value ,temp\n" + GOOD.split("\n", 1)[1]), [],
      None),
     ("a trailing comma on every line", _write(GOOD.replace("\n", ",\n")), [], None),
-    ("a NUL byte inside the text", _write(GOOD.replace("10.0", "10\x000", 1)), [], "has a NUL byte at byte"),
+    ("a NUL byte inside a value", _write(GOOD.replace("10.0", "10\x000", 1)), [],
+     "a NUL byte (\\x00) in data row 1, column 'value'"),
+    ("a NUL byte inside an id", _write(GOOD.replace("\nb,", "\nb\x00,", 3)), [],
+     "a NUL byte (\\x00) in data row 81, column 'series_id'"),
     ("a boolean target", _write(HEADER + "".join(f"a,2024-01-{1 + i // 24:02d}T{i % 24:02d}:00:00,{i % 3 == 0},1\n"
                                                  for i in range(80))), [], "target column 'value' is boolean"),
     ("epoch seconds as fractional floats", _write(HEADER + "".join(f"a,{1.7e9 + 3600.5 * i},{i % 5},1\n"
@@ -201,6 +204,32 @@ def test_an_accepted_input_trains_registers_and_predicts(case, make, extra, erro
     assert result.exit_code == 0, result.output
     forecasts = pd.read_csv(out)
     assert len(forecasts) and np.isfinite(forecasts["prediction"]).all()
+
+
+def test_a_file_with_nul_bytes_is_refused_by_train_and_predict_naming_row_and_column(tmp_path, tracking_uri):
+    """A NUL in a value cell (row 3) and one in an id cell (row 90): both commands give the first one's place and
+    how to clean the file, exit 1, and leave no run (issue 37)."""
+    good, bad = tmp_path / "good.csv", tmp_path / "nul.csv"
+    good.write_text(GOOD)
+    lines = GOOD.splitlines(keepends=True)
+    lines[3] = lines[3].replace(",", ",\x00", 2).replace(",\x00", ",", 1)    # the value: "a,<time>,\x0010.9...,4"
+    lines[90] = "b\x00" + lines[90][1:]
+    bad.write_text("".join(lines))
+    expected = (f"Error: {bad}: a NUL byte (\\x00) in data row 3, column 'value': not clean text (a truncated copy or "
+                f"a binary export?); remove them, e.g. tr -d '\\000' < {bad} > clean.csv")
+    client = MlflowClient(tracking_uri)
+    train = ["train", "--tracking-uri", tracking_uri, "--experiment", "nul", "--model-name", "nul", *TINY]
+    result = CliRunner().invoke(main, [*train, "--data", str(bad)])
+    assert result.exit_code == 1 and result.output.strip() == expected, result.output
+    assert client.get_experiment_by_name("nul") is None or not client.search_runs(
+        [client.get_experiment_by_name("nul").experiment_id])
+    assert CliRunner().invoke(main, [*train, "--data", str(good)]).exit_code == 0
+    runs = len(client.search_runs([client.get_experiment_by_name("nul").experiment_id]))
+    result = CliRunner().invoke(main, ["predict", "--model", "models:/nul/1", "--data", str(bad), "--output",
+                                       str(tmp_path / "out.csv"), "--tracking-uri", tracking_uri])
+    assert result.exit_code == 1 and result.output.strip().splitlines()[-1] == expected, result.output
+    assert not (tmp_path / "out.csv").exists()
+    assert len(client.search_runs([client.get_experiment_by_name("nul").experiment_id])) == runs
 
 
 def test_ids_are_text_so_007_and_7_stay_two_series(tmp_path):

@@ -116,6 +116,9 @@ def test_serve_answers_every_format_and_rejects_bad_requests(tmp_path, make_fram
                              "params.batch_size must be a positive integer, got 0"),
             "batch_size -1": (json.dumps({**split, "params": {"batch_size": -1}}).encode(), "got -1"),
             "malformed CSV": (b'series_id,timestamp,value\n"a,1\nb,2,3,4,5\n', "the CSV request body cannot be read"),
+            "CSV with NUL bytes": (history.to_csv(index=False).replace("\n7,", "\n7\x00,", 1).encode(),
+                                   "the CSV request body cannot be read: a NUL byte (\\x00) in data row 41, column "
+                                   "'series_id'"),
             "boolean target": (_split(history.assign(value=True)), "column 'value' holds booleans"),
             "epoch-millisecond timestamps": (_split(history.assign(timestamp=pd.to_datetime(history["timestamp"]))),
                                              "time column 'timestamp' holds numbers (e.g. 17"),
