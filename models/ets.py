@@ -18,6 +18,8 @@ import warnings
 
 import numpy as np
 
+from forecast.models.theta import seasonal_adjustment
+
 ALPHAS = np.array([0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.99])
 TRENDS = np.array([0.01, 0.05, 0.1, 0.2, 0.4])     # the trend's smoothing as a share of the level's (beta / alpha)
 PHIS = np.array([0.8, 0.9, 0.95, 0.98])            # the trend's damping
@@ -61,8 +63,6 @@ GRID = _grid()
 def fast_ets(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
     """The AICc-best grid point of simple and damped-trend smoothing (module docstring), forecast (horizon,) with
     the season put back; the last value where the history is too short or the fit is not finite."""
-    from forecast.models.theta import seasonal_adjustment
-
     history = np.asarray(history[-HISTORY:], dtype=np.float64)
     if len(history) < 3:
         return np.full(horizon, history[-1] if len(history) else np.nan)

@@ -55,6 +55,33 @@ def test_imports_flow_one_way(path):
     assert not _bare_imports(path), f"{path.relative_to(ROOT)} imports {_bare_imports(path)} without `forecast.`"
 
 
+def _function_level_imports(path: Path) -> list[str]:
+    """`import forecast...` inside a function, as `line: module`."""
+    found = []
+    for function in ast.walk(ast.parse(path.read_text())):
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(function):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                    [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+                found += [f"{node.lineno}: {n}" for n in names if n.split(".")[0] == "forecast"]
+    return found
+
+
+@pytest.mark.parametrize("path", [p for p in _sources() if p.relative_to(ROOT).parts[0] != "app"],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_function_imports_the_project(path):
+    """A logged model imports its own copy of data/, models/ and pipelines/ in isolation and then takes it out of
+    sys.modules (pipelines/serving/pyfunc_model.py): an import run later, inside a function, finds the serving
+    machine's `forecast` or none (tests/pipelines/serving/test_isolation.py). app/ is not in a logged model."""
+    assert not _function_level_imports(path), f"{path.relative_to(ROOT)}: {_function_level_imports(path)}"
+
+
+def test_a_function_level_import_is_found(tmp_path):
+    source = tmp_path / "member.py"
+    source.write_text("import forecast.models.theta\n\ndef f():\n    from forecast.models.theta import theta\n")
+    assert _function_level_imports(source) == ["4: forecast.models.theta"]
+
+
 def test_a_module_named_in_a_string_is_a_dependency(tmp_path):
     """The check above sees dependencies by string: a server started as "forecast.app.x:app" from pipelines/."""
     source = tmp_path / "serve.py"

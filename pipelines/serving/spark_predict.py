@@ -23,6 +23,7 @@ from pathlib import Path
 
 from forecast.pipelines.config import PredictConfig
 from forecast.pipelines.errors import ForecastError
+from forecast.pipelines.serving.predict import forecast_with, params_for
 from forecast.pipelines.tracking import download_model, load_pyfunc, use_store
 
 FAILED = "forecast-spark-error: "   # marks our one-line errors inside Spark's worker tracebacks
@@ -107,8 +108,6 @@ def _one_line(err: Exception) -> str | None:
 def spark_predict(config: PredictConfig) -> SparkForecast:
     """Forecast every series of `config.data_path` (CSV or Parquet, any Spark path) on Spark; write them to
     `config.output`."""
-    from forecast.pipelines.serving.predict import params_for
-
     use_store(config.tracking_uri, reads=config.model_uri)
     with tempfile.TemporaryDirectory(prefix="forecast-spark-") as tmp:
         name = f"forecast-model-{uuid.uuid4().hex[:8]}"        # a name no other job of this session has added
@@ -162,8 +161,6 @@ def _run(spark, model, name: str, data_path: str, output: str, params: dict) -> 
 def _forecast_on_driver(model, sample, params: dict, data_path: str):
     """The first series forecast on the driver: its columns and types are the job's output schema, and a
     model that cannot forecast this input says so here, before any Spark job starts."""
-    from forecast.pipelines.serving.predict import forecast_with
-
     try:
         return forecast_with(model, sample.drop(columns=[ALL], errors="ignore"), params)
     except ForecastError as err:
