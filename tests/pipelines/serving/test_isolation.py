@@ -57,7 +57,8 @@ def every_member_model(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
     combination = Combination(tuple(1.0 / len(MEMBERS) for _ in MEMBERS))
     fallback = Fallback((Bucket(1, tuple(1.0 / len(FALLBACK_MEMBERS) for _ in FALLBACK_MEMBERS)),))
     mlflow.set_tracking_uri(f"sqlite:///{tmp / 'mlflow.db'}")
-    with mlflow.start_run() as run:
+    experiment = mlflow.create_experiment("isolated", artifact_location=(tmp / "artifacts").as_uri())
+    with mlflow.start_run(experiment_id=experiment) as run:
         log_forecaster(model, spec, prepared, None, tmp, combination, fallback)
     local = Path(mlflow.artifacts.download_artifacts(f"runs:/{run.info.run_id}/model", dst_path=str(tmp / "dl")))
     short = pd.DataFrame({"series_id": "short", "timestamp": np.arange(10), "value": 5 + rng.normal(0, 1, 10)})
