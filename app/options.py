@@ -2,7 +2,8 @@
 
 Every option defaults to None ("not given"); `given()` keeps only what the user set, and the dataclass
 supplies the rest. Tuple fields take comma-separated values; bool fields become --x/--no-x flags. A field's
-metadata gives its help, and optionally its flag (`option`: --data for `data_path`), an environment variable
+metadata gives its help, and optionally its flag (`option`: --data for `data_path`), old flags it still takes
+(`aliases`: --theta-combination for `combination`), an environment variable
 (`envvar`) and a range (`min`, `max`, `min_open`, `max_open`: click refuses values outside, exit 2). A field
 without a default is a required option.
 """
@@ -70,7 +71,8 @@ def _click_option(field, hint):
     if not required:   # click 8.5 counts an explicit default=None as given, so a required option has none
         common["default"] = None
     if base is bool:
-        return click.option(f"--{name}/--no-{name}", field.name, **common)
+        flags = [f"--{n}/--no-{n}" for n in (name, *meta.get("aliases", ()))]
+        return click.option(*flags, field.name, **common)
     if typing.get_origin(base) is tuple:
         item = typing.get_args(base)[0]
         return click.option(f"--{name}", field.name, type=str, **common,

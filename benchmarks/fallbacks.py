@@ -1,5 +1,5 @@
 """The forecast of series shorter than the model's context, measured: the fallback that training chooses
-(models/fallback.py, chosen on each dataset's training part exactly as `forecast train` chooses it) against the old
+(models/short_series.py, chosen on each dataset's training part exactly as `forecast train` chooses it) against the old
 rule (seasonal naive, naive without a season of history) and each member alone, on the test part of the suite's
 short panels, from histories cut to the last N points (test MASE as the peer harness computes it: test MAE over the
 in-sample seasonal-naive MAE of the whole history before the test part).
@@ -19,8 +19,8 @@ import pandas as pd
 
 from forecast.data.config import DataConfig
 from forecast.data.prepare import prepare_training
-from forecast.models.fallback import MEMBERS, member_forecasts
-from forecast.pipelines.training.fallback import choose_fallback
+from forecast.models.members import forecasts, names
+from forecast.pipelines.training.members import choose_fallback
 
 CUTS = (19, 12, 8, 4)
 
@@ -41,10 +41,10 @@ def _measure(frame: pd.DataFrame, H: int, m: int, windows: int) -> dict:
             scale = np.mean(np.abs(history[m:] - history[:-m]))
             if scale == 0 or len(history) < cut:
                 continue
-            members = member_forecasts(history[-cut:], H, m)
+            members = forecasts(history[-cut:], H, m)
             chosen, _ = fallback.forecast(history[-cut:], H, m, ())
             errors.append([*(np.abs(members - test).mean(axis=1) / scale), np.abs(chosen - test).mean() / scale])
-        out[cut] = dict(zip([*MEMBERS, "chosen"], np.mean(errors, axis=0)))
+        out[cut] = dict(zip([*names(), "chosen"], np.mean(errors, axis=0)))
     return out
 
 
@@ -55,7 +55,7 @@ def main():
     args = parser.parse_args()
     suite = {d["name"]: d for d in json.loads((Path(args.suite) / "suite.json").read_text())}
     warnings.simplefilter("ignore")
-    print(f"{'dataset':18} {'history':9} " + " ".join(f"{k:>15}" for k in (*MEMBERS, "chosen")))
+    print(f"{'dataset':18} {'history':9} " + " ".join(f"{k:>15}" for k in (*names(), "chosen")))
     for name in args.datasets.split(","):
         d = suite[name]
         frame = pd.read_csv(Path(args.suite) / d["file"], dtype={"series_id": str})

@@ -1,4 +1,4 @@
-"""Time per series of the combination's statistical members (models/combination.py), fitted at every forecast of
+"""Time per series of the combination's statistical members (models/members.py), fitted at every forecast of
 a combined model: median over repeats of one fit and forecast, for histories of several lengths, against
 statsmodels' own ETS fit (models/ets.py: `ets`, the benchmark's peer).
 
@@ -9,12 +9,10 @@ import time
 
 import numpy as np
 
-from forecast.models.ets import ets, fast_ets
-from forecast.models.fallback import drift, naive, seasonal_naive
-from forecast.models.theta import theta
+from forecast.models.ets import ets
+from forecast.models.members import MEMBERS as REGISTERED
 
-MEMBERS = {"theta": theta, "ets (fast)": fast_ets, "drift": drift, "seasonal naive": seasonal_naive, "naive": naive,
-           "statsmodels ETS": ets}
+MEMBERS = {**REGISTERED, "statsmodels ETS": ets}   # each member (`ets`: the fast one), and statsmodels' own ETS
 
 
 def main() -> None:

@@ -116,7 +116,7 @@ def main() -> None:
     parser.add_argument("--in-process", type=int, default=300, metavar="CALLS",
                         help="also time this many calls of MLflow's invocations in-process (0: skip)")
     parser.add_argument("--no-theta", action="store_true",
-                        help="train with --no-theta-combination (a 5-step model is combined with statistical members otherwise)")
+                        help="train with --no-combination (a 5-step model is combined with statistical members otherwise)")
     args = parser.parse_args()
     forecast = str(Path(sys.executable).parent / "forecast")
     body = request_body()
@@ -124,7 +124,7 @@ def main() -> None:
         uri = f"sqlite:///{tmp}/mlflow.db"
         subprocess.run([forecast, "train", "--data", str(ROOT / "examples" / "hourly_load.csv"), "--tracking-uri", uri,
                         "--max-steps", "5", "--no-progress", "--health-every", "0",
-                        *(["--no-theta-combination"] if args.no_theta else [])], cwd=tmp, check=True,
+                        *(["--no-combination"] if args.no_theta else [])], cwd=tmp, check=True,
                        capture_output=True)
         if args.in_process:
             print(f"in-process (MLflow's invocations: parse, predict, JSON; no HTTP): p50 "

@@ -295,7 +295,7 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
 
 def _training_histories(regular: pd.DataFrame, val_start: dict) -> list[np.ndarray]:
     """Each series' target up to where its validation part starts (a short series: all of it), in the order of
-    the regular frame: what the short-series forecast (models/fallback.py) is validated on."""
+    the regular frame: what the short-series forecast (models/short_series.py) is validated on."""
     ids, target = regular[ID].to_numpy(), regular[TARGET].to_numpy(np.float64)
     starts = run_starts(ids)
     ends = np.r_[starts[1:], len(ids)]

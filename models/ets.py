@@ -5,8 +5,8 @@ AutoETS selects (no trend or a damped additive trend).
 Two fits of the same family:
 - `ets`: statsmodels' `ETSModel` (maximum likelihood, an additive season as its own state), the peer that
   `forecast benchmark` runs;
-- `fast_ets`: a member of the forecast's combinations (models/combination.py, models/fallback.py), fitted at every
-  forecast of a combined model. statsmodels fits one model in 20-200 ms a series (choosing with it took 44.5 s on
+- `fast_ets`: the member `ets` of the forecast's combinations (models/members.py), fitted at every forecast of a
+  combined model. statsmodels fits one model in 20-200 ms a series (choosing with it took 44.5 s on
   m1_quarterly's 150 validation cases), so this one is hand-written: the smoothing parameters on a grid
   (`ALPHAS` x `TRENDS` x `PHIS`), every grid point run in one recursion over the history (a numpy step per
   point), the initial level and trend from a line through the first points (Hyndman et al. 2008, 2.6.1), the
@@ -23,7 +23,6 @@ from forecast.models.theta import seasonal_adjustment
 ALPHAS = np.array([0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.99])
 TRENDS = np.array([0.01, 0.05, 0.1, 0.2, 0.4])     # the trend's smoothing as a share of the level's (beta / alpha)
 PHIS = np.array([0.8, 0.9, 0.95, 0.98])            # the trend's damping
-HISTORY = 1000                                     # points read (the recent level and trend are what it smooths)
 INITIAL = 10                                       # points the initial level and trend are read from
 
 
@@ -63,7 +62,7 @@ GRID = _grid()
 def fast_ets(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
     """The AICc-best grid point of simple and damped-trend smoothing (module docstring), forecast (horizon,) with
     the season put back; the last value where the history is too short or the fit is not finite."""
-    history = np.asarray(history[-HISTORY:], dtype=np.float64)
+    history = np.asarray(history, dtype=np.float64)
     if len(history) < 3:
         return np.full(horizon, history[-1] if len(history) else np.nan)
     try:

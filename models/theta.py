@@ -1,7 +1,5 @@
-"""The Theta method (statsmodels' `ThetaModel`): a member of the network's combination (models/combination.py) and of
-the short series' forecast (models/fallback.py).
-
-Theta sees at most the last `HISTORY` points of a series (it is a smoother of the recent level and trend). Its
+"""The Theta method (statsmodels' `ThetaModel`): a member of the forecast's combinations (models/members.py, which
+decides how much history it sees). Its
 exponential smoothing weight is fitted here (`ses_alpha`, hand-written because statsmodels' state-space fit costs
 30-60 ms a series, at every forecast of a combined model); the rest is statsmodels' `ThetaModel`, and a test holds
 the forecasts to its own within 1e-3.
@@ -10,7 +8,6 @@ import warnings
 
 import numpy as np
 
-HISTORY = 1000
 GRID_LOOP_MAX = 200   # points; see _grid_sse
 
 
@@ -80,7 +77,7 @@ def theta(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
     decomposition where two seasons exist (`seasonal_adjustment`), the drift from an OLS trend, its forecast
     formula; the smoothing weight from `ses_alpha`, the forecast formula in `_forecast`); the last value where the
     fit fails or is not finite."""
-    history = np.asarray(history[-HISTORY:], dtype=np.float64)
+    history = np.asarray(history, dtype=np.float64)
     try:
         y, put_back = seasonal_adjustment(history, season)
         trend = np.column_stack([np.ones(len(y)), np.arange(len(y))])
@@ -100,13 +97,3 @@ def _forecast(n: int, b0: float, alpha: float, one_step: float, horizon: int) ->
     if alpha > 0:
         h += 1.0 / alpha - (1.0 - alpha) ** n / alpha
     return 0.5 * b0 * h + one_step
-
-
-def window_forecasts(raw: np.ndarray, origins: np.ndarray, first_rows: np.ndarray, horizon: int, season: int,
-                     method=theta) -> np.ndarray:
-    """(N, H) forecasts of windows by `method(history, horizon, season)` (Theta by default): window i forecasts
-    from the last HISTORY points of raw[first_rows[i]:origins[i]] (global rows)."""
-    out = np.empty((len(origins), horizon))
-    for i, (origin, first) in enumerate(zip(origins, first_rows)):
-        out[i] = method(raw[max(first, origin - HISTORY):origin], horizon, season)
-    return out

@@ -54,7 +54,7 @@ class TrainConfig:
     batch_size: int | None = field(default=None, metadata={"help": "Windows per batch (auto: 256, or fewer so that an epoch has at least 32 steps on small data)."})
     ema_decay: float = field(default=0.99, metadata={"help": "Validate, keep and log an exponential moving average of the weights, updated every step with this decay (0.99: about the last 100 steps; 0 = off): a steadier model than the last step's."})
     time_budget: str = field(default="15m", metadata={"help": "Stop training after this long (90s, 15m, 2h; 0 = no limit), keeping the best checkpoint so far; the log says at the start how long training will take."})
-    theta_combination: bool = field(default=True, metadata={"help": "Combine the network's forecast with Theta, drift, seasonal naive and naive where that is better on the validation windows (the weights chosen there and saved with the model; models/combination.py)."})
+    combination: bool = field(default=True, metadata={"help": "Combine the network's forecast with the statistical members (Theta, ETS, drift, seasonal naive, naive) where that is better on the validation windows (the weights chosen there and saved with the model; models/combination.py).", "aliases": ("theta-combination",)})
     patience: int = field(default=5, metadata={"help": "Epochs without validation improvement before stopping."})
     seed: int = field(default=0, metadata={"help": "Seed for weights, shuffling and dropout."})
     experiment: str | None = field(default="forecast", metadata={"help": "MLflow experiment name."})

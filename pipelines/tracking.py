@@ -9,7 +9,6 @@ import mlflow
 from forecast.pipelines.errors import ForecastError
 
 KIND_TAG = "mlflow.experimentKind"   # "custom_model_development": the UI's "Machine learning" kind, opening on runs
-ALIASES = ("champion", "challenger")
 
 
 def use_store(tracking_uri: str | None, experiment: str | None = None, reads: str | None = None) -> str:

@@ -14,8 +14,7 @@ from forecast.data.windows import WindowDataset
 from forecast.models.forecaster import Forecaster, predict_quantiles
 from forecast.models.naive import naive_forecasts
 from forecast.models.combination import Combination
-from forecast.models.fallback import FUNCTIONS
-from forecast.models.theta import theta, window_forecasts
+from forecast.models.members import window_forecasts
 from forecast.pipelines.evaluation.accuracy import Accuracy, accuracy, flat_metrics
 from forecast.pipelines.evaluation.metrics import seasonal_scales
 from forecast.pipelines.evaluation.plots import error_by_step_figure, forecast_figure, log_figure
@@ -34,13 +33,14 @@ def predict_scaled(model: Forecaster, dataset: WindowDataset, batch_size: int) -
     return predict_quantiles(model, ((x, future) for x, _, future in dataset.loader(batch_size, shuffle=False)))
 
 
-def statistical_scaled(prepared: Prepared, starts: np.ndarray, method=theta) -> np.ndarray:
-    """(N, H) forecasts by `method(history, horizon, season)` (Theta by default) of the windows at `starts`,
-    each from its series' history up to its origin, in the scaled space."""
+def statistical_scaled(prepared: Prepared, starts: np.ndarray, names: tuple[str, ...],
+                       registry: dict | None = None) -> np.ndarray:
+    """(N, M, H) forecasts by the members `names` (of `registry`, default models/members.py's) of the windows at
+    `starts`, each from its series' history up to its origin, in the scaled space."""
     spec, panel = prepared.spec, prepared.panel
     series = panel.series_of(starts)
     raw = window_forecasts(panel.raw_target, starts + spec.seq_len, panel.offsets[series], spec.horizon,
-                           spec.freq.season_length, method)
+                           spec.freq.season_length, names, registry)
     return spec.scaler.forward(raw, spec.scaler.rows_for(panel.ids[series]))
 
 
@@ -52,7 +52,7 @@ def evaluate(model: Forecaster, prepared: Prepared, batch_size: int,
     started = time.perf_counter()
     scaled = predict_scaled(model, dataset, batch_size)
     scaled = combination.apply(scaled, model.config.median_index,
-                               lambda name: statistical_scaled(prepared, starts, FUNCTIONS[name]))
+                               lambda names: statistical_scaled(prepared, starts, names))
     evaluation = score(prepared, scaled, model.config.quantiles)
     evaluation.predict_seconds = time.perf_counter() - started
     return evaluation

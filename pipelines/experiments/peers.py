@@ -28,7 +28,6 @@ from forecast.pipelines.config import Budget
 from forecast.pipelines.errors import ForecastError
 from forecast.pipelines.training.trainer import build_trainer
 
-PEERS = ("baseline", "nhits", "tft")
 LABELS = {"baseline": "pf Baseline", "nhits": "pf NHiTS", "tft": "pf TemporalFusionTransformer"}
 
 

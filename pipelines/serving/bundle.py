@@ -1,7 +1,7 @@
 """The model bundle: what a logged model carries besides code. Config + weights (model.pt), data spec with
-scalers (spec.json), the combination with Theta chosen in training (combination.json; a bundle from before it
-has none: weight 0), the short-series forecast chosen in training (fallback.json; none: the old rule, seasonal
-naive). Plain tensors and JSON: nothing pickled by class reference."""
+scalers (spec.json), the network's combination with statistical members chosen in training (combination.json,
+weights by member name; a bundle from before it has none: the network alone; an older one a Theta weight), the
+short-series forecast chosen in training (fallback.json; none: the old rule, seasonal naive). Plain tensors and JSON: nothing pickled by class reference."""
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -11,8 +11,8 @@ import torch
 from forecast.data.prepare import DataSpec
 from forecast.models.combination import Combination
 from forecast.models.config import ModelConfig
-from forecast.models.fallback import Fallback
 from forecast.models.forecaster import Forecaster
+from forecast.models.short_series import Fallback
 from forecast.pipelines.errors import ForecastError
 
 # options added after bundles were first saved, with what the code computed before each existed: an older
@@ -32,7 +32,7 @@ def save_bundle(directory: Path, model: Forecaster, spec: DataSpec, combination:
     return directory
 
 
-def load_bundle(directory: str | Path) -> tuple[Forecaster, DataSpec, float, Fallback]:
+def load_bundle(directory: str | Path) -> tuple[Forecaster, DataSpec, Combination, Fallback]:
     """(model, spec, combination, fallback)."""
     directory = Path(directory)
     checkpoint = torch.load(directory / "model.pt", map_location="cpu", weights_only=True)

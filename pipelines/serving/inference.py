@@ -4,10 +4,10 @@ model and the scoring server.
 Request: history rows (series id, timestamp, target[, covariates]); rows after a series' last observed
 target carry known covariates for the future. Response: one row per (series, step) with `series_id,
 timestamp, step, prediction, q<tau>..., method`, sorted by series id then step, where `method` is
-`model` (the network's forecast, combined with Theta's where training chose so: models/theta.py), or for a
-series shorter than the model's context (seq_len, or a whole season where that is longer and the model reads the
-seasonal lag channel) the members of the fallback chosen in training (models/fallback.py: `theta`, `drift`,
-`theta+drift`, ...), or `seasonal_naive`/`naive` where validation preferred none of them or the model predates it.
+`model` (the network's forecast, combined with statistical members where training chose so: models/combination.py),
+or for a series shorter than the model's context (seq_len, or a whole season where that is longer and the model
+reads the seasonal lag channel) the members of the short-series forecast chosen in training (models/short_series.py:
+`theta`, `drift`, `theta+drift`, ...), or `seasonal_naive`/`naive` where validation preferred none of them or the model predates it.
 
 Two jobs, two halves of `Predictor`: `prepare` turns a user's rows (their column names, parsed and checked) into a
 `Request` on the model's grid; `forecast` turns a Request into every trained step and level. `predict` does
@@ -30,12 +30,11 @@ from forecast.data.frequency import already_regular, check_one_frequency, infer_
 from forecast.data.prepare import DataSpec, build_panel
 from forecast.data.scaling import SeriesScaler
 from forecast.data.schema import ID, TARGET, TIME, canonical, history_rows, run_starts, split_ids
-from forecast.models.fallback import Fallback, naive_intervals
 from forecast.models.forecaster import Forecaster, predict_quantiles
 from forecast.models.naive import naive_forecasts
 from forecast.models.combination import Combination
-from forecast.models.fallback import FUNCTIONS
-from forecast.models.theta import window_forecasts
+from forecast.models.members import window_forecasts
+from forecast.models.short_series import Fallback, naive_intervals
 from forecast.pipelines.config import PredictConfig
 from forecast.pipelines.serving.bundle import load_bundle
 
@@ -230,13 +229,13 @@ class Predictor:
         batches = ((torch.from_numpy(x[i:i + batch_size]), torch.from_numpy(fut[i:i + batch_size])) for i in starts)
         q = scaler.inverse(predict_quantiles(self.model, batches).astype(np.float64), rows)              # (S, H, Q)
         q = self.combination.apply(q, self.model.config.median_index,   # chosen in training (models/combination.py)
-                                   lambda name: window_forecasts(panel.raw_target, ends, panel.offsets[:-1], H,
-                                                                 spec.freq.season_length, FUNCTIONS[name]))
+                                   lambda names: window_forecasts(panel.raw_target, ends, panel.offsets[:-1], H,
+                                                                  spec.freq.season_length, names))
         q = spec.bound(q)
         return self._rows(panel.ids, grid, q[:, :, self.model.config.median_index], q, "model")
 
     def _fallback(self, regular: pd.DataFrame) -> pd.DataFrame:
-        """The short-series forecast chosen in training (models/fallback.py); by the old rule (seasonal naive where
+        """The short-series forecast chosen in training (models/short_series.py); by the old rule (seasonal naive where
         a season of history exists, else naive, its intervals from its in-sample errors) for a bundle from before
         it, or where validation did not prefer another."""
         H, ids, m = self.spec.horizon, regular[ID].to_numpy(), self.spec.freq.season_length

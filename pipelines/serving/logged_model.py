@@ -13,14 +13,14 @@ import forecast.models
 import forecast.pipelines
 from forecast.data.prepare import DataSpec, Prepared
 from forecast.models.combination import Combination
-from forecast.models.fallback import Fallback
 from forecast.models.forecaster import Forecaster
+from forecast.models.members import STATSMODELS
+from forecast.models.short_series import Fallback
 from forecast.pipelines.serving import pyfunc_model
 from forecast.pipelines.serving.bundle import save_bundle
 from forecast.pipelines.serving.inference import BATCH_SIZE, Predictor
 
 REQUIREMENTS = ("torch", "numpy", "pandas", "mlflow", "pyarrow")
-STATSMODELS_MEMBERS = {"theta", "ets"}   # members that fit with statsmodels (models/theta.py: seasonal_adjustment)
 RUNTIME = (forecast.data, forecast.models, forecast.pipelines)   # everything below app/: what a loaded model runs
 
 
@@ -39,7 +39,7 @@ def _stage_code(directory: Path) -> Path:
 def packages(combination: Combination, fallback: Fallback) -> tuple[str, ...]:
     """What the logged model needs installed: statsmodels only where a member with a weight fits with it."""
     used = {*combination.statistical, *(m for b in fallback.buckets for m in b.used)}
-    return (*REQUIREMENTS, "statsmodels") if used & STATSMODELS_MEMBERS else REQUIREMENTS
+    return (*REQUIREMENTS, "statsmodels") if used & STATSMODELS else REQUIREMENTS
 
 
 def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_name: str | None, tmp: Path,

@@ -25,9 +25,6 @@ from torch.utils.data import DataLoader
 from forecast.data.io import read_validated
 from forecast.data.prepare import DataReport, Prepared, prepare_training
 from forecast.data.windows import evenly_spaced
-from forecast.models.combination import MEMBERS, SIGNIFICANCE, Combination
-from forecast.models.fallback import MEMBERS as FALLBACK_MEMBERS
-from forecast.models.fallback import Fallback
 from forecast.models.forecaster_health import ForecasterHealthMonitor
 from forecast.models.health import NonFiniteError
 from forecast.models.lightning import ForecastModule
@@ -39,10 +36,9 @@ from forecast.pipelines.serving.logged_model import log_forecaster
 from forecast.pipelines.tracking import label_version, use_store
 from forecast.pipelines.training.budget import TrainingTime
 from forecast.pipelines.training.callbacks import EpochHistory, EpochLine, StopOnCtrlC, stop_reason
-from forecast.pipelines.training.combination import choose_combination
-from forecast.pipelines.training.fallback import choose_fallback
 from forecast.pipelines.training.health_log import log_health
 from forecast.pipelines.training.logger import RunLogger
+from forecast.pipelines.training.members import choose_members
 from forecast.pipelines.training.resume import DATA_TAG, INFERRED_TAG, RunCheckpoint, checkpoint_dir, resume_checkpoint
 from forecast.pipelines.training.trainer import build_trainer
 from forecast.pipelines.training.warm_start import LINEAGE_TAG, lineage, load_weights
@@ -119,7 +115,8 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
             if not resume_from:
                 _log_inputs(config, setup, data_sha)
             fitted = _fit(config, setup, run.info.run_id, tmp, resume_from)
-            combination = _combination(config, setup)
+            combination, fallback = choose_members(setup.module.model, setup.prepared, setup.batch_size,
+                                                   config.combination)
             evaluation = (evaluate(setup.module.model, setup.prepared, setup.batch_size, combination)
                           if len(setup.prepared.starts["test"]) else None)   # no series holds a test part
             # the test metrics at a step of their own, after the last training step: the logged model links
@@ -127,7 +124,6 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
             result_step = fitted.steps + 1
             _log_evaluation(evaluation, setup.prepared, pd.DataFrame(fitted.history.rows),
                             setup.module.config.quantiles, result_step)
-            fallback = _fallback(setup)
             version = log_forecaster(setup.module.model, setup.prepared.spec, setup.prepared,
                                      config.model_name if register and config.register else None, Path(tmp),
                                      combination, fallback, result_step)
@@ -266,35 +262,6 @@ def _load_best(module: ForecastModule, checkpoint: ModelCheckpoint, resume_from:
                     "it: evaluating and logging the final weights")
     else:
         raise ForecastError("training produced no checkpoint (no validation epoch completed)")
-
-
-def _combination(config: TrainConfig, setup: Setup) -> Combination:
-    """The network's combination with statistical members, chosen on validation windows (models/combination.py),
-    logged."""
-    if not config.theta_combination:
-        return Combination()
-    combination, errors = choose_combination(setup.module.model, setup.prepared, setup.batch_size)
-    mlflow.log_params({f"combination.{m}": w for m, w in zip(MEMBERS, combination.weights)})
-    mlflow.log_metrics({("val_combination_t" if k == "t" else f"val_mae_{k}"): e for k, e in errors.items()})
-    if errors:
-        used = " + ".join(f"{m} {w:g}" for m, w in zip(MEMBERS, combination.weights) if w)
-        tested = ""
-        if "t" in errors:
-            whose = "the greedy combination's" if combination.is_network else "its"
-            tested = f"; {whose} gain over the network alone: {errors['t']:.2f} standard errors, {SIGNIFICANCE:g} needed"
-        log.info(f"combination: {used} (validation error of the median, scaled: "
-                 + ", ".join(f"{k}: {e:.4f}" for k, e in errors.items() if k != "t") + tested + ")")
-    return combination
-
-
-def _fallback(setup: Setup) -> Fallback:
-    """How series too short for the network are forecast, chosen on validation (models/fallback.py), logged."""
-    fallback, errors = choose_fallback(setup.prepared, setup.module.config.quantiles)
-    seasonal = setup.prepared.spec.freq.season_length > 1
-    mlflow.log_params({f"fallback_from_{b.min_length}": fallback.method(b.min_length, seasonal) + " (" + ", ".join(
-        f"{m} {w:g}" for m, w in zip(FALLBACK_MEMBERS, b.weights) if w) + ")" for b in fallback.buckets})
-    mlflow.log_metrics({f"val_fallback_error_{k}": v for k, v in errors.items()})
-    return fallback
 
 
 def _run_name(config: TrainConfig, setup: Setup) -> str:

@@ -14,7 +14,6 @@ from dataclasses import asdict, fields
 
 import torch
 
-from forecast.data.config import DataConfig
 from forecast.data.prepare import DataSpec
 from forecast.models.config import ModelConfig
 from forecast.pipelines.errors import ForecastError
@@ -57,13 +56,6 @@ def _normal(value):
 
 def _shown(value) -> str:
     return ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
-
-
-def split_settings(source: dict) -> tuple[dict, dict]:
-    """The source's settings as DataConfig and ModelConfig keyword arguments."""
-    data_names = {f.name for f in fields(DataConfig)}
-    return ({k: v for k, v in source.items() if k in data_names},
-            {k: v for k, v in source.items() if k not in data_names})
 
 
 def load_weights(model: torch.nn.Module, spec: DataSpec, model_uri: str) -> None:

@@ -2,7 +2,11 @@
 gain is significant, or as chosen where too few independent groups of windows allow a test."""
 import numpy as np
 
-from forecast.models.combination import MEMBERS, MIN_GROUPS, Combination, choose
+from forecast.models.combination import MIN_GROUPS, NETWORK, Combination, choose
+from forecast.models.members import names
+
+NAMES = names()
+MEMBERS = (NETWORK, *NAMES)
 
 rng = np.random.default_rng(0)
 N, H = 200, 6
@@ -10,12 +14,12 @@ Y = rng.normal(size=(N, H))
 EACH = np.arange(N)                                # every window its own group
 
 
-def by_name(**weights) -> tuple[float, ...]:
-    return tuple(weights.get(m, 0.0) for m in MEMBERS)
+def by_name(**weights) -> dict[str, float]:
+    return {m: weights[m] for m in MEMBERS if weights.get(m)}
 
 
 def members(theta: np.ndarray) -> np.ndarray:
-    """(N, M-1, H): Theta as given, the other members far off (never chosen)."""
+    """(N, M, H): Theta as given, the other members far off (never chosen)."""
     others = [Y + 50.0] * (len(MEMBERS) - 2)
     return np.stack([theta, *others], axis=1)
 
@@ -23,28 +27,28 @@ def members(theta: np.ndarray) -> np.ndarray:
 def test_apply_moves_the_centre_and_keeps_the_interval():
     q = np.stack([Y - 1, Y, Y + 1], axis=-1)
     half = Combination.from_theta(0.25)
-    out = half.apply(q, 1, lambda name: np.zeros((N, H)) if name == "theta" else None)
+    out = half.apply(q, 1, lambda used: np.zeros((N, len(used), H)) if used == ("theta",) else None)
     np.testing.assert_allclose(out[:, :, 1], 0.75 * Y)
     np.testing.assert_allclose(out[:, :, 2] - out[:, :, 0], 2.0)
     assert Combination().apply(q, 1, None) is q
 
 
 def test_a_worse_member_gets_no_weight_and_a_complementary_one_gets_half():
-    chosen, errors = choose(Y, members(Y + rng.normal(size=Y.shape)), Y, EACH)   # the network is exact
+    chosen, errors = choose(Y, members(Y + rng.normal(size=Y.shape)), NAMES, Y, EACH)   # the network is exact
     assert chosen.is_network and set(errors) == {*MEMBERS, "combination"}
     off = rng.normal(size=Y.shape)                                               # two independent errors:
-    chosen, errors = choose(Y + off, members(Y - off), Y, EACH)                   # their average is exact
-    assert chosen.weights[:2] == (0.5, 0.5) and errors["combination"] < errors["network"] and errors["t"] < -2
+    chosen, errors = choose(Y + off, members(Y - off), NAMES, Y, EACH)                   # their average is exact
+    assert chosen.weights == by_name(network=0.5, theta=0.5) and errors["combination"] < errors["network"] and errors["t"] < -2
 
 
 def test_a_gain_within_the_noise_keeps_the_network_alone():
     """Theta halfway helps 52 % of the windows as much as it hurts the other 48 %: a gain, not a significant one."""
     sign = np.where(np.arange(N) < 104, 1.0, -1.0)[:, None]
-    chosen, errors = choose(Y + 1.0, members(Y + 1.0 - 1.8 * sign), Y, EACH)
+    chosen, errors = choose(Y + 1.0, members(Y + 1.0 - 1.8 * sign), NAMES, Y, EACH)
     assert chosen.is_network and errors["combination"] < errors["network"] and -2 < errors["t"] < 0
     # the same gain, 25 times over (a larger sample): now significant
     rep = lambda a: np.repeat(a, 25, axis=0)                                      # noqa: E731
-    chosen, _ = choose(rep(Y + 1.0), rep(members(Y + 1.0 - 1.8 * sign)), rep(Y), np.arange(25 * N))
+    chosen, _ = choose(rep(Y + 1.0), rep(members(Y + 1.0 - 1.8 * sign)), NAMES, rep(Y), np.arange(25 * N))
     assert not chosen.is_network and chosen.statistical["theta"] > 0
 
 
@@ -55,16 +59,16 @@ def test_with_too_few_groups_to_test_the_choice_narrows_to_the_network_alone_or_
     off = rng.normal(size=Y.shape)
     few = np.arange(N) % (MIN_GROUPS - 1)
     theta_far = np.stack([Y - off, Y + 3.0 * off, *[Y + 50.0] * (len(MEMBERS) - 3)], axis=1)   # ETS: worse halfway
-    chosen, errors = choose(Y + off, theta_far, Y, few)
+    chosen, errors = choose(Y + off, theta_far, NAMES, Y, few)
     assert chosen.weights == by_name(network=0.5, theta=0.5) and "t" not in errors
     # a member best alone, and the greedy weights would drop the network: still only halfway
     ets_best = np.stack([Y + 2.0 * off, Y + 0.1 * off, *[Y + 50.0] * (len(MEMBERS) - 3)], axis=1)
-    chosen, _ = choose(Y + off, ets_best, Y, few)
+    chosen, _ = choose(Y + off, ets_best, NAMES, Y, few)
     assert chosen.weights == by_name(network=0.5, ets=0.5)
-    chosen, _ = choose(Y, members(Y + rng.normal(size=Y.shape)), Y, few)
+    chosen, _ = choose(Y, members(Y + rng.normal(size=Y.shape)), NAMES, Y, few)
     assert chosen.is_network
     # with one group more, the test applies again (and this gain passes it)
-    assert not choose(Y + off, members(Y - off), Y, np.arange(N) % MIN_GROUPS)[0].is_network
+    assert not choose(Y + off, members(Y - off), NAMES, Y, np.arange(N) % MIN_GROUPS)[0].is_network
 
 
 def test_a_saved_combination_round_trips_and_an_old_theta_weight_loads():

@@ -9,9 +9,9 @@ import torch
 from forecast.data.config import DataConfig
 from forecast.data.errors import DataError
 from forecast.data.prepare import prepare_training
-from forecast.models.combination import MEMBERS, Combination
+from forecast.models.combination import Combination
 from forecast.models.config import ModelConfig
-from forecast.models.fallback import drift
+from forecast.models.members import drift
 from forecast.models.forecaster import Forecaster
 from forecast.models.theta import theta
 from forecast.pipelines.evaluation.evaluate import evaluate
@@ -182,7 +182,7 @@ def test_the_combination_is_the_same_in_evaluation_and_predict(make_frame, tmp_p
     prepared = prepare_training(frame, DataConfig(seq_len=10, horizon=6))
     history = frame.groupby("series_id").head(114)                     # the rows before each test origin
     alone = predictor.predict(_raw(history))
-    combination = Combination(tuple({"network": 0.5, "theta": 0.3, "drift": 0.2}.get(m, 0.0) for m in MEMBERS))
+    combination = Combination({"network": 0.5, "theta": 0.3, "drift": 0.2})
     evaluated = evaluate(predictor.model, prepared, 64, combination).table
     save_bundle(tmp_path / "bundle", predictor.model, predictor.spec, combination)
     combined = Predictor(*load_bundle(tmp_path / "bundle")).predict(_raw(history))
@@ -210,11 +210,11 @@ def test_a_request_mixing_frequencies_is_refused_naming_the_series(make_frame):
 def test_series_too_short_for_the_network_get_the_fallback_chosen_in_training_with_intervals(make_frame, tmp_path):
     """The fallback saved with the model forecasts the short series: its members' weighted forecast as the
     prediction and median, and quantiles around it from the validation errors; the bundle keeps it."""
-    from forecast.models.fallback import MEMBERS as FALLBACK_MEMBERS, Bucket, Fallback
+    from forecast.models.short_series import Bucket, Fallback
 
     frame = make_frame(n_series=2, length=80)
     predictor = _predictor(frame)
-    theta_only = tuple(float(m == "theta") for m in FALLBACK_MEMBERS)
+    theta_only = {"theta": 1.0}
     fallback = Fallback((Bucket(1, theta_only, (0.1, 0.5, 0.9), ((-1.0,) * 6, (0.0,) * 6, (2.0,) * 6)),))
     save_bundle(tmp_path / "bundle", predictor.model, predictor.spec, fallback=fallback)
     loaded = Predictor(*load_bundle(tmp_path / "bundle"))

@@ -21,10 +21,11 @@ import torch
 
 from forecast.data.config import DataConfig
 from forecast.data.prepare import prepare_training
-from forecast.models.combination import MEMBERS, Combination
+from forecast.models.combination import NETWORK, Combination
 from forecast.models.config import ModelConfig
-from forecast.models.fallback import MEMBERS as FALLBACK_MEMBERS, Bucket, Fallback
 from forecast.models.forecaster import Forecaster
+from forecast.models.members import names
+from forecast.models.short_series import Bucket, Fallback
 from forecast.pipelines.serving.logged_model import log_forecaster
 
 # imported first in every Python process started with this folder on PYTHONPATH (site's sitecustomize): the
@@ -54,8 +55,8 @@ def every_member_model(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
     model = Forecaster(ModelConfig(d_model=8, n_heads=2, layers=1, seq_len=spec.seq_len, horizon=spec.horizon,
                                    n_features=prepared.panel.values.shape[1], n_known=spec.n_known,
                                    lag_feature=spec.lag_feature)).eval()
-    combination = Combination(tuple(1.0 / len(MEMBERS) for _ in MEMBERS))
-    fallback = Fallback((Bucket(1, tuple(1.0 / len(FALLBACK_MEMBERS) for _ in FALLBACK_MEMBERS)),))
+    combination = Combination({m: 1.0 / (len(names()) + 1) for m in (NETWORK, *names())})
+    fallback = Fallback((Bucket(1, {m: 1.0 / len(names()) for m in names()}),))
     mlflow.set_tracking_uri(f"sqlite:///{tmp / 'mlflow.db'}")
     experiment = mlflow.create_experiment("isolated", artifact_location=(tmp / "artifacts").as_uri())
     with mlflow.start_run(experiment_id=experiment) as run:
@@ -76,7 +77,7 @@ def _hidden(tmp: Path) -> dict:
 def _check(forecasts: pd.DataFrame) -> None:
     methods = forecasts.groupby("series_id")["method"].first().to_dict()
     assert methods["a"] == methods["b"] == "model"
-    assert set(methods["short"].split("+")) == set(FALLBACK_MEMBERS), methods
+    assert set(methods["short"].split("+")) == set(names()), methods
     assert len(forecasts) == 12 and np.isfinite(forecasts["prediction"]).all()
 
 

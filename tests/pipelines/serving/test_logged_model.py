@@ -1,15 +1,15 @@
 """What a logged model asks to be installed where it is served: statsmodels exactly where a member fits with it."""
-from forecast.models.combination import MEMBERS, Combination
-from forecast.models.fallback import MEMBERS as FALLBACK_MEMBERS, Bucket, Fallback
+from forecast.models.combination import Combination
+from forecast.models.short_series import Bucket, Fallback
 from forecast.pipelines.serving.logged_model import REQUIREMENTS, packages
 
 
 def _combination(**weights) -> Combination:
-    return Combination(tuple(weights.get(m, 0.0) for m in MEMBERS))
+    return Combination(weights)
 
 
 def _fallback(**weights) -> Fallback:
-    return Fallback((Bucket(1, tuple(weights.get(m, 0.0) for m in FALLBACK_MEMBERS)),))
+    return Fallback((Bucket(1, weights),))
 
 
 def test_statsmodels_is_required_where_theta_or_ets_has_a_weight_and_only_there():

@@ -1,43 +1,24 @@
-"""The short-series forecast: members, greedy weights, the choice on validation, intervals, the saved form."""
+"""The short-series forecast: the choice on validation, intervals, the saved form."""
 import numpy as np
-import pytest
 
-from forecast.models.fallback import (MEMBERS, Bucket, Fallback, choose, greedy_weights, length_edges, member_forecasts,
-                                      naive_intervals, scale_of)
-from forecast.models.ets import fast_ets
-from forecast.models.theta import theta
+from forecast.models.members import names
+from forecast.models.short_series import Bucket, Fallback, choose, length_edges, naive_intervals, scale_of
 
-
-def by_name(**weights) -> tuple[float, ...]:
-    return tuple(weights.get(m, 0.0) for m in MEMBERS)
+MEMBERS = names()
 
 
-def test_members_forecast_a_series_as_each_method_does():
-    history = np.arange(1.0, 13.0)                     # 1..12, season 4
-    f = member_forecasts(history, 6, 4)
-    assert f.shape == (len(MEMBERS), 6)
-    assert np.allclose(f[MEMBERS.index("naive")], 12.0)
-    assert np.allclose(f[MEMBERS.index("seasonal_naive")], [9, 10, 11, 12, 9, 10])
-    assert np.allclose(f[MEMBERS.index("theta")], theta(history, 6, 4))
-    assert np.allclose(f[MEMBERS.index("drift")], np.arange(13.0, 19.0))
-    assert np.allclose(f[MEMBERS.index("ets")], fast_ets(history, 6, 4))
-    two = member_forecasts(np.array([5.0, 6.0]), 3, 4)
-    assert np.allclose(two[MEMBERS.index("theta")], 6.0) and np.allclose(two[MEMBERS.index("drift")], [7, 8, 9])
+def by_name(**weights) -> dict[str, float]:
+    return {m: weights[m] for m in MEMBERS if weights.get(m)}
+
+
+def test_a_series_scale_is_its_mean_absolute_change():
     assert scale_of(np.array([1.0, 3.0, 2.0])) == 1.5 and scale_of(np.array([4.0])) == 4.0 and scale_of(np.zeros(3)) == 1
-
-
-def test_greedy_selection_weighs_the_member_that_fits_and_mixes_where_a_mix_fits_better():
-    rng = np.random.default_rng(0)
-    y = rng.normal(size=(50, 4))
-    exact = np.stack([y, y + 1.0, y - 3.0], axis=1)                 # member 0 is right
-    assert np.allclose(greedy_weights(exact, y, np.ones(50)), [1, 0, 0])
-    halves = np.stack([y + 1.0, y - 1.0, y + 5.0], axis=1)          # the average of members 0 and 1 is right
-    assert np.allclose(greedy_weights(halves, y, np.ones(50)), [0.5, 0.5, 0])
 
 
 def _cases(n, better_by, seed=0):
     """Validation cases where Theta beats the old rule (seasonal naive) by `better_by`; ETS, drift and naive are
-    poor."""
+    poor (members in the registry's order: theta, ets, drift, seasonal_naive, naive)."""
+    assert MEMBERS == ("theta", "ets", "drift", "seasonal_naive", "naive")
     rng = np.random.default_rng(seed)
     y = rng.normal(size=(n, 4))
     forecasts = np.stack([y + rng.normal(0, 1.0, (n, 4)), y + rng.normal(0, 3.0, (n, 4)), y + rng.normal(0, 3.0, (n, 4)),
@@ -47,19 +28,20 @@ def _cases(n, better_by, seed=0):
 
 def test_the_member_or_mix_that_validated_best_forecasts_and_seasonal_naive_only_where_it_was_best():
     forecasts, y = _cases(300, better_by=1.0)
-    chosen, errors = choose(forecasts, y, np.ones(len(y)), (0.1, 0.5, 0.9))
-    assert chosen.weights[0] > 0.5 and Fallback((chosen,)).method(10, True).startswith("theta")
+    chosen, errors = choose(forecasts, MEMBERS, y, np.ones(len(y)), (0.1, 0.5, 0.9))
+    assert chosen.weights.get("theta", 0) > 0.5 and Fallback((chosen,)).method(10, True).startswith("theta")
     assert errors["combination"] < errors["old_rule"] and set(errors) >= set(MEMBERS)
     forecasts, y = _cases(300, better_by=0.0)
     old = MEMBERS.index("seasonal_naive")
     forecasts[:, [i for i in range(len(MEMBERS)) if i != old]] = forecasts[:, old:old + 1] + 2.0   # all worse
-    same, _ = choose(forecasts, y, np.ones(300), (0.1, 0.5, 0.9))
+    same, _ = choose(forecasts, MEMBERS, y, np.ones(300), (0.1, 0.5, 0.9))
     assert same.weights == by_name(seasonal_naive=1.0) and Fallback((same,)).method(10, True) == "seasonal_naive"
     assert Fallback((same,)).method(10, False) == "naive"
     # a Theta that validated better on a few series forecasts them (no gate), its intervals from the history's own
     # in-sample errors: a handful of validation cases cannot give error quantiles
-    few, errors = choose(*_cases(3, better_by=3.0), np.ones(3), (0.1, 0.5, 0.9))
-    assert few.weights[0] > 0 and errors["combination"] <= errors["old_rule"] and not few.levels
+    forecasts, y = _cases(3, better_by=3.0)
+    few, errors = choose(forecasts, MEMBERS, y, np.ones(3), (0.1, 0.5, 0.9))
+    assert few.weights.get("theta", 0) > 0 and errors["combination"] <= errors["old_rule"] and not few.levels
     history = np.array([10.0, 12.0, 11.0, 14.0, 12.0, 15.0, 13.0, 17.0, 14.0])
     point, q = Fallback((few,)).forecast(history, 4, 1, (0.1, 0.5, 0.9))
     np.testing.assert_allclose(q, naive_intervals(history, point, 1, (0.1, 0.5, 0.9)))
@@ -68,11 +50,11 @@ def test_the_member_or_mix_that_validated_best_forecasts_and_seasonal_naive_only
 
 def test_the_intervals_come_from_validation_errors_and_centre_on_the_point():
     forecasts, y = _cases(400, better_by=1.0)
-    chosen, _ = choose(forecasts, y, np.ones(len(y)), (0.1, 0.5, 0.9))
+    chosen, _ = choose(forecasts, MEMBERS, y, np.ones(len(y)), (0.1, 0.5, 0.9))
     history = np.array([10.0, 12.0, 11.0, 13.0, 12.0, 14.0])
     point, q = Fallback((chosen,)).forecast(history, 4, 1, (0.1, 0.5, 0.9))
     assert np.allclose(q[:, 1], point) and (q[:, 0] < point).all() and (q[:, 2] > point).all()
-    residual = (y - np.einsum("m,nmh->nh", np.asarray(chosen.weights), forecasts))
+    residual = (y - np.einsum("m,nmh->nh", np.array([chosen.weights.get(m, 0.0) for m in MEMBERS]), forecasts))
     expected = np.quantile(residual, 0.9, axis=0) - np.quantile(residual, 0.5, axis=0)
     assert np.allclose(q[:, 2] - point, scale_of(history) * expected)
     again = Fallback.from_dict(Fallback((chosen,)).to_dict())

@@ -1,21 +1,16 @@
 """The forecast of a series too short for the network (fewer rows than the model's context): a combination of
-statistical members, Theta, ETS, drift (naive plus the history's mean step), seasonal naive and naive, weighted as
-validation chose in training.
+statistical members (models/members.py: Theta, ETS, drift, seasonal naive, naive), weighted as validation chose
+in training. The bundle keeps it as `fallback.json` (the class `Fallback`): the name it was saved under first.
 
-Short series are where the statistical methods are strongest: on a yearly competition panel whose short series got
-the bare naive forecast, statsforecast's AutoTheta in their place moved the panel's MASE from 3.09 to 2.63; on the
-suite's tourism_yearly the drift forecast beat AutoTheta on the short series (2.56 against 2.58), while on
-m1_quarterly Theta beat drift (1.05 against 1.11). So the weights are chosen, not fixed (`choose`): Caruana's greedy
-ensemble selection (with replacement, `ROUNDS` steps: weights in twentieths) on validation cases made like the
+Short series are where the statistical methods are strongest, and which of them is best differs from panel to panel
+(docs/benchmarks.md, "Short series"). So the weights are chosen, not fixed (`choose`): Caruana's greedy ensemble
+selection (models/ensemble.py: `greedy_weights`, weights in twentieths) on validation cases made like the
 fallback's own (each series' last horizon held out, its history cut to fewer rows than the model's context), one
 combination per range of history lengths (`length_edges`: a season of history, two seasons). Seasonal naive and
 naive are members, so the choice is never worse than them on validation, and a series gets one of them alone only
 where it validated best (no gate: a fitted method that validated better always forecasts). The old rule, seasonal
 naive (naive without a season), stays only where a range has no validation case, and for a bundle saved before
 this existed.
-
-ETS is a member in its fast form (models/ets.py: `fast_ets`, about a millisecond a series): statsmodels' own fit
-took 44.5 s to choose on the 150 validation series of m1_quarterly.
 
 Intervals: the validation errors of the combination, in each series' scale (its mean absolute one-step change),
 give per horizon step the quantiles of the error around its median; a forecast adds them to its point forecast,
@@ -26,43 +21,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from forecast.models.ets import fast_ets
-from forecast.models.theta import theta
+from forecast.models import members
+from forecast.models.ensemble import greedy_weights
 
-MEMBERS = ("theta", "ets", "drift", "seasonal_naive", "naive")
-ROUNDS = 20
 MIN_SPREAD_CASES = 10   # validation cases the intervals' error quantiles need
-MIN_HISTORY = 3      # points a fitted member needs; with fewer, every member is the naive forecast
-
-
-def naive(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
-    return np.full(horizon, float(history[-1]))
-
-
-def drift(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
-    """The last value plus the history's mean step per step ahead (the random walk with drift)."""
-    if len(history) < 2:
-        return naive(history, horizon, season)
-    step = (history[-1] - history[0]) / (len(history) - 1)
-    return float(history[-1]) + step * np.arange(1, horizon + 1)
-
-
-def seasonal_naive(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
-    """The last season repeated, where a whole season of history exists; else the last value."""
-    if season <= 1 or len(history) < season:
-        return naive(history, horizon, season)
-    return np.asarray(history[len(history) - season + np.arange(horizon) % season], dtype=np.float64)
-
-
-FUNCTIONS = {"theta": theta, "ets": fast_ets, "drift": drift, "seasonal_naive": seasonal_naive, "naive": naive}
-
-
-def member_forecasts(history: np.ndarray, horizon: int, season: int, members=MEMBERS) -> np.ndarray:
-    """(len(members), H) forecasts of one series; a fitted member on fewer than MIN_HISTORY points is naive."""
-    history = np.asarray(history, dtype=np.float64)
-    short = len(history) < MIN_HISTORY
-    return np.stack([naive(history, horizon, season) if short and name in ("theta", "ets")
-                     else FUNCTIONS[name](history, horizon, season) for name in members])
+OLD_RULE = {"seasonal_naive": 1.0}   # seasonal naive (naive without a season of history)
 
 
 def scale_of(history: np.ndarray, season: int = 1) -> float:
@@ -77,23 +40,19 @@ def scale_of(history: np.ndarray, season: int = 1) -> float:
     return 1.0
 
 
-OLD_RULE = tuple(float(m == "seasonal_naive") for m in MEMBERS)   # seasonal naive (naive without a season of history)
-
-
 @dataclass(frozen=True)
 class Bucket:
-    """The combination for histories of at least `min_length` points: member weights (MEMBERS order, summing to 1)
-    and, per quantile level, the scaled error quantiles around the median per horizon step (empty: no intervals)."""
+    """The combination for histories of at least `min_length` points: member weights by name (summing to 1) and,
+    per quantile level, the scaled error quantiles around the median per horizon step (empty: no intervals)."""
     min_length: int = 1
-    weights: tuple[float, ...] = OLD_RULE
+    weights: dict[str, float] = field(default_factory=lambda: dict(OLD_RULE))
     levels: tuple[float, ...] = ()
     spread: tuple[tuple[float, ...], ...] = field(default=())   # (Q, H)
 
     @property
     def used(self) -> tuple[str, ...]:
         """The members with a weight, heaviest first."""
-        order = np.argsort(-np.asarray(self.weights), kind="stable")
-        return tuple(MEMBERS[i] for i in order if self.weights[i] > 0)
+        return tuple(name for name, w in sorted(self.weights.items(), key=lambda item: -item[1]) if w > 0)
 
 
 def length_edges(season: int, context: int) -> tuple[int, ...]:
@@ -127,23 +86,23 @@ class Fallback:
         """The point forecast (H,) and quantiles (H, len(levels)) of one series (NaN quantiles without intervals)."""
         bucket = self.bucket(len(history))
         used = bucket.used
-        forecasts = member_forecasts(history, horizon, season, used)
-        point = np.array([bucket.weights[MEMBERS.index(name)] for name in used]) @ forecasts
+        point = np.array([bucket.weights[name] for name in used]) @ members.forecasts(history, horizon, season, used)
         if not bucket.levels:                 # too few validation cases: the history's own in-sample errors
             return point, naive_intervals(history, point, season if 1 < season < len(history) else 1, levels)
         q = np.full((horizon, len(levels)), np.nan)
+        scale = scale_of(history, season)
         for k, tau in enumerate(levels):      # the levels the intervals were measured at (the model's quantiles)
             if tau in bucket.levels:
-                q[:, k] = point + scale_of(history, season) * np.asarray(bucket.spread[bucket.levels.index(tau)])[:horizon]
+                q[:, k] = point + scale * np.asarray(bucket.spread[bucket.levels.index(tau)])[:horizon]
         return point, q
 
     def to_dict(self) -> dict:
-        return {"buckets": [{"min_length": b.min_length, "weights": dict(zip(MEMBERS, b.weights)),
-                             "levels": list(b.levels), "spread": [list(x) for x in b.spread]} for b in self.buckets]}
+        return {"buckets": [{"min_length": b.min_length, "weights": dict(b.weights), "levels": list(b.levels),
+                             "spread": [list(x) for x in b.spread]} for b in self.buckets]}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Fallback":
-        return cls(tuple(Bucket(b["min_length"], tuple(float(b["weights"].get(m, 0.0)) for m in MEMBERS),
+        return cls(tuple(Bucket(b["min_length"], {name: float(w) for name, w in b["weights"].items() if w},
                                 tuple(b["levels"]), tuple(tuple(x) for x in b["spread"])) for b in d["buckets"]))
 
 
@@ -164,38 +123,24 @@ def naive_intervals(history: np.ndarray, point: np.ndarray, lag: int, levels) ->
     return point[:, None] + ahead[:, None] * spread[None, :]
 
 
-def greedy_weights(forecasts: np.ndarray, y: np.ndarray, scale: np.ndarray, rounds: int = ROUNDS) -> np.ndarray:
-    """Caruana's ensemble selection: `rounds` times add (with replacement) the member whose addition most lowers
-    the mean scaled absolute error of the average; the weights are the counts over `rounds`.
-    forecasts (N, M, H), y (N, H), scale (N,)."""
-    counts = np.zeros(forecasts.shape[1])
-    total = np.zeros_like(y)
-    for k in range(1, rounds + 1):
-        trial = (total[:, None] + forecasts) / k                                      # (N, M, H)
-        errors = (np.abs(trial - y[:, None]).mean(axis=2) / scale[:, None]).mean(axis=0)
-        best = int(np.argmin(errors))
-        counts[best] += 1
-        total += forecasts[:, best]
-    return counts / rounds
-
-
-def choose(forecasts: np.ndarray, y: np.ndarray, scale: np.ndarray, levels,
+def choose(forecasts: np.ndarray, names: tuple[str, ...], y: np.ndarray, scale: np.ndarray, levels,
            spread_scale: np.ndarray | None = None, min_length: int = 1) -> tuple[Bucket, dict]:
-    """The fallback for validation cases: forecasts (N, M, H) of every member, actuals y (N, H), each case's
-    series' scale (N,) as MASE has it (its whole training history's), and the scale of the history the case was
-    forecast from (`scale_of`, what a forecast can compute; default `scale`) for the intervals. The greedy
-    combination, with intervals where there are `MIN_SPREAD_CASES` cases. Returns it (as the bucket of histories
-    from `min_length` points) and the validation error (mean scaled MAE) of every member, the old rule and the
-    choice."""
+    """The short series' combination for validation cases: forecasts (N, M, H) of the members `names`, actuals
+    y (N, H), each case's series' scale (N,) as MASE has it (its whole training history's), and the scale of the
+    history the case was forecast from (`scale_of`, what a forecast can compute; default `scale`) for the
+    intervals. The greedy combination, with intervals where there are `MIN_SPREAD_CASES` cases. Returns it (as the
+    bucket of histories from `min_length` points) and the validation error (mean scaled MAE) of every member, the
+    old rule and the choice."""
     spread_scale = scale if spread_scale is None else spread_scale
     error = lambda p: np.abs(p - y).mean(axis=1) / scale                              # noqa: E731  (N,)
     weights = greedy_weights(forecasts, y, scale)
-    combined, baseline = np.einsum("m,nmh->nh", weights, forecasts), forecasts[:, MEMBERS.index("seasonal_naive")]
-    errors = {**{name: float(error(forecasts[:, i]).mean()) for i, name in enumerate(MEMBERS)},
+    chosen = {name: float(w) for name, w in zip(names, weights) if w > 0}
+    combined, baseline = np.einsum("m,nmh->nh", weights, forecasts), forecasts[:, names.index("seasonal_naive")]
+    errors = {**{name: float(error(forecasts[:, i]).mean()) for i, name in enumerate(names)},
               "old_rule": float(error(baseline).mean()), "combination": float(error(combined).mean())}
     if len(y) < MIN_SPREAD_CASES:
-        return Bucket(min_length, tuple(float(w) for w in weights)), errors
+        return Bucket(min_length, chosen), errors
     residual = (y - combined) / spread_scale[:, None]                                 # (N, H)
     centre = np.quantile(residual, 0.5, axis=0)
     spread = tuple(tuple(np.quantile(residual, tau, axis=0) - centre) for tau in levels)
-    return Bucket(min_length, tuple(float(w) for w in weights), tuple(levels), spread), errors
+    return Bucket(min_length, chosen, tuple(levels), spread), errors
