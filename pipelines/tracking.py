@@ -2,11 +2,13 @@
 is pipelines/training/logger.py: it imports Lightning, which prediction and serving do not need.)"""
 import fcntl
 import os
+import pickle
 from pathlib import Path
 
 import mlflow
 
 from forecast.pipelines.errors import ForecastError
+from forecast.pipelines.serving.inference import Predictor
 
 KIND_TAG = "mlflow.experimentKind"   # "custom_model_development": the UI's "Machine learning" kind, opening on runs
 
@@ -66,15 +68,39 @@ def download_model(model_uri: str) -> Path:
         return _DOWNLOADED[key]
     try:
         local = Path(mlflow.artifacts.download_artifacts(pinned))
-    except (mlflow.exceptions.MlflowException, OSError) as err:
+    except (mlflow.exceptions.MlflowException, OSError, ImportError) as err:   # ImportError: s3:// without boto3
         raise _cannot_load(model_uri, err) from None
     _DOWNLOADED[key] = local
     return local
 
 
-def bundle_dir(model_uri: str) -> Path:
-    """Where a logged forecaster's bundle lies once downloaded (pipelines/serving/bundle.py)."""
-    return download_model(model_uri) / "artifacts" / "bundle"
+def load_predictor(model_uri: str) -> Predictor:
+    """A logged forecaster read by this version's code (backtest, promote and warm start compare or reuse its
+    weights), or one ForecastError line: a folder, a file or a model that is not a forecaster says so."""
+    bundle = download_model(model_uri) / "artifacts" / "bundle"
+    if not (bundle / "model.pt").is_file() or not (bundle / "spec.json").is_file():
+        raise ForecastError(f"{model_uri}: is not a forecaster logged by this tool (it has no artifacts/bundle with "
+                            "model.pt and spec.json); give models:/<name>@<alias>, models:/<name>/<version> or "
+                            "runs:/<run id>/model of a `forecast train` run")
+    try:
+        return Predictor.load(bundle)
+    except (OSError, EOFError, KeyError, ValueError, TypeError, RuntimeError, pickle.UnpicklingError) as err:
+        raise _cannot_load(model_uri, err) from None
+
+
+def model_columns(model) -> dict[str, tuple[str, ...]]:
+    """A loaded pyfunc's `text_columns` (read as text: its series ids) and `id_columns`, from the logged model's
+    metadata; for a model logged before that metadata, from its predictor; none for a model that is not ours."""
+    saved = (model.metadata.metadata or {}).get("forecast")
+    if saved:
+        return {k: tuple(saved.get(k, ())) for k in ("text_columns", "id_columns")}
+    try:
+        spec = getattr(getattr(model.unwrap_python_model(), "predictor", None), "spec", None)
+    except mlflow.exceptions.MlflowException:   # a model of another flavour
+        spec = None
+    if spec is None:
+        return {"text_columns": (), "id_columns": ()}
+    return {"text_columns": tuple(spec.text_columns), "id_columns": tuple(spec.schema.id_columns)}
 
 
 def load_pyfunc(model_uri: str):

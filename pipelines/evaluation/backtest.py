@@ -25,7 +25,7 @@ from forecast.pipelines.evaluation.accuracy import Accuracy, accuracy, flat_metr
 from forecast.pipelines.evaluation.evaluate import log_accuracy
 from forecast.pipelines.evaluation.metrics import seasonal_scales
 from forecast.pipelines.serving.inference import Predictor, Request
-from forecast.pipelines.tracking import bundle_dir, use_store
+from forecast.pipelines.tracking import load_predictor, use_store
 
 log = logging.getLogger("forecast")
 AUTO_WINDOWS = 3
@@ -123,7 +123,7 @@ def backtest(config: BacktestConfig, predictor: Predictor | None = None) -> Back
     model_uri, data_path, windows = config.model_uri, config.data_path, config.windows
     use_store(config.tracking_uri, reads=model_uri)
     use_store(config.tracking_uri, config.experiment)
-    predictor = predictor or Predictor.load(bundle_dir(model_uri))
+    predictor = predictor or load_predictor(model_uri)
     quantiles = predictor.quantiles
     table, scales, panel = read_validated(data_path, lambda raw: backtest_table(predictor, raw, windows),
                                          predictor.spec.text_columns)

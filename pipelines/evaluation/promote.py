@@ -17,7 +17,7 @@ from forecast.pipelines.config import BacktestConfig, PromoteConfig
 from forecast.pipelines.errors import ForecastError
 from forecast.pipelines.evaluation.backtest import backtest, trained_until
 from forecast.pipelines.serving.inference import Predictor
-from forecast.pipelines.tracking import bundle_dir, use_store
+from forecast.pipelines.tracking import load_predictor, use_store
 
 
 @dataclass
@@ -70,7 +70,7 @@ def promote(config: PromoteConfig) -> PromoteResult:
         raise ForecastError(f"{model_name}: the challenger is version {champion.version}, already the champion; "
                             "train a new version first")
     uris = [f"models:/{model_name}/{v.version}" for v in (champion, challenger)]
-    predictors = [Predictor.load(bundle_dir(uri)) for uri in uris]
+    predictors = [load_predictor(uri) for uri in uris]
     windows = _windows(data_path, *predictors, (f"version {champion.version}", f"version {challenger.version}"))
     test = BacktestConfig(data_path, windows=windows, experiment=config.experiment, tracking_uri=config.tracking_uri)
     scores = [backtest(replace(test, model_uri=uri), predictor).metrics["backtest_mase"]

@@ -70,5 +70,7 @@ def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_
         info = mlflow.pyfunc.log_model(name="model", python_model=pyfunc_model.__file__,
                                        artifacts={"bundle": str(bundle), "code": str(code)}, signature=signature,
                                        input_example=example, pip_requirements=requirements,
-                                       registered_model_name=model_name, step=step)
+                                       registered_model_name=model_name, step=step,
+                                       metadata={"forecast": {"text_columns": list(spec.text_columns),
+                                                              "id_columns": list(s.id_columns)}})
     return str(info.registered_model_version) if model_name else None

@@ -4,7 +4,7 @@ import pandas as pd
 from forecast.data.io import check_writable, read_table, write_table
 from forecast.pipelines.config import PredictConfig
 from forecast.pipelines.errors import ForecastError
-from forecast.pipelines.tracking import load_pyfunc, use_store
+from forecast.pipelines.tracking import load_pyfunc, model_columns, use_store
 
 
 def params_for(model, config: PredictConfig) -> dict:
@@ -39,7 +39,7 @@ def predict_file(config: PredictConfig) -> pd.DataFrame:
     check_writable(config.output)   # before any work: a forecast computed and then lost is worse than a refusal
     use_store(config.tracking_uri, reads=config.model_uri)
     model = load_pyfunc(config.model_uri)
-    frame = read_table(config.data_path, model.unwrap_python_model().predictor.spec.text_columns)
+    frame = read_table(config.data_path, model_columns(model)["text_columns"])
     try:
         forecasts = forecast_with(model, frame, params_for(model, config))
     except ForecastError as err:

@@ -24,7 +24,7 @@ from pathlib import Path
 from forecast.pipelines.config import PredictConfig
 from forecast.pipelines.errors import ForecastError
 from forecast.pipelines.serving.predict import forecast_with, params_for
-from forecast.pipelines.tracking import download_model, load_pyfunc, use_store
+from forecast.pipelines.tracking import download_model, load_pyfunc, model_columns, use_store
 
 FAILED = "forecast-spark-error: "   # marks our one-line errors inside Spark's worker tracebacks
 ALL = "__forecast_all__"            # the group column of a single-series model (no id column)
@@ -129,7 +129,7 @@ def spark_predict(config: PredictConfig) -> SparkForecast:
 def _run(spark, model, name: str, data_path: str, output: str, params: dict) -> SparkForecast:
     from pyspark.sql import functions as F
 
-    keys = list(model.unwrap_python_model().predictor.spec.schema.id_columns) or [ALL]
+    keys = list(model_columns(model)["id_columns"]) or [ALL]
     history = _read(spark, data_path)
     if keys == [ALL]:
         history = history.withColumn(ALL, F.lit(0))

@@ -17,15 +17,15 @@ import torch
 from forecast.data.prepare import DataSpec
 from forecast.models.config import ModelConfig
 from forecast.pipelines.errors import ForecastError
-from forecast.pipelines.serving.bundle import load_bundle
-from forecast.pipelines.tracking import bundle_dir, model_version
+from forecast.pipelines.tracking import load_predictor, model_version
 
 LINEAGE_TAG = "forecast.init_from"
 
 
 def source_settings(model_uri: str) -> tuple[dict, dict]:
     """The source model's data settings (DataConfig field -> value) and architecture (ModelConfig field -> value)."""
-    model, spec, _, _ = load_bundle(bundle_dir(model_uri))
+    source = load_predictor(model_uri)
+    model, spec = source.model, source.spec
     s = spec.schema
     data = {"seq_len": spec.seq_len, "horizon": spec.horizon, "season_length": spec.freq.season_length,
             "seasonal_lag": bool(spec.lag), "fill": spec.fill, "target": s.target, "time_col": s.time_col,
@@ -60,7 +60,8 @@ def _shown(value) -> str:
 
 def load_weights(model: torch.nn.Module, spec: DataSpec, model_uri: str) -> None:
     """The source's weights into `model`, built for the new data; refused in one line where the inputs differ."""
-    source, source_spec, _, _ = load_bundle(bundle_dir(model_uri))
+    source = load_predictor(model_uri)
+    source, source_spec = source.model, source.spec
     if source_spec.feature_names != spec.feature_names:
         raise ForecastError(f"--init-from {model_uri}: the new data's inputs {spec.feature_names} differ from the "
                             f"source model's {source_spec.feature_names}")
