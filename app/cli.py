@@ -116,8 +116,11 @@ def serve(**options):
 
 @main.command()
 @click.option("--data", "data_path", required=True, help="CSV (optionally .gz) or Parquet file, long format.")
-@click.option("--aggregators", default="mean,learnable,weighted,attention", show_default=True, help="Comma-separated aggregators to compare.")
-@click.option("--seeds", default=3, show_default=True, type=click.IntRange(min=1), help="Training runs per aggregator (seeds seed, seed+1, ...).")
+@click.option("--aggregators", default="mean,learnable,weighted,attention", show_default=True, help="Comma-separated "
+                                                                                                    "aggregators to "
+                                                                                                    "compare.")
+@click.option("--seeds", default=3, show_default=True, type=click.IntRange(min=1), help="Training runs per aggregator "
+                                                                                        "(seeds seed, seed+1, ...).")
 @options_from(DataConfig, ModelConfig, OptimConfig, HealthConfig, TrainConfig,
               exclude=("data_path", "aggregator", "resume", "init_from", "model_name"))
 def compare(data_path, aggregators, seeds, **options):
@@ -141,13 +144,17 @@ def _test_windows(ctx, param, value: str) -> int | None:
 
 @main.command()
 @click.option("--data", "data_path", required=True, help="CSV (optionally .gz) or Parquet file, long format.")
-@click.option("--peers", default="baseline,nhits,tft,ets,theta,ets_fast,drift", show_default=True, help="Comma-separated reference models: pytorch-forecasting's baseline, nhits, tft; statsmodels' ets, theta; the combination's members ets_fast, drift.")
-@click.option("--seeds", default=3, show_default=True, type=click.IntRange(min=1), help="Training runs per model (seeds seed, seed+1, ...).")
+@click.option("--peers", default="baseline,nhits,tft,ets,theta,ets_fast,drift", show_default=True,
+              help="Comma-separated reference models: pytorch-forecasting's baseline, nhits, tft; statsmodels' ets, "
+                   "theta; the combination's members ets_fast, drift.")
+@click.option("--seeds", default=3, show_default=True, type=click.IntRange(min=1), help="Training runs per model "
+                                                                                        "(seeds seed, seed+1, ...).")
 @click.option("--test-windows", "test_windows", default="auto", show_default=True, callback=_test_windows,
-              help="Test origins per series, one horizon apart at the end (auto: a test part as long as the validation part of the shortest series).")
+              help="Test origins per series, one horizon apart at the end (auto: a test part as long as the validation "
+                   "part of the shortest series).")
 @options_from(DataConfig, ModelConfig, OptimConfig, HealthConfig, TrainConfig,
-              exclude=("data_path", "resume", "init_from", "model_name", "devices", "num_nodes", "strategy", "accelerator",
-                       "test_windows"))
+              exclude=("data_path", "resume", "init_from", "model_name", "devices", "num_nodes", "strategy",
+                       "accelerator", "test_windows"))
 def benchmark(data_path, peers, seeds, test_windows, **options):
     """Our model against pytorch-forecasting's Baseline, NHiTS and TFT and statsmodels' ETS and Theta: same
     test windows, one table."""

@@ -65,7 +65,8 @@ def _click_option(field, hint):
     name = meta.get("option", field.name).replace("_", "-")
     default = None if required else field.default
     shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
-    help_text = meta.get("help", "") + ("" if required else f" [default: {shown if shown not in (None, ()) else 'auto'}]")
+    default = shown if shown not in (None, ()) else "auto"
+    help_text = meta.get("help", "") + ("" if required else f" [default: {default}]")
     base = typing.get_args(hint)[0] if typing.get_origin(hint) in (typing.Union, types.UnionType) else hint
     common = dict(cls=FieldOption, field_default=default, help=help_text, required=required)
     if not required:   # click 8.5 counts an explicit default=None as given, so a required option has none

@@ -3,6 +3,8 @@ import math
 
 import click
 
+METRICS = ("mae", "rmse", "smape", "mase")
+
 
 def _fmt(value) -> str:
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.4g}"
@@ -34,7 +36,7 @@ def _test_table(m: dict, r) -> None:
                + (" (few: a noisy score; --test-windows N adds origins)" if r.windows["test"] < 10 else ""))
     click.echo(f"{'':<16}{'MAE':>10}{'RMSE':>10}{'sMAPE %':>10}{'MASE':>10}")
     for label, prefix in (("model", "test"), ("seasonal naive", "snaive"), ("naive", "naive")):
-        click.echo(f"{label:<16}" + "".join(f"{_fmt(m.get(f'{prefix}_{k}')):>10}" for k in ("mae", "rmse", "smape", "mase")))
+        click.echo(f"{label:<16}" + "".join(f"{_fmt(m.get(f'{prefix}_{k}')):>10}" for k in METRICS))
     coverage = next((k for k in m if k.startswith("test_coverage_")), None)
     if coverage:
         low, high = (float(q[1:]) for q in coverage[len("test_coverage_"):].split("_"))
@@ -61,7 +63,7 @@ def _run_page(run_id: str) -> str:
 def _accuracy_table(overall: dict) -> None:
     click.echo(f"{'':<16}{'MAE':>10}{'RMSE':>10}{'sMAPE %':>10}{'MASE':>10}")
     for label, method in (("model", "model"), ("seasonal naive", "snaive"), ("naive", "naive")):
-        click.echo(f"{label:<16}" + "".join(f"{_fmt(getattr(overall[method], k)):>10}" for k in ("mae", "rmse", "smape", "mase")))
+        click.echo(f"{label:<16}" + "".join(f"{_fmt(getattr(overall[method], k)):>10}" for k in METRICS))
 
 
 def print_backtest(result) -> None:

@@ -96,7 +96,8 @@ def check(built: dict[str, pd.DataFrame], other: Path) -> list[str]:
         theirs = _canonical(pd.read_csv(other / f"{name}.csv", dtype={"series_id": str, "timestamp": str}))
         ours = _canonical(frame.assign(timestamp=frame["timestamp"].map(
             lambda t: t.isoformat() if isinstance(t, pd.Timestamp) else str(t))))
-        if len(ours) != len(theirs) or (ours[["series_id", "timestamp"]] != theirs[["series_id", "timestamp"]]).any().any():
+        keys = ["series_id", "timestamp"]
+        if len(ours) != len(theirs) or (ours[keys] != theirs[keys]).any().any():
             lines.append(f"{name}: DIFFERENT rows ({len(ours)} built, {len(theirs)} there)")
         elif not np.allclose(ours["value"], theirs["value"], rtol=1e-9, atol=0):
             lines.append(f"{name}: DIFFERENT values")

@@ -25,11 +25,13 @@ T, H, F, K, BATCH = 20, 24, 11, 4, 256
 
 def run(steps: int, every: int) -> float:
     torch.manual_seed(0)
-    data = torch.utils.data.TensorDataset(torch.randn(BATCH * 8, T, F), torch.randn(BATCH * 8, H), torch.randn(BATCH * 8, H, K))
+    n = BATCH * 8
+    data = torch.utils.data.TensorDataset(torch.randn(n, T, F), torch.randn(n, H), torch.randn(n, H, K))
     loader = torch.utils.data.DataLoader(data, batch_size=BATCH, shuffle=True)
     config = ModelConfig(seq_len=T, horizon=H, n_features=F, n_known=K)
     module = ForecastModule(config, OptimConfig(), steps)
-    callbacks = [ForecasterHealthMonitor([f"f{i}" for i in range(F)], HealthConfig(health_every=every))] if every else []
+    monitor = ForecasterHealthMonitor([f"f{i}" for i in range(F)], HealthConfig(health_every=every)) if every else None
+    callbacks = [monitor] if monitor else []
     with mlflow.start_run() as active:
         trainer = L.Trainer(max_steps=steps, logger=RunLogger(active.info.run_id), callbacks=callbacks,
                             enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,

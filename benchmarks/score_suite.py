@@ -63,7 +63,8 @@ def score(path: Path, horizon: int, season: int, windows: int, work: Path) -> di
         actual = actual.assign(step=position[actual.index] - origin[actual.index] + 1)
         joined = actual.merge(forecast[["series_id", "step", "prediction"]], on=["series_id", "step"], how="left")
         if joined["prediction"].isna().any():
-            raise SystemExit(f"{path.name}: window {w}: {int(joined['prediction'].isna().sum())} test points not forecast")
+            raise SystemExit(f"{path.name}: window {w}: {int(joined['prediction'].isna().sum())} test points not "
+                             "forecast")
         snaive = _seasonal_naive(full, position, origin, season, joined)
         errors.append(joined.assign(ours=(joined["prediction"] - joined["value"]).abs(),
                                     snaive=(snaive - joined["value"]).abs())[["series_id", "ours", "snaive"]])

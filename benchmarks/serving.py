@@ -116,7 +116,8 @@ def main() -> None:
     parser.add_argument("--in-process", type=int, default=300, metavar="CALLS",
                         help="also time this many calls of MLflow's invocations in-process (0: skip)")
     parser.add_argument("--no-theta", action="store_true",
-                        help="train with --no-combination (a 5-step model is combined with statistical members otherwise)")
+                        help="train with --no-combination (a 5-step model is combined with statistical members "
+                             "otherwise)")
     args = parser.parse_args()
     forecast = str(Path(sys.executable).parent / "forecast")
     body = request_body()

@@ -17,14 +17,18 @@ suite = {x["name"]: x for x in json.load(open(f"{root}/suite.json"))}[name]
 H, m, W = suite["horizon"], suite["season"], suite["windows"]
 full = pd.read_csv(f"{root}/{name}.csv", usecols=["series_id", "timestamp", "value"])
 full["series_id"] = full["series_id"].astype(str)
-org = pd.read_csv(f"{work}/{name}/train.origins.csv"); org["series_id"] = org["series_id"].astype(str)
+org = pd.read_csv(f"{work}/{name}/train.origins.csv")
+org["series_id"] = org["series_id"].astype(str)
 rows = []
 for w in range(W):
     fc = pd.read_csv(f"{work}/{name}/fc{w}.csv", dtype={"series_id": str})
     hist = pd.read_csv(f"{work}/{name}/hist{w}.csv", dtype={"series_id": str})
     hist = hist.rename(columns={"series_id": "unique_id", "timestamp": "ds", "value": "y"})
-    hist["ds"] = pd.to_numeric(hist["ds"], errors="coerce") if pd.to_numeric(hist["ds"], errors="coerce").notna().all() else pd.to_datetime(hist["ds"])
-    sf = StatsForecast(models=[AutoTheta(season_length=m), AutoETS(season_length=m)], freq=1 if np.issubdtype(hist["ds"].dtype, np.number) else pd.infer_freq(hist[hist.unique_id == hist.unique_id.iloc[0]].ds), n_jobs=1)
+    numeric = pd.to_numeric(hist["ds"], errors="coerce")
+    hist["ds"] = numeric if numeric.notna().all() else pd.to_datetime(hist["ds"])
+    first = hist[hist.unique_id == hist.unique_id.iloc[0]].ds
+    freq = 1 if np.issubdtype(hist["ds"].dtype, np.number) else pd.infer_freq(first)
+    sf = StatsForecast(models=[AutoTheta(season_length=m), AutoETS(season_length=m)], freq=freq, n_jobs=1)
     peers = sf.forecast(df=hist[["unique_id", "ds", "y"]], h=H).reset_index()
     peers["step"] = peers.groupby("unique_id").cumcount() + 1
     for sid, g in fc.groupby("series_id"):

@@ -7,8 +7,8 @@ against the machine's measured matmul peak (MFU).
 On the data's real windows (ETTh1 by default: 11 features, seq_len 20, horizon 24) with the default model:
 - bare: fwd + pinball loss + bwd + gradient clipping + AdamW over batches gathered beforehand (no data loading,
   no Lightning, no callbacks); with --compile, also the same loop over `torch.compile(model)` (Inductor);
-- product: `ForecastModule` through the Trainer `pipelines/training/train.py` builds (`build_trainer`: its callbacks, the
-  gradient-health monitor, the weight average, the window loader), timed per step by a callback.
+- product: `ForecastModule` through the Trainer `pipelines/training/train.py` builds (`build_trainer`: its
+  callbacks, the gradient-health monitor, the weight average, the window loader), timed per step by a callback.
 Each is timed over `--steps` steps after 10 warm-up steps; runs alternate; the figures are medians over
 `--repeats`. FLOPs per window come from `torch.utils.flop_counter` on one fwd + bwd; the peak is the best of
 a few 1024 x 1024 fp32 matmuls on the same threads.
@@ -18,7 +18,6 @@ import statistics
 import tempfile
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import torch
 from lightning.pytorch.callbacks import Callback
@@ -112,7 +111,8 @@ def product(prepared, config: ModelConfig, batch: int, steps: int) -> float:
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--data", required=True, help="a long-format CSV (the figures in docs: etth1.csv, from benchmarks/ett.py)")
+    parser.add_argument("--data", required=True, help="a long-format CSV (the figures in docs: etth1.csv, from "
+                                                      "benchmarks/ett.py)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--steps", type=int, default=60)

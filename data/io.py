@@ -187,7 +187,8 @@ def read_table(path: str | Path, text_columns: tuple[str, ...] = ()) -> pd.DataF
             frame = read_csv(path, delimiter, names, text_columns)
     except DataError:
         raise
-    except (ValueError, OSError, EOFError, lzma.LZMAError, zlib.error, UnicodeDecodeError, pd.errors.ParserError) as err:
+    except (ValueError, OSError, EOFError, lzma.LZMAError, zlib.error, UnicodeDecodeError,
+            pd.errors.ParserError) as err:
         # EOFError: a truncated .gz/.bz2/.xz (click would print only "Aborted!" for it)
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise DataError(f"{path}: cannot be read as {_kind(path).upper()}: {first}") from None

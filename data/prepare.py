@@ -17,8 +17,8 @@ from forecast.data.config import DataConfig
 from forecast.data.errors import DataError
 from forecast.data.frequency import Frequency, check_one_frequency, infer_frequency, regularise
 from forecast.data.scaling import SeriesScaler
-from forecast.data.season import detect_season
 from forecast.data.schema import ID, TARGET, TIME, Schema, canonical, detect, history_rows, run_starts, split_ids
+from forecast.data.season import detect_season
 from forecast.data.windows import Panel, WindowDataset, first_origin, hold_out_series, split_points, window_starts
 
 log = logging.getLogger("forecast")
@@ -73,7 +73,8 @@ class DataSpec:
 
     def dataset(self, panel: Panel, starts: np.ndarray) -> WindowDataset:
         """The windows starting at `starts`, the seasonal lag channel repeating the last season over the horizon."""
-        return WindowDataset(panel.values, starts, self.seq_len, self.horizon, panel.n_known, self.lag_feature, self.lag)
+        return WindowDataset(panel.values, starts, self.seq_len, self.horizon, panel.n_known, self.lag_feature,
+                             self.lag)
 
     @property
     def n_known(self) -> int:

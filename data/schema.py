@@ -163,7 +163,8 @@ def _time_kind(col: pd.Series, name: str) -> str:
         if fractional.any():
             first = np.flatnonzero(fractional)[0]
             raise DataError(f"time column {name!r} holds fractional numbers, e.g. {values[first]!r} at data row(s) "
-                            f"{_rows(fractional)}: give dates, an integer index, or epoch numbers with --time-unit s (or ms, us, ns)")
+                            f"{_rows(fractional)}: give dates, an integer index, or epoch numbers with --time-unit s "
+                            "(or ms, us, ns)")
         return "int"
     return "datetime"
 
@@ -222,7 +223,8 @@ def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series, dayfirst: 
     if pd.api.types.is_datetime64_any_dtype(col):
         parsed = col
     elif not unit and _is_numeric(col):   # a request's epoch numbers (pandas' to_json writes milliseconds)
-        raise DataError(f"time column {name!r} holds numbers (e.g. {_plain(col.iloc[0])!r}), but the model reads dates: "
+        raise DataError(f"time column {name!r} holds numbers (e.g. {_plain(col.iloc[0])!r}), but the model reads "
+                        "dates: "
                         "send dates as text (ISO 8601: pandas' to_json(date_format='iso')), or train with --time-unit "
                         "to forecast from epoch numbers")
     elif unit:   # epoch numbers; beyond the representable dates they come back missing: said below
@@ -284,7 +286,8 @@ def _outside_ns(values: np.ndarray) -> np.ndarray:
 # start of its period
 PERIODS = (
     (r"^\d{4} [A-Z][a-z]{2}$", lambda c: pd.to_datetime(c, format="%Y %b", errors="coerce")),
-    (r"^\d{4} ?Q[1-4]$", lambda c: pd.PeriodIndex(c.str.replace(" ", ""), freq="Q").to_timestamp().to_series(index=c.index)),
+    (r"^\d{4} ?Q[1-4]$",
+     lambda c: pd.PeriodIndex(c.str.replace(" ", ""), freq="Q").to_timestamp().to_series(index=c.index)),
     (r"^\d{4} W\d{2}$", lambda c: pd.to_datetime(c + " 1", format="%G W%V %u", errors="coerce")),
 )
 

@@ -1,5 +1,6 @@
-"""The forecast of the network's series: the network's median combined with statistical members (models/members.py: Theta, ETS,
-drift, seasonal naive, naive), with weights chosen on validation windows in training and saved with the model.
+"""The forecast of the network's series: the network's median combined with statistical members
+(models/members.py: Theta, ETS, drift, seasonal naive, naive), with weights chosen on validation windows in
+training and saved with the model.
 
 Combinations are the steadiest accuracy gain the forecasting competitions found (M3, M4), but not everywhere: on
 the suite's long monthly panels and hourly data the network alone is better, and a fixed half of Theta costs them
@@ -10,12 +11,13 @@ window's median in the series' scaled units. The evidence decides how far that c
   candidates are the greedy combination and the network with a single member at a quarter or a half (the family
   the earlier Theta-only rule tested, for every member); a candidate counts only where its gain over the network
   alone is at least `SIGNIFICANCE` standard errors of the paired difference over groups (models/ensemble.py:
-  `paired_t`), and the one with the
-  lowest validation error among those is chosen, else the network alone. The single pairs stay candidates because
-  the greedy weights, fine-grained, can miss the test where a simple pair passes it;
+  `paired_t`), and the one with the lowest validation error among those is chosen, else the network alone. The
+  single pairs stay candidates because the greedy weights, fine-grained, can miss the test where a simple pair
+  passes it;
 - with fewer (one long series forecast a season ahead: us_gasoline's 52-week horizon leaves two groups), no test
-  can tell a weight from noise, and five free weights fitted on so few windows overfit them. So the choice narrows to what few windows can choose: the network alone, or the network halfway
-  with one member (the equal-weight pair of different methods the competitions favour), whichever validated best.
+  can tell a weight from noise, and five free weights fitted on so few windows overfit them. So the choice narrows
+  to what few windows can choose: the network alone, or the network halfway with one member (the equal-weight
+  pair of different methods the competitions favour), whichever validated best.
 Every quantile moves with the median: the interval keeps its width. The measurements behind each rule are in
 docs/benchmarks.md ("The network's combination").
 

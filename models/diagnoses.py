@@ -160,7 +160,8 @@ class Diagnoser:
         for name, count in self._zero_seen.items():
             if ("dead_input", name) not in self.found and ("underflow", name) not in self.found:
                 d = self.add("sparse_input", "info", name, f"feature {name!r} was zero in the whole batch at {count} "
-                             "check(s): a sparse feature; its weights learn only from batches where it is non-zero.", step)
+                             "check(s): a sparse feature; its weights learn only from batches where it is "
+                             "non-zero.", step)
                 if d:
                     new.append(d)
         return new

@@ -101,12 +101,14 @@ class ForecasterHealthMonitor(GradientHealthMonitor):
         perm = torch.roll(torch.arange(T), 1) if T > 1 else torch.arange(T)
         was_training = module.training
         module.eval()
-        x = self.model.normalise(x, batch[2][:32])[0]  # the encoder path alone: the head's direct read of the target sees order anyway
+        # the encoder path alone: the head's direct read of the target sees order anyway
+        x = self.model.normalise(x, batch[2][:32])[0]
         self.order_sensitivity = float((self.model.summary(x) - self.model.summary(x[:, perm])).abs().max())
         module.train(was_training)
         if self.order_sensitivity < 1e-5:
             d = self.diagnoser.add("order_blind", "warning", "model", "the encoder's summary does not change when "
-                                   "the time order of the input is shuffled: the model cannot tell recent from old steps. "
+                                   "the time order of the input is shuffled: the model cannot tell recent from old "
+                                   "steps. "
                                    "Keep --positional-encoding on, or use a learnable aggregator.", trainer.global_step)
             if trainer.is_global_zero:  # every rank measures the same thing; one of them speaks
                 log.warning(d.message)

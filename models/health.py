@@ -132,7 +132,8 @@ class GradientHealthMonitor(L.Callback):
         if not math.isfinite(total):
             bad = next(n for (n, _), v in zip(named, norms.tolist()) if not math.isfinite(v))
             raise NonFiniteError(f"non-finite gradient in {bad} at step {step}")
-        self._since = {"max": max(self._since["max"], total), "sum": self._since["sum"] + total, "n": self._since["n"] + 1}
+        since = self._since
+        self._since = {"max": max(since["max"], total), "sum": since["sum"] + total, "n": since["n"] + 1}
         if self._armed and len(named) == len(self.params):
             self._pending = self._measure(step, [g for _, g in named], norms, total)
             self._before = [p.detach().clone() for _, p in self.params]

@@ -12,6 +12,7 @@ def naive_forecasts(raw: np.ndarray, origins: np.ndarray, first_rows: np.ndarray
     repeats."""
     naive = np.repeat(raw[origins - 1][:, None], horizon, axis=1)
     seasonal = (origins - first_rows >= season) & (season > 1)                    # (N,)
+    # (N, H): the last season, or the last value
     rows = np.where(seasonal[:, None], origins[:, None] - season + np.arange(horizon) % max(season, 1),
-                    origins[:, None] - 1)                                         # (N, H): the last season, or the last value
+                    origins[:, None] - 1)
     return naive, raw[rows], seasonal

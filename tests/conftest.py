@@ -48,15 +48,15 @@ def fresh_mlflow_state():
     _reset_mlflow()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def make_frame():
     """The synthetic frame factory (a fixture, so test modules need no import path to it)."""
     return synthetic_frame
 
 
-@pytest.fixture
-def tiny_model() -> list[str]:
-    return list(TINY_MODEL)
+@pytest.fixture(scope="session")
+def tiny_model() -> tuple[str, ...]:
+    return tuple(TINY_MODEL)
 
 
 @pytest.fixture(scope="session")

@@ -11,10 +11,10 @@ import pandas as pd
 from forecast.data.prepare import Prepared
 from forecast.data.schema import ID, TIME
 from forecast.data.windows import WindowDataset
-from forecast.models.forecaster import Forecaster, predict_quantiles
-from forecast.models.naive import naive_forecasts
 from forecast.models.combination import Combination
+from forecast.models.forecaster import Forecaster, predict_quantiles
 from forecast.models.members import window_forecasts
+from forecast.models.naive import naive_forecasts
 from forecast.pipelines.evaluation.accuracy import Accuracy, accuracy, flat_metrics
 from forecast.pipelines.evaluation.metrics import seasonal_scales
 from forecast.pipelines.evaluation.plots import error_by_step_figure, forecast_figure, log_figure
@@ -94,7 +94,8 @@ def _clean(value):
 
 def log_accuracy(table: pd.DataFrame, result: Accuracy, panel, quantiles, folder: str, name: str) -> None:
     """Log a forecast table and its accuracy to the active run: `<folder>/forecasts.csv`, `accuracy.json`
-    (overall and per horizon step), `per_series.csv`, and the plots `<name>_forecasts.png`, `<name>_error_by_step.png`."""
+    (overall and per horizon step), `per_series.csv`, and the plots `<name>_forecasts.png`,
+    `<name>_error_by_step.png`."""
     import mlflow
 
     with tempfile.TemporaryDirectory() as tmp:

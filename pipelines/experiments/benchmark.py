@@ -3,7 +3,8 @@
 
 Every model forecasts the same test windows; the trained ones from the same inputs under the same budget
 (pipelines/experiments/peers.py states the contract), the statistical ones refitted on each window's history
-(pipelines/experiments/statistical.py). All are scored by the same code as training's evaluation (`pipelines.evaluation.evaluate.score`).
+(pipelines/experiments/statistical.py). All are scored by the same code as training's evaluation
+(`pipelines.evaluation.evaluate.score`).
 One parent MLflow run; one nested run per (model, seed): ours is a full training run (gradient health
 included, logged but not registered), each peer a run with its parameters, timings and accuracy artifacts, and
 for a trained peer its gradient health (models/health.py, the generic monitor): the table shows every trained
@@ -53,7 +54,8 @@ class BenchmarkResult:
 def _train_ours(config: TrainConfig, seed: int) -> dict:
     log.info(f"benchmark: training {LABELS[OURS]}, seed {seed}")
     result = train(replace(config, seed=seed), nested=True, register=False,
-                   tags={"forecast.kind": "benchmark", "forecast.benchmark_model": OURS, "mlflow.runName": LABELS[OURS]})
+                   tags={"forecast.kind": "benchmark", "forecast.benchmark_model": OURS,
+                         "mlflow.runName": LABELS[OURS]})
     return _row(OURS, seed, result.run_id, result.metrics, result.fit_seconds, result.predict_seconds,
                 result.n_parameters, result.epochs, result.health)
 
@@ -129,7 +131,8 @@ def _with_test_windows(config: TrainConfig, prepared: Prepared) -> tuple[TrainCo
                                   config.data.text_columns)
 
 
-def benchmark(config: TrainConfig, peers: tuple[str, ...], seeds: int, auto_test_windows: bool = False) -> BenchmarkResult:
+def benchmark(config: TrainConfig, peers: tuple[str, ...], seeds: int,
+              auto_test_windows: bool = False) -> BenchmarkResult:
     """`auto_test_windows` replaces `config.data.test_windows` by a validation-sized test part (the CLI's default)."""
     unknown = [p for p in peers if p not in PEER_LABELS]
     if unknown:

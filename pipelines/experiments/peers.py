@@ -73,12 +73,14 @@ def _our_windows(prepared: Prepared, part: str) -> pd.MultiIndex:
     """Our windows of one part as (series id, relative row of the first forecast step)."""
     p, starts = prepared.panel, prepared.starts[part]
     series = p.series_of(starts)
-    return pd.MultiIndex.from_arrays([np.asarray(p.ids, dtype=str)[series], starts - p.offsets[series] + prepared.spec.seq_len])
+    first_predicted = starts - p.offsets[series] + prepared.spec.seq_len
+    return pd.MultiIndex.from_arrays([np.asarray(p.ids, dtype=str)[series], first_predicted])
 
 
 def _theirs(index: pd.DataFrame) -> pd.MultiIndex:
     """pytorch-forecasting's windows (its decoded index) in the same terms."""
-    return pd.MultiIndex.from_arrays([index["series_id"].astype(str).to_numpy(), index["time_idx_first_prediction"].to_numpy()])
+    return pd.MultiIndex.from_arrays([index["series_id"].astype(str).to_numpy(),
+                                      index["time_idx_first_prediction"].to_numpy()])
 
 
 def _windows(dataset, prepared: Prepared, part: str):
@@ -143,7 +145,8 @@ def run_peer(name: str, prepared: Prepared, budget: Budget, quantiles: tuple[flo
             predict_seconds = time.perf_counter() - started
     order = _order(test, prepared)
     if (order < 0).any():
-        raise ForecastError(f"{LABELS[name]}: pytorch-forecasting did not cut {int((order < 0).sum())} of our test windows")
+        raise ForecastError(f"{LABELS[name]}: pytorch-forecasting did not cut {int((order < 0).sum())} of our test "
+                            "windows")
     hyper = {k: v for k, v in dict(model.hparams).items() if isinstance(v, (int, float, str, bool)) and v is not None}
     return PeerResult(name, np.sort(q[order], axis=-1), train_seconds, predict_seconds,
                       sum(p.numel() for p in model.parameters()), epochs, hyper, health)

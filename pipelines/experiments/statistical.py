@@ -29,7 +29,8 @@ from forecast.pipelines.evaluation.evaluate import statistical_scaled
 from forecast.pipelines.experiments.peers import PeerResult
 
 STATISTICAL = ("ets", "theta", "ets_fast", "drift")
-LABELS = {"ets": "statsmodels ETS", "theta": "statsmodels Theta", "ets_fast": "member: fast ETS", "drift": "member: drift"}
+LABELS = {"ets": "statsmodels ETS", "theta": "statsmodels Theta", "ets_fast": "member: fast ETS",
+          "drift": "member: drift"}
 # the peers by their names in `forecast benchmark`: statsmodels' ETS, and members of the combination
 METHODS = {"ets": ets, "theta": members.MEMBERS["theta"], "ets_fast": members.MEMBERS["ets"],
            "drift": members.MEMBERS["drift"]}

@@ -8,7 +8,6 @@ from mlflow.pyfunc import scoring_server
 from forecast.pipelines.serving.guard import RequestGuard
 from forecast.pipelines.tracking import model_columns
 
-
 _model = scoring_server.load_model_with_mlflow_config(os.environ[scoring_server._SERVER_MODEL_PATH])  # MLflow's way
 app = RequestGuard(scoring_server.init(_model), int(os.environ.get("FORECAST_MAX_REQUEST_BYTES", 16 * 2**20)),
                    float(os.environ.get("FORECAST_BODY_TIMEOUT_S", 30)), model_columns(_model)["text_columns"])

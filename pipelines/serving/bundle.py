@@ -1,7 +1,8 @@
 """The model bundle: what a logged model carries besides code. Config + weights (model.pt), data spec with
 scalers (spec.json), the network's combination with statistical members chosen in training (combination.json,
 weights by member name; a bundle from before it has none: the network alone; an older one a Theta weight), the
-short-series forecast chosen in training (fallback.json; none: the old rule, seasonal naive). Plain tensors and JSON: nothing pickled by class reference."""
+short-series forecast chosen in training (fallback.json; none: the old rule, seasonal naive). Plain tensors and
+JSON: nothing pickled by class reference."""
 import json
 from dataclasses import asdict
 from pathlib import Path

@@ -108,7 +108,8 @@ class RequestGuard:
             try:
                 message = await asyncio.wait_for(receive(), self.timeout)
             except asyncio.TimeoutError:
-                raise Refused(408, "REQUEST_TIMEOUT", f"the request body stopped arriving for {self.timeout:g} s") from None
+                raise Refused(408, "REQUEST_TIMEOUT",
+                              f"the request body stopped arriving for {self.timeout:g} s") from None
             if message["type"] == "http.disconnect":
                 raise _Gone
             chunks.append(message.get("body", b""))

@@ -7,7 +7,8 @@ timestamp, step, prediction, q<tau>..., method`, sorted by series id then step, 
 `model` (the network's forecast, combined with statistical members where training chose so: models/combination.py),
 or for a series shorter than the model's context (seq_len, or a whole season where that is longer and the model
 reads the seasonal lag channel) the members of the short-series forecast chosen in training (models/short_series.py:
-`theta`, `drift`, `theta+drift`, ...), or `seasonal_naive`/`naive` where validation preferred none of them or the model predates it.
+`theta`, `drift`, `theta+drift`, ...), or `seasonal_naive`/`naive` where validation preferred none of them or the
+model predates it.
 
 Two jobs, two halves of `Predictor`: `prepare` turns a user's rows (their column names, parsed and checked) into a
 `Request` on the model's grid; `forecast` turns a Request into every trained step and level. `predict` does
@@ -30,10 +31,10 @@ from forecast.data.frequency import already_regular, check_one_frequency, infer_
 from forecast.data.prepare import DataSpec, build_panel
 from forecast.data.scaling import SeriesScaler
 from forecast.data.schema import ID, TARGET, TIME, canonical, history_rows, run_starts, split_ids
-from forecast.models.forecaster import Forecaster, predict_quantiles
-from forecast.models.naive import naive_forecasts
 from forecast.models.combination import Combination
+from forecast.models.forecaster import Forecaster, predict_quantiles
 from forecast.models.members import window_forecasts
+from forecast.models.naive import naive_forecasts
 from forecast.models.short_series import Fallback, naive_intervals
 from forecast.pipelines.config import PredictConfig
 from forecast.pipelines.serving.bundle import load_bundle

@@ -43,7 +43,8 @@ def packages(combination: Combination, fallback: Fallback) -> tuple[str, ...]:
 
 
 def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_name: str | None, tmp: Path,
-                   combination: Combination = Combination(), fallback: Fallback = Fallback(), step: int = 0) -> str | None:
+                   combination: Combination = Combination(), fallback: Fallback = Fallback(),
+                   step: int = 0) -> str | None:
     """Log the pyfunc under the active run as `model`; with a `model_name`, register a new version and return it.
     The logged model links the run's metrics logged at `step` (MLflow's rule): the test score."""
     bundle = save_bundle(tmp / "bundle", model, spec, combination, fallback)

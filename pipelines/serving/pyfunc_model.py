@@ -50,7 +50,8 @@ class ForecastModel(PythonModel):
                                   error_code=INVALID_PARAMETER_VALUE)
         quantiles = params.get("quantiles")
         try:
-            return self.predictor.predict(model_input, batch_size=batch_size, progress=bool(params.get("progress", False)),
+            return self.predictor.predict(model_input, batch_size=batch_size,
+                                          progress=bool(params.get("progress", False)),
                                           horizon=params.get("horizon"),
                                           quantiles=None if quantiles is None else tuple(quantiles))
         except self.input_error as err:

@@ -27,7 +27,8 @@ def serve(config: ServeConfig) -> None:
     env.setdefault("OMP_NUM_THREADS", "1")
     uvicorn = str(Path(sys.executable).parent / "uvicorn")
     # --app-dir goes in front of sys.path (uvicorn's default is the working directory, which may hold anything)
-    command = [uvicorn, "--host", host, "--port", str(port), "--workers", str(workers), "--app-dir", str(Path(uvicorn).parent),
+    command = [uvicorn, "--host", host, "--port", str(port), "--workers", str(workers),
+               "--app-dir", str(Path(uvicorn).parent),
                "--http", "forecast.pipelines.serving.slow_clients:HeadDeadlineProtocol",
                "forecast.pipelines.serving.asgi:app"]
     os.execve(uvicorn, command, env)

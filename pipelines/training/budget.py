@@ -24,7 +24,8 @@ class TrainingTime(Callback):
     """Logs, after the first WARMUP + MEASURED steps, how long training will take; `announced` keeps it."""
 
     def __init__(self, total_steps: int, steps_per_epoch: int, val_batches: int, budget_seconds: float):
-        self.total, self.per_epoch, self.val_batches, self.budget = total_steps, steps_per_epoch, val_batches, budget_seconds
+        self.total, self.per_epoch = total_steps, steps_per_epoch
+        self.val_batches, self.budget = val_batches, budget_seconds
         self.announced: float | None = None
         self._started = self._mark = None
 

@@ -30,9 +30,12 @@ def render(report: dict) -> str:
         lines += [f"Run `{report['run_id']}`; {report['checks']} check(s), every {report['every']} steps.", ""]
     z, r = report["projection_zero_frac"], report["last_quarter_share"]
     lines += ["| figure | value |", "|---|---|",
-              f"| exact zeros in temporal_projection's weight gradient, final / max | {fmt(z['final'], '{:.2%}')} / {fmt(z['max'], '{:.2%}')} |",
-              f"| gradient share of the last quarter of the window, first / final check | {fmt(r['first'], '{:.3f}')} / {fmt(r['final'], '{:.3f}')} |",
-              f"| steps to converge (validation loss within 5 % of best) | {fmt(report.get('steps_to_converge'), '{}')} |",
+              f"| exact zeros in temporal_projection's weight gradient, final / max | {fmt(z['final'], '{:.2%}')} / "
+              f"{fmt(z['max'], '{:.2%}')} |",
+              f"| gradient share of the last quarter of the window, first / final check | {fmt(r['first'], '{:.3f}')} "
+              f"/ {fmt(r['final'], '{:.3f}')} |",
+              "| steps to converge (validation loss within 5 % of best) | "
+              f"{fmt(report.get('steps_to_converge'), '{}')} |",
               f"| output change when the input's time order is shuffled | {fmt(report['order_sensitivity'])} |", ""]
     if report["diagnoses"]:
         lines += ["## Diagnoses", ""]

@@ -16,10 +16,10 @@ from pathlib import Path
 import lightning as L
 import mlflow
 import pandas as pd
-from mlflow.data.dataset_source_registry import resolve_dataset_source
-from mlflow.data.meta_dataset import MetaDataset
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
+from mlflow.data.dataset_source_registry import resolve_dataset_source
+from mlflow.data.meta_dataset import MetaDataset
 from torch.utils.data import DataLoader
 
 from forecast.data.io import read_validated
@@ -331,7 +331,8 @@ def _keep_best(checkpoint: ModelCheckpoint | None) -> str:
     if best.exists():
         score = f"val_loss {float(checkpoint.best_model_score):.4g}"
     else:
-        saved = sorted((p for p in best.parent.glob("*.ckpt") if p.name != "last.ckpt"), key=lambda p: p.stat().st_mtime)
+        saved = sorted((p for p in best.parent.glob("*.ckpt") if p.name != "last.ckpt"),
+                       key=lambda p: p.stat().st_mtime)
         if not saved:
             return "no checkpoint had been written yet (interrupted while saving the first one)"
         best, score = saved[-1], "the last one completely written"

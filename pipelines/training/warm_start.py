@@ -74,4 +74,6 @@ def lineage(model_uri: str) -> str:
         version = model_version(model_uri)
     except ForecastError:
         return model_uri
-    return model_uri if version is None else f"{model_uri} (version {version.version} of {version.name}, run {version.run_id})"
+    if version is None:
+        return model_uri
+    return f"{model_uri} (version {version.version} of {version.name}, run {version.run_id})"

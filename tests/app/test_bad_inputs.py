@@ -80,7 +80,8 @@ CASES = [
     ("single row", _write(HEADER + _rows(n=1)), [], "cannot infer a frequency: every series has a single timestamp"),
     ("inf and -inf", _write(GOOD.replace(",10.0,", ",inf,", 1)), [],
      "column 'value' has infinite values in series 'a' at data row(s) 1"),
-    ("extreme magnitudes", _write(HEADER + _rows(value=lambda i: f"{1e30 * (1 + np.sin(i)):.6e}") + _rows(sid="b")), [], None),
+    ("extreme magnitudes", _write(HEADER + _rows(value=lambda i: f"{1e30 * (1 + np.sin(i)):.6e}") + _rows(sid="b")),
+     [], None),
     ("constant series", _write(HEADER + _rows(value=lambda i: 5.0) + _rows(sid="b")), [], None),
     ("series of zeros", _write(HEADER + _rows(value=lambda i: 0.0) + _rows(sid="b")), [], None),
     ("covariate with text, auto-detected", _write(GOOD.replace(",3\n", ",three\n", 1)), [], None),
@@ -118,7 +119,8 @@ CASES = [
     ("a value at the end of float64", _write(GOOD.replace(",10.0,", ",1.7e308,", 1)), [],
      "column 'value' has values too large to compute with"),
     ("day-first dates", _write(HEADER + "".join(f"a,{t:%d/%m/%Y},{np.sin(i / 3)},1\n" for i, t in
-                                               enumerate(pd.date_range("2021-01-01", periods=60, freq="D")))), [], None),
+                                               enumerate(pd.date_range("2021-01-01", periods=60, freq="D")))), [],
+     None),
     ("day-first dates that read both ways", _write(HEADER + "".join(
         f"a,{t:%d/%m/%Y},{i},1\n" for i, t in enumerate(pd.date_range("2021-01-01", periods=12, freq="D")))), [],
      "read day first and month first alike: pass --dayfirst"),
@@ -146,7 +148,8 @@ TINY = ["--layers", "1", "--d-model", "8", "--n-heads", "2", "--max-epochs", "1"
         "--no-progress", "--health-every", "0"]
 REFUSED = [c for c in CASES if c[3] is not None]
 ACCEPTED = [c for c in CASES if c[3] is None]
-END_TO_END = ("semicolon delimiter", "gzip CSV", "one series of 50 hourly points")   # one per reader path, and no test part
+END_TO_END = ("semicolon delimiter", "gzip CSV",
+              "one series of 50 hourly points")   # one per reader path, and no test part
 
 
 def _data_config(extra: list[str]) -> DataConfig:

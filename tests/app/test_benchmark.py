@@ -12,7 +12,8 @@ pytestmark = pytest.mark.slow   # process-level: real servers, processes or Spar
 def test_benchmark_scores_every_model_on_the_same_windows(tmp_path, make_frame, tracking_uri, tiny_model):
     make_frame(n_series=2, length=150).to_csv(tmp_path / "d.csv", index=False)
     result = CliRunner().invoke(main, ["benchmark", "--data", str(tmp_path / "d.csv"), "--tracking-uri", tracking_uri,
-                                       "--experiment", "bench", "--max-epochs", "1", "--seq-len", "12", "--horizon", "6",
+                                       "--experiment", "bench", "--max-epochs", "1", "--seq-len", "12",
+                                       "--horizon", "6",
                                        "--seeds", "1", *tiny_model])
     assert result.exit_code == 0, result.output
     for label in ("forecast (ours)", "pf Baseline", "pf NHiTS", "pf TemporalFusionTransformer", "statsmodels ETS",
@@ -31,7 +32,8 @@ def test_benchmark_scores_every_model_on_the_same_windows(tmp_path, make_frame, 
     # every model is scored against the same actual values: the naive baselines agree across runs
     assert len({round(c.data.metrics["snaive_mase"], 9) for c in children.values()}) == 1
     # the same budget for every trained model
-    assert {children[m].data.params["budget.max_epochs"] for m in ("nhits", "tft")} == {children["forecast"].data.params["max_epochs"]}
+    peer_epochs = {children[m].data.params["budget.max_epochs"] for m in ("nhits", "tft")}
+    assert peer_epochs == {children["forecast"].data.params["max_epochs"]}
     assert {children[m].data.params["budget.batch_size"] for m in ("nhits", "tft")} == \
         {children["forecast"].data.params["batch_size_resolved"]}
     assert "health.status" in children["forecast"].data.tags  # ours is a full training run, logged not registered
@@ -42,14 +44,17 @@ def test_benchmark_scores_every_model_on_the_same_windows(tmp_path, make_frame, 
     assert parent.data.params["test_windows"] == "2" and parent.data.params["test_windows_source"] == "validation-sized"
     assert "test: 2 window(s) per series" in result.output
     assert "nhits/mase" in parent.data.metrics and "forecast/mase" in parent.data.metrics
-    assert {"benchmark/table.csv", "benchmark/runs.csv"} <= {a.path for a in client.list_artifacts(parent.info.run_id, "benchmark")}
+    logged = {a.path for a in client.list_artifacts(parent.info.run_id, "benchmark")}
+    assert {"benchmark/table.csv", "benchmark/runs.csv"} <= logged
 
 
 def test_an_unknown_peer_is_one_line_and_no_run(tmp_path, make_frame, tracking_uri):
     make_frame(n_series=1, length=150).to_csv(tmp_path / "d.csv", index=False)
     result = CliRunner().invoke(main, ["benchmark", "--data", str(tmp_path / "d.csv"), "--peers", "nhits,prophet",
                                        "--tracking-uri", tracking_uri, "--experiment", "bench-bad"])
-    assert result.exit_code == 1 and "--peers must name some of baseline, nhits, tft, ets, theta, ets_fast, drift (got nhits,prophet)" in result.output
+    assert result.exit_code == 1
+    assert ("--peers must name some of baseline, nhits, tft, ets, theta, ets_fast, drift (got nhits,prophet)"
+            in result.output)
     assert MlflowClient(tracking_uri).get_experiment_by_name("bench-bad") is None
 
 

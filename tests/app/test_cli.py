@@ -5,12 +5,13 @@ import re
 import subprocess
 import sys
 import textwrap
+from types import SimpleNamespace
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-import mlflow
 from mlflow.tracking import MlflowClient
 
 from forecast.app.cli import main
@@ -24,15 +25,34 @@ def _train(tmp_path, frame, tracking_uri, model_name, *extra):
     return CliRunner().invoke(main, args)
 
 
-def test_train_logs_everything_and_predict_writes_rows(tmp_path, make_frame, tracking_uri, tiny_model):
+@pytest.fixture(scope="module")
+def e2e(store_dir, tmp_path_factory, make_frame, tiny_model):
+    """One tiny model trained through the CLI (models:/e2e/1), read back by the tests below (one module runs on
+    one worker: scripts/test.sh; training is their cost): the train command's result, its frame, and a folder
+    with it as history.csv."""
+    folder = tmp_path_factory.mktemp("e2e")
     frame = make_frame(n_series=2, length=150)
-    result = _train(tmp_path, frame, tracking_uri, "e2e", *tiny_model)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(store_dir)   # as `tracking_uri` does: a sqlite store's artifacts go to ./mlruns
+        result = _train(folder, frame, f"sqlite:///{store_dir / 'mlflow.db'}", "e2e", *tiny_model)
+    frame.to_csv(folder / "history.csv", index=False)
+    return SimpleNamespace(result=result, frame=frame, folder=folder, history=str(folder / "history.csv"))
+
+
+def _predict(e2e, tracking_uri, output, *extra):
+    return CliRunner().invoke(main, ["predict", "--model", "models:/e2e/latest", "--data", e2e.history,
+                                     "--output", str(output), "--tracking-uri", tracking_uri, *extra])
+
+
+def test_train_prints_what_it_did_and_logs_everything(e2e, tracking_uri, tmp_path):
+    result = e2e.result
     assert result.exit_code == 0, result.output
     assert "seasonal naive" in result.output and "registered models:/e2e/1" in result.output
     # output to a file, not a terminal: a line per epoch, no progress bar; why it stopped; the test's size and
     # the interval's nominal level; where to look
     lines = result.output.splitlines()
-    assert [line.split(":")[1].strip()[:9] for line in lines if line.startswith("info: epoch ")] == ["epoch 1/2", "epoch 2/2"]
+    epochs = [line.split(":")[1].strip()[:9] for line in lines if line.startswith("info: epoch ")]
+    assert epochs == ["epoch 1/2", "epoch 2/2"]
     assert "\r" not in result.output and "it/s" not in result.output
     assert any(line.startswith("Stopped by the epoch cap (2, --max-epochs)") for line in lines)
     assert "test: 2 window(s) of 6 steps over 2 series" in result.output and "(nominal 0.8)" in result.output
@@ -47,8 +67,11 @@ def test_train_logs_everything_and_predict_writes_rows(tmp_path, make_frame, tra
     params, metrics = run.data.params, run.data.metrics
     assert params["data.seq_len"] == "12" and params["model.layers"] == "1" and params["data.frequency"] == "h"
     # settings inferred from the data show the value used, not None, and a tag names them
-    assert params["data.season_length"] == "24" and params["data.covariates"] == "cov0" and params["data.target"] == "value"
-    assert run.data.tags["forecast.inferred"] == "data.covariates,data.id_col,data.season_length,data.target,data.time_col"
+    assert params["data.season_length"] == "24"
+    assert params["data.covariates"] == "cov0"
+    assert params["data.target"] == "value"
+    inferred = "data.covariates,data.id_col,data.season_length,data.target,data.time_col"
+    assert run.data.tags["forecast.inferred"] == inferred
     for key in ("test_mae", "test_rmse", "test_smape", "test_mase", "test_pinball", "test_coverage_q0.1_q0.9",
                 "naive_mase", "snaive_mase", "snaive_mae", "best_val_loss"):
         assert key in metrics, key
@@ -64,52 +87,56 @@ def test_train_logs_everything_and_predict_writes_rows(tmp_path, make_frame, tra
     report = json.loads(open(client.download_artifacts(run.info.run_id, "data_report.json", str(tmp_path))).read())
     assert report["series"] == 2 and report["covariates"] == ["cov0"]
 
-    history = frame.copy()
-    history.to_csv(tmp_path / "history.csv", index=False)
+
+def test_predict_writes_the_horizon_and_quantiles_asked_for(e2e, tracking_uri, tmp_path):
     out = tmp_path / "next.csv"
-    result = CliRunner().invoke(main, ["predict", "--model", "models:/e2e/latest", "--data", str(tmp_path / "history.csv"),
-                                       "--output", str(out), "--tracking-uri", tracking_uri])
+    result = _predict(e2e, tracking_uri, out)
     assert result.exit_code == 0, result.output
     forecasts = pd.read_csv(out)
     assert list(forecasts.columns) == ["series_id", "timestamp", "step", "prediction", "q0.1", "q0.5", "q0.9", "method"]
-    assert len(forecasts) == 2 * 6 and forecasts.groupby("series_id")["step"].apply(list).tolist() == [list(range(1, 7))] * 2
-    assert forecasts["timestamp"].iloc[0] == str(frame["timestamp"].max() + pd.Timedelta(hours=1))
+    assert len(forecasts) == 2 * 6
+    assert forecasts.groupby("series_id")["step"].apply(list).tolist() == [list(range(1, 7))] * 2
+    assert forecasts["timestamp"].iloc[0] == str(e2e.frame["timestamp"].max() + pd.Timedelta(hours=1))
     # the horizon and the quantiles chosen at predict time
-    result = CliRunner().invoke(main, ["predict", "--model", "models:/e2e/latest", "--data", str(tmp_path / "history.csv"),
-                                       "--output", str(out), "--tracking-uri", tracking_uri, "--horizon", "2",
-                                       "--quantiles", "0.25,0.9"])
+    result = _predict(e2e, tracking_uri, out, "--horizon", "2", "--quantiles", "0.25,0.9")
     assert result.exit_code == 0, result.output
     assert list(pd.read_csv(out).columns)[4:6] == ["q0.25", "q0.9"] and len(pd.read_csv(out)) == 2 * 2
     for args, message in ((["--horizon", "7"], "horizon must be a whole number from 1 to 6"),
                           (["--quantiles", "0.1,x"], "expected comma-separated float values")):
-        result = CliRunner().invoke(main, ["predict", "--model", "models:/e2e/latest", "--data",
-                                           str(tmp_path / "history.csv"), "--output", str(out), "--tracking-uri",
-                                           tracking_uri, *args])
+        result = _predict(e2e, tracking_uri, out, *args)
         assert result.exit_code != 0 and message in result.output, result.output
-    # an output that cannot be written is refused before the forecast, in one line (it was a traceback after it)
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_the_forecast(e2e, tracking_uri, tmp_path):
+    """In one line (it was a traceback after the forecast)."""
     (tmp_path / "a_file").write_text("x")
-    for output, message in ((tmp_path, "is a directory"), (tmp_path / "a_file" / "f.csv", "a_file is a file, not a folder"),
+    for output, message in ((tmp_path, "is a directory"),
+                            (tmp_path / "a_file" / "f.csv", "a_file is a file, not a folder"),
                             (tmp_path / "f.xlsx", "forecasts are written as CSV"), (tmp_path / "f.json", "or Parquet")):
-        result = CliRunner().invoke(main, ["predict", "--model", "models:/e2e/latest", "--data",
-                                           str(tmp_path / "history.csv"), "--output", str(output),
-                                           "--tracking-uri", tracking_uri])
-        assert result.exit_code == 1 and result.output.startswith(f"Error: {output}") and message in result.output, \
-            result.output
+        result = _predict(e2e, tracking_uri, output)
+        assert result.exit_code == 1, result.output
+        assert result.output.startswith(f"Error: {output}") and message in result.output, result.output
         assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "f.xlsx").exists()
 
-    result = CliRunner().invoke(main, ["backtest", "--model", "models:/e2e/1", "--data", str(tmp_path / "history.csv"),
+
+def test_backtest_logs_its_run_and_says_its_origins_lie_in_the_training_data(e2e, tracking_uri):
+    result = CliRunner().invoke(main, ["backtest", "--model", "models:/e2e/1", "--data", e2e.history,
                                        "--windows", "2", "--experiment", "e2e", "--tracking-uri", tracking_uri])
     assert result.exit_code == 0, result.output
     assert "Backtest: 2 series x 2 origin(s)" in result.output and "seasonal naive" in result.output
     # its origins lie inside the model's own training data: said in one line
     assert "warning: 4 of 4 backtest origins lie inside the model's training data (it ends" in result.output
-    (backtest_run,) = [r for r in client.search_runs([run.info.experiment_id]) if r.data.tags.get("forecast.kind") == "backtest"]
+    client = MlflowClient(tracking_uri)
+    runs = client.search_runs([client.get_experiment_by_name("e2e").experiment_id])
+    (backtest_run,) = [r for r in runs if r.data.tags.get("forecast.kind") == "backtest"]
     assert "backtest_mase" in backtest_run.data.metrics and "snaive_mase" in backtest_run.data.metrics
     saved = {a.path for a in client.list_artifacts(backtest_run.info.run_id, "backtest")}
     assert {"backtest/accuracy.json", "backtest/per_series.csv", "backtest/forecasts.csv"} <= saved
 
-    # the logged model also loads and predicts in a fresh process, outside the repository: a notebook's folder
-    # with its own models.py and data.py, imported first; the installed package is usable beside them
+
+def test_the_logged_model_predicts_in_a_fresh_process_beside_a_notebooks_own_modules(e2e, tracking_uri, tmp_path):
+    """Outside the repository: a notebook's folder with its own models.py and data.py, imported first; the
+    installed package is usable beside them."""
     fresh = tmp_path / "notebook"
     fresh.mkdir()
     for module in ("data", "models"):
@@ -118,13 +145,14 @@ def test_train_logs_everything_and_predict_writes_rows(tmp_path, make_frame, tra
         import data, models, mlflow, pandas as pd
         from forecast.pipelines.serving.predict import forecast_with
         model = mlflow.pyfunc.load_model("models:/e2e/1")
-        out = model.predict(pd.read_csv({str(tmp_path / 'history.csv')!r}))
-        assert forecast_with(model, pd.read_csv({str(tmp_path / 'history.csv')!r})).equals(out)
+        out = model.predict(pd.read_csv({e2e.history!r}))
+        assert forecast_with(model, pd.read_csv({e2e.history!r})).equals(out)
         assert data.WHO == models.WHO == 'someone else'
         import json; print(json.dumps({{"rows": len(out), "cols": list(out.columns)}}))
     """)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"MLFLOW_TRACKING_URI": tracking_uri}
-    proc = subprocess.run([sys.executable, "-c", script], cwd=fresh, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=fresh, env=env, capture_output=True, text=True,
+                          timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     answer = json.loads(proc.stdout.strip().splitlines()[-1])
     assert answer["rows"] == 12 and answer["cols"][-1] == "method"
@@ -163,7 +191,8 @@ def test_single_series_with_integer_time_in_parquet(tmp_path, make_frame, tracki
     assert "horizon 10 (frequency)" in result.output and "Covariates used: none" in result.output
     out = tmp_path / "next.parquet"
     result = CliRunner().invoke(main, ["predict", "--model", "models:/intsingle/latest", "--data",
-                                       str(tmp_path / "one.parquet"), "--output", str(out), "--tracking-uri", tracking_uri])
+                                       str(tmp_path / "one.parquet"), "--output", str(out), "--tracking-uri",
+                                       tracking_uri])
     assert result.exit_code == 0, result.output
     forecasts = pd.read_parquet(out)
     assert forecasts["timestamp"].tolist() == list(range(1120, 1130)) and set(forecasts["series_id"]) == {"series_0"}
@@ -176,7 +205,8 @@ def test_all_zero_covariates_are_warned_then_diagnosed_and_reported(tmp_path, ma
                     "--batch-size", "32", "--no-progress", "--health-every", "2", "--max-epochs", "3")
     assert result.exit_code == 0, result.output
     output = result.output
-    assert output.index("'dead_a' is all zero in the training part") < output.index("feature 'dead_a' is all zero in training windows")
+    assert output.index("'dead_a' is all zero in the training part") < output.index("feature 'dead_a' is all zero in "
+                                                                                    "training windows")
     client = MlflowClient(tracking_uri)
     (version,) = client.search_model_versions("name='deadcols'")
     run = client.get_run(version.run_id)
@@ -205,7 +235,8 @@ def test_all_zero_covariates_are_warned_then_diagnosed_and_reported(tmp_path, ma
     assert printed.exit_code == 0, printed.output
     stored = open(client.download_artifacts(run.info.run_id, "gradient_health.md", str(tmp_path))).read()
     assert printed.output == stored
-    assert printed.output.startswith("# Gradient health: WARNING") and f"{2 / n_inputs:.2%} / {2 / n_inputs:.2%}" in printed.output
+    assert printed.output.startswith("# Gradient health: WARNING")
+    assert f"{2 / n_inputs:.2%} / {2 / n_inputs:.2%}" in printed.output
     missing = CliRunner().invoke(main, ["health", "0" * 32, "--tracking-uri", tracking_uri])
     assert missing.exit_code == 1 and "no run '000" in missing.output
 
@@ -233,11 +264,13 @@ def test_non_finite_loss_stops_the_run_failed_with_the_checkpoint_kept(tmp_path,
     assert "gradient_health.json" in {a.path for a in client.list_artifacts(run.info.run_id)}
 
 
-def test_a_step_budget_shorter_than_an_epoch_still_validates_and_registers(tmp_path, make_frame, tracking_uri, tiny_model):
+def test_a_step_budget_shorter_than_an_epoch_still_validates_and_registers(tmp_path, make_frame, tracking_uri,
+                                                                           tiny_model):
     result = _train(tmp_path, make_frame(n_series=3, length=200), tracking_uri, "fewsteps", *tiny_model,
                     "--batch-size", "8", "--max-steps", "3")
     assert result.exit_code == 0, result.output
-    run = MlflowClient(tracking_uri).get_run(MlflowClient(tracking_uri).search_model_versions("name='fewsteps'")[0].run_id)
+    client = MlflowClient(tracking_uri)
+    run = client.get_run(client.search_model_versions("name='fewsteps'")[0].run_id)
     assert run.data.metrics["steps"] == 3 and "best_val_loss" in run.data.metrics
 
 
@@ -374,8 +407,9 @@ def test_a_warm_start_begins_from_the_champions_weights_and_refuses_conflicting_
     assert runs["cold"].data.metrics["test_mase"] != pytest.approx(source.data.metrics["test_mase"], rel=1e-3)
     assert warm_run.data.params["model.d_model"] == "16" and warm_run.data.params["data.seq_len"] == "12"
     refused = CliRunner().invoke(main, [*common, "--init-from", uri, "--d-model", "32", "--seq-len", "12"])
-    assert refused.exit_code == 1 and refused.output.startswith(
-        f"Error: --init-from {uri}: --d-model 32 (the source has 16): a warm start takes the architecture"), refused.output
+    assert refused.exit_code == 1, refused.output
+    assert refused.output.startswith(f"Error: --init-from {uri}: --d-model 32 (the source has 16): a warm start "
+                                     "takes the architecture"), refused.output
     both = CliRunner().invoke(main, [*common, "--init-from", uri, "--resume", source.info.run_id])
     assert both.exit_code == 1 and "--init-from and --resume exclude each other" in both.output
     assert len(client.search_runs([source.info.experiment_id])) == 3   # the refusals left no run
@@ -408,7 +442,8 @@ def test_promote_compares_champion_and_challenger_after_both_trainings_and_moves
     assert client.get_registered_model("loop").aliases == {"champion": 2, "challenger": 2}
     (decision,) = [r for r in client.search_runs([client.get_experiment_by_name("loop").experiment_id])
                    if r.data.tags.get("forecast.kind") == "promote"]
-    assert decision.data.params["promoted"] == "True" and {"champion_mase", "challenger_mase"} <= set(decision.data.metrics)
+    assert decision.data.params["promoted"] == "True"
+    assert {"champion_mase", "challenger_mase"} <= set(decision.data.metrics)
     again = CliRunner().invoke(main, [*args, "--data", str(tmp_path / "recent.csv")])
     assert again.exit_code == 1 and "already the champion" in again.output
     out = tmp_path / "f.csv"

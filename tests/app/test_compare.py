@@ -19,7 +19,8 @@ def test_compare_nests_one_run_per_aggregator_and_seed(tmp_path, make_frame, tra
     client = MlflowClient(tracking_uri)
     runs = client.search_runs([client.get_experiment_by_name("cmp").experiment_id])
     (parent,) = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
-    rows = {line.split()[0]: line.split() for line in result.output.splitlines() if line.split()[:1] in (["mean"], ["attention"])}
+    rows = {line.split()[0]: line.split() for line in result.output.splitlines()
+            if line.split()[:1] in (["mean"], ["attention"])}
     for name, row in rows.items():   # the printed table is the logged summary: mean +- std of each aggregator's MASE
         assert row[1:4] == [f"{parent.data.metrics[f'{name}/test_mase_mean']:.4g}", "+-",
                             f"{parent.data.metrics[f'{name}/test_mase_std']:.4g}"], row
@@ -30,6 +31,8 @@ def test_compare_nests_one_run_per_aggregator_and_seed(tmp_path, make_frame, tra
     assert all(c.info.status == "FINISHED" and "health.status" in c.data.tags for c in children)
     assert all(c.data.tags.get("forecast.kind") == "compare" for c in children)
     assert "mean/test_mase_mean" in parent.data.metrics and "attention/steps_to_converge" in parent.data.metrics
-    assert {"compare/summary.csv", "compare/runs.csv"} <= {a.path for a in client.list_artifacts(parent.info.run_id, "compare")}
-    assert client.search_registered_models(filter_string="name='forecaster'") == [] or \
-        all(v.run_id not in {c.info.run_id for c in children} for v in client.search_model_versions("name='forecaster'"))
+    logged = {a.path for a in client.list_artifacts(parent.info.run_id, "compare")}
+    assert {"compare/summary.csv", "compare/runs.csv"} <= logged
+    registered = (client.search_model_versions("name='forecaster'")
+                  if client.search_registered_models(filter_string="name='forecaster'") else [])
+    assert all(v.run_id not in {c.info.run_id for c in children} for v in registered)

@@ -45,7 +45,8 @@ def test_sigkill_then_resume_finishes_the_same_run(tmp_path, make_frame, trainin
     assert refused.exit_code == 1 and "settings differ from the run's: model.dropout '0.1' -> '0.3'" in refused.output
     other = tmp_path / "other.csv"
     make_frame(n_series=2, length=300, seed=5).to_csv(other, index=False)
-    refused = CliRunner().invoke(main, ["train", "--data", str(other), "--tracking-uri", uri, *ARGS, "--resume", run_id])
+    refused = CliRunner().invoke(main, ["train", "--data", str(other), "--tracking-uri", uri, *ARGS, "--resume",
+                                        run_id])
     assert refused.exit_code == 1 and "is not the data that run trained on" in refused.output
 
     resumed = _forecast(tmp_path, "train", "--data", str(tmp_path / "d.csv"), "--tracking-uri", uri, *ARGS,

@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -57,15 +58,39 @@ def _split(frame):
     return json.dumps({"dataframe_split": json.loads(frame.to_json(orient="split", index=False))}).encode()
 
 
-def test_serve_answers_every_format_and_rejects_bad_requests(tmp_path, make_frame, tracking_uri, tiny_model):
-    frame = make_frame(n_series=2, length=150).replace({"series_id": {"s0": "007", "s1": "7"}})  # two series
-    frame.to_csv(tmp_path / "train.csv", index=False)
-    result = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "train.csv"), "--tracking-uri", tracking_uri,
-                                       "--model-name", "served", "--max-epochs", "1", "--seq-len", "12", "--horizon", "6",
-                                       *tiny_model])
+def _stop(server) -> None:
+    """SIGTERM to the server's process group; every process of it must be gone within 30 s."""
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=60)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(server.pid, 0)  # anything of the group still alive?
+            time.sleep(0.2)
+        except ProcessLookupError:
+            return
+    os.killpg(server.pid, signal.SIGKILL)
+    raise AssertionError("server processes left behind after SIGTERM")
+
+
+@pytest.fixture(scope="module")
+def served(store_dir, tmp_path_factory, make_frame, tiny_model):
+    """A tiny model trained on two series ("007" and "7") and served by `forecast serve` (2 workers, a 1 MB body
+    limit, a 2-second head deadline) in a fresh process, shared by the tests below (one module: one worker): its
+    port, and 40 history rows a series (seq_len 12 + the 24-hour seasonal lag channel: 36 rows make a model
+    forecast)."""
+    folder = tmp_path_factory.mktemp("served")
+    tracking_uri = f"sqlite:///{store_dir / 'mlflow.db'}"
+    frame = make_frame(n_series=2, length=150).replace({"series_id": {"s0": "007", "s1": "7"}})
+    frame.to_csv(folder / "train.csv", index=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(store_dir)
+        result = CliRunner().invoke(main, ["train", "--data", str(folder / "train.csv"), "--tracking-uri",
+                                           tracking_uri, "--model-name", "served", "--max-epochs", "1", "--seq-len",
+                                           "12", "--horizon", "6", *tiny_model])
     assert result.exit_code == 0, result.output
-    # seq_len 12 + the 24-hour seasonal lag channel: 36 rows make a model forecast
-    history = frame.groupby("series_id").tail(40).assign(timestamp=lambda f: f["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S"))
+    history = frame.groupby("series_id").tail(40)
+    history = history.assign(timestamp=history["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S"))
 
     port = _free_port()
     forecast = Path(sys.executable).parent / "forecast"
@@ -74,7 +99,7 @@ def test_serve_answers_every_format_and_rejects_bad_requests(tmp_path, make_fram
     env["FORECAST_HEADER_TIMEOUT_S"] = "2"
     server = subprocess.Popen([str(forecast), "serve", "--model", "models:/served/1", "--port", str(port),
                                "--workers", "2", "--max-request-mb", "1", "--tracking-uri", tracking_uri],
-                              env=env, cwd=tmp_path, start_new_session=True,
+                              env=env, cwd=folder, start_new_session=True,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 180
@@ -85,119 +110,125 @@ def test_serve_answers_every_format_and_rejects_bad_requests(tmp_path, make_fram
             except OSError:
                 assert server.poll() is None, server.stdout.read().decode()[-3000:]
             time.sleep(0.5)
-        assert _request(port, "/health")[0] == 200 and _request(port, "/version")[0] == 200
-
-        records = json.dumps({"dataframe_records": json.loads(history.to_json(orient="records"))}).encode()
-        answers = []
-        for body, content_type in ((_split(history), "application/json"), (records, "application/json"),
-                                   (history.to_csv(index=False).encode(), "text/csv"),
-                                   (history.to_csv(index=False, sep=";").encode(), "text/csv; charset=utf-8")):
-            status, text = _request(port, "/invocations", body, content_type)
-            assert status == 200, text
-            rows = pd.DataFrame(json.loads(text)["predictions"])
-            assert list(rows.columns) == ["series_id", "timestamp", "step", "prediction", "q0.1", "q0.5", "q0.9", "method"]
-            assert len(rows) == 12 and set(rows["method"]) == {"model"}
-            assert rows["timestamp"].iloc[0] == "2024-01-07T06:00:00"
-            answers.append(rows)
-        # CSV bodies keep "007" and "7" apart (MLflow's CSV parsing read both as 7), semicolons included
-        assert answers[0]["series_id"].tolist() == ["007"] * 6 + ["7"] * 6
-        for rows in answers[1:]:
-            pd.testing.assert_frame_equal(rows, answers[0])
-
-        split = json.loads(_split(history))
-        bad = {
-            "missing column": (_split(history.drop(columns=["value"])), "value"),
-            "text target": (_split(history.assign(value="abc")), "value"),
-            "unknown format": (json.dumps({"frame": []}).encode(), "dataframe_split"),
-            "not json": (b"{not json", "JSON"),
-            "duplicated rows": (_split(pd.concat([history, history.head(1)])), "duplicated (series, time) pairs"),
-            "JSON nested 10,000 deep": (b"[" * 10_000 + b"]" * 10_000, "JSON nested 10000 deep"),
-            "batch_size 0": (json.dumps({**split, "params": {"batch_size": 0}}).encode(),
-                             "params.batch_size must be a positive integer, got 0"),
-            "batch_size -1": (json.dumps({**split, "params": {"batch_size": -1}}).encode(), "got -1"),
-            "malformed CSV": (b'series_id,timestamp,value\n"a,1\nb,2,3,4,5\n', "the CSV request body cannot be read"),
-            "CSV with NUL bytes": (history.to_csv(index=False).replace("\n7,", "\n7\x00,", 1).encode(),
-                                   "the CSV request body cannot be read: a NUL byte (\\x00) in data row 41, column "
-                                   "'series_id'"),
-            "boolean target": (_split(history.assign(value=True)), "column 'value' holds booleans"),
-            "epoch-millisecond timestamps": (_split(history.assign(timestamp=pd.to_datetime(history["timestamp"]))),
-                                             "time column 'timestamp' holds numbers (e.g. 17"),
-        }
-        for name, (body, expected) in bad.items():
-            status, text = _request(port, "/invocations", body, "text/csv" if "CSV" in name else "application/json")
-            message = json.loads(text)["message"]
-            assert 400 <= status < 500 and expected in message, (name, status, text[:500])
-            assert "Traceback" not in text and "stack_trace" not in json.loads(text) and "\n" not in message, name
-        # the horizon and the quantiles asked in the request's params (declared in the signature)
-        asked = json.dumps({**split, "params": {"horizon": 3, "quantiles": [0.25, 0.5]}}).encode()
-        status, text = _request(port, "/invocations", asked)
-        rows = pd.DataFrame(json.loads(text)["predictions"])
-        assert status == 200 and len(rows) == 6 and [c for c in rows.columns if c.startswith("q")] == ["q0.25", "q0.5"]
-        status, text = _request(port, "/invocations", json.dumps({**split, "params": {"horizon": 9}}).encode())
-        assert status == 400 and "horizon must be a whole number from 1 to 6" in json.loads(text)["message"], text
-        # brackets inside ids do not nest: 80 of them were once counted as "JSON nested 84 deep"
-        bracketed = history.replace({"series_id": {"7": "zone [[A"}})
-        status, text = _request(port, "/invocations", _split(bracketed))
-        assert status == 200 and "zone [[A" in set(pd.DataFrame(json.loads(text)["predictions"])["series_id"]), text
-        huge = _split(pd.concat([history] * 300, ignore_index=True))   # ~1.4 MB
-        assert len(huge) > 2**20
-        status, text = _announce(port, "/invocations", len(huge))
-        assert status == 413 and "exceeds the limit of 1048576 bytes" in json.loads(text)["message"]
-        assert _request(port, "/ping")[0] == 200  # still up
-
-        # 50 concurrent clients, bounded: 4 requests each, every other one bad
-        good, bad = _split(history), _split(history.assign(value="abc"))
-        results = []
-
-        def client(i):
-            for k in range(4):
-                body = good if (i + k) % 2 else bad
-                try:
-                    results.append((body is good, *_request(port, "/invocations", body)))
-                except OSError as err:  # a reset or a timeout: recorded, so the assertion says which
-                    results.append((body is good, None, f"{type(err).__name__}: {err}"))
-
-        threads = [threading.Thread(target=client, args=(i,)) for i in range(50)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=300)
-        assert len(results) == 200
-        for is_good, status, text in results:
-            if is_good:
-                assert status == 200 and len(json.loads(text)["predictions"]) == 12, text[:300]
-            else:
-                assert status == 400 and "value" in json.loads(text)["message"], text[:300]
-        assert _request(port, "/ping")[0] == 200  # alive afterwards
-
-        # slow clients: a connection that sends nothing, and one that dribbles its headers, get 408 and are
-        # closed once the 2-second head deadline passes; the server keeps answering meanwhile
-        silent, dribbling = socket.create_connection(("127.0.0.1", port)), socket.create_connection(("127.0.0.1", port))
-        started = time.monotonic()
-        dribbling.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\n")
-        for sock in (silent, dribbling):
-            sock.settimeout(30)
-        for byte in b"X-Slow: " * 2:
-            dribbling.sendall(bytes([byte]))
-            time.sleep(0.1)
-        assert _request(port, "/ping")[0] == 200
-        for sock in (silent, dribbling):
-            answer = b""
-            while chunk := sock.recv(4096):            # until the server closes
-                answer += chunk
-            assert answer.startswith(b"HTTP/1.1 408") and b"did not arrive in time" in answer, answer
-            sock.close()
-        assert time.monotonic() - started < 30
+        yield SimpleNamespace(port=port, history=history)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=60)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        _stop(server)
+
+
+def test_serve_answers_every_format_alike(served):
+    port, history = served.port, served.history
+    assert _request(port, "/health")[0] == 200 and _request(port, "/version")[0] == 200
+    records = json.dumps({"dataframe_records": json.loads(history.to_json(orient="records"))}).encode()
+    answers = []
+    for body, content_type in ((_split(history), "application/json"), (records, "application/json"),
+                               (history.to_csv(index=False).encode(), "text/csv"),
+                               (history.to_csv(index=False, sep=";").encode(), "text/csv; charset=utf-8")):
+        status, text = _request(port, "/invocations", body, content_type)
+        assert status == 200, text
+        rows = pd.DataFrame(json.loads(text)["predictions"])
+        assert list(rows.columns) == ["series_id", "timestamp", "step", "prediction", "q0.1", "q0.5", "q0.9",
+                                      "method"]
+        assert len(rows) == 12 and set(rows["method"]) == {"model"}
+        assert rows["timestamp"].iloc[0] == "2024-01-07T06:00:00"
+        answers.append(rows)
+    # CSV bodies keep "007" and "7" apart (MLflow's CSV parsing read both as 7), semicolons included
+    assert answers[0]["series_id"].tolist() == ["007"] * 6 + ["7"] * 6
+    for rows in answers[1:]:
+        pd.testing.assert_frame_equal(rows, answers[0])
+    # brackets inside ids do not nest: 80 of them were once counted as "JSON nested 84 deep"
+    bracketed = history.replace({"series_id": {"7": "zone [[A"}})
+    status, text = _request(port, "/invocations", _split(bracketed))
+    assert status == 200 and "zone [[A" in set(pd.DataFrame(json.loads(text)["predictions"])["series_id"]), text
+
+
+def test_serve_refuses_bad_requests_in_one_line_without_a_traceback(served):
+    port, history = served.port, served.history
+    split = json.loads(_split(history))
+    bad = {
+        "missing column": (_split(history.drop(columns=["value"])), "value"),
+        "text target": (_split(history.assign(value="abc")), "value"),
+        "unknown format": (json.dumps({"frame": []}).encode(), "dataframe_split"),
+        "not json": (b"{not json", "JSON"),
+        "duplicated rows": (_split(pd.concat([history, history.head(1)])), "duplicated (series, time) pairs"),
+        "JSON nested 10,000 deep": (b"[" * 10_000 + b"]" * 10_000, "JSON nested 10000 deep"),
+        "batch_size 0": (json.dumps({**split, "params": {"batch_size": 0}}).encode(),
+                         "params.batch_size must be a positive integer, got 0"),
+        "batch_size -1": (json.dumps({**split, "params": {"batch_size": -1}}).encode(), "got -1"),
+        "malformed CSV": (b'series_id,timestamp,value\n"a,1\nb,2,3,4,5\n', "the CSV request body cannot be read"),
+        "CSV with NUL bytes": (history.to_csv(index=False).replace("\n7,", "\n7\x00,", 1).encode(),
+                               "the CSV request body cannot be read: a NUL byte (\\x00) in data row 41, column "
+                               "'series_id'"),
+        "boolean target": (_split(history.assign(value=True)), "column 'value' holds booleans"),
+        "epoch-millisecond timestamps": (_split(history.assign(timestamp=pd.to_datetime(history["timestamp"]))),
+                                         "time column 'timestamp' holds numbers (e.g. 17"),
+    }
+    for name, (body, expected) in bad.items():
+        status, text = _request(port, "/invocations", body, "text/csv" if "CSV" in name else "application/json")
+        message = json.loads(text)["message"]
+        assert 400 <= status < 500 and expected in message, (name, status, text[:500])
+        assert "Traceback" not in text and "stack_trace" not in json.loads(text) and "\n" not in message, name
+    huge = _split(pd.concat([history] * 300, ignore_index=True))   # ~1.4 MB
+    assert len(huge) > 2**20
+    status, text = _announce(port, "/invocations", len(huge))
+    assert status == 413 and "exceeds the limit of 1048576 bytes" in json.loads(text)["message"]
+    assert _request(port, "/ping")[0] == 200  # still up
+
+
+def test_serve_takes_the_horizon_and_quantiles_from_the_requests_params(served):
+    """Declared in the signature, checked against what the model was trained for."""
+    split = json.loads(_split(served.history))
+    asked = json.dumps({**split, "params": {"horizon": 3, "quantiles": [0.25, 0.5]}}).encode()
+    status, text = _request(served.port, "/invocations", asked)
+    rows = pd.DataFrame(json.loads(text)["predictions"])
+    assert status == 200 and len(rows) == 6 and [c for c in rows.columns if c.startswith("q")] == ["q0.25", "q0.5"]
+    status, text = _request(served.port, "/invocations", json.dumps({**split, "params": {"horizon": 9}}).encode())
+    assert status == 400 and "horizon must be a whole number from 1 to 6" in json.loads(text)["message"], text
+
+
+def test_serve_answers_50_concurrent_clients_half_of_them_bad(served):
+    port, history = served.port, served.history
+    good, bad = _split(history), _split(history.assign(value="abc"))
+    results = []
+
+    def client(i):
+        for k in range(4):
+            body = good if (i + k) % 2 else bad
             try:
-                os.killpg(server.pid, 0)  # anything of the group still alive?
-                time.sleep(0.2)
-            except ProcessLookupError:
-                break
+                results.append((body is good, *_request(port, "/invocations", body)))
+            except OSError as err:  # a reset or a timeout: recorded, so the assertion says which
+                results.append((body is good, None, f"{type(err).__name__}: {err}"))
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert len(results) == 200
+    for is_good, status, text in results:
+        if is_good:
+            assert status == 200 and len(json.loads(text)["predictions"]) == 12, text[:300]
         else:
-            os.killpg(server.pid, signal.SIGKILL)
-            raise AssertionError("server processes left behind after SIGTERM")
+            assert status == 400 and "value" in json.loads(text)["message"], text[:300]
+    assert _request(port, "/ping")[0] == 200  # alive afterwards
+
+
+def test_serve_closes_slow_clients_at_the_head_deadline(served):
+    """A connection that sends nothing, and one that dribbles its headers, get 408 and are closed once the
+    2-second head deadline passes; the server keeps answering meanwhile."""
+    port = served.port
+    silent, dribbling = socket.create_connection(("127.0.0.1", port)), socket.create_connection(("127.0.0.1", port))
+    started = time.monotonic()
+    dribbling.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\n")
+    for sock in (silent, dribbling):
+        sock.settimeout(30)
+    for byte in b"X-Slow: " * 2:
+        dribbling.sendall(bytes([byte]))
+        time.sleep(0.1)
+    assert _request(port, "/ping")[0] == 200
+    for sock in (silent, dribbling):
+        answer = b""
+        while chunk := sock.recv(4096):            # until the server closes
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 408") and b"did not arrive in time" in answer, answer
+        sock.close()
+    assert time.monotonic() - started < 30

@@ -31,4 +31,5 @@ def test_a_series_an_index_and_an_array_give_the_same_features():
     t = pd.date_range("2023-12-31 22:30", periods=5, freq="h")
     expected = calendar_features(t.to_numpy(), ("hour", "dayofweek", "dayofyear", "month"))
     for given_as in (pd.Series(t), t):
-        np.testing.assert_array_equal(calendar_features(given_as, ("hour", "dayofweek", "dayofyear", "month")), expected)
+        np.testing.assert_array_equal(calendar_features(given_as, ("hour", "dayofweek", "dayofyear", "month")),
+                                      expected)

@@ -37,7 +37,8 @@ def test_regularise_inserts_missing_timestamps_and_interpolates():
     assert report["inserted_timestamps"] == 2
 
 
-@pytest.mark.parametrize("fill, expected", [("ffill", [np.nan, 1.0, 1.0, 1.0, 4.0]), ("zero", [0.0, 1.0, 0.0, 0.0, 4.0])])
+@pytest.mark.parametrize("fill, expected", [("ffill", [np.nan, 1.0, 1.0, 1.0, 4.0]),
+                                            ("zero", [0.0, 1.0, 0.0, 0.0, 4.0])])
 def test_fill_rules_stay_within_a_series(fill, expected):
     frame = pd.DataFrame({ID: ["x"] * 2 + ["y"] * 5, TIME: list(range(2)) + list(range(5)),
                           TARGET: [9.0, 9.0, np.nan, 1.0, np.nan, np.nan, 4.0]})

@@ -29,7 +29,8 @@ def test_quoted_thousands_separators_stay_thousands(tmp_path):
                                "decimal comma (10.038)"),
     (['"1,100.5"', '"8,3"'], "column 'value' mixes decimal commas ('8,3') with thousands separators or decimal "
                              "points ('1,100.5')"),
-    (['1.5', '"8,3"'], "column 'value' mixes decimal commas ('8,3') with thousands separators or decimal points ('1.5')"),
+    (['1.5', '"8,3"'], "column 'value' mixes decimal commas ('8,3') with thousands separators or decimal points "
+                       "('1.5')"),
 ])
 def test_a_column_that_reads_both_ways_is_refused_naming_column_and_value(tmp_path, values, message):
     text = HEADER + "".join(f"a,{i},{v}\n" for i, v in enumerate(values))

@@ -23,7 +23,8 @@ def test_prepare_shapes_features_and_report(make_frame):
 
 def test_every_series_with_a_training_window_trains_and_the_rest_are_named(make_frame, caplog):
     """seq_len 10, season 24, horizon 6: a series trains from 24 + 6 = 30 points; validation and test come
-    from the series long enough to hold them (a test part of 6 needs 30 + validation 6 + 6 = 42 points at this length)."""
+    from the series long enough to hold them (a test part of 6 needs 30 + validation 6 + 6 = 42 points at this
+    length)."""
     frame = make_frame(n_series=4, length=100)
     keep = {"s0": 100, "s1": 40, "s2": 31, "s3": 29}
     frame = frame[frame.groupby(ID).cumcount() < frame[ID].map(keep)]
@@ -36,7 +37,9 @@ def test_every_series_with_a_training_window_trains_and_the_rest_are_named(make_
     assert set(p.ids[p.series_of(starts["val"])]) == {"s0", "s1"}     # s2 is too short to spare a validation part
     assert set(p.ids[p.series_of(starts["test"])]) == {"s0"}
     assert prepared.report.series_without_test == 2 and prepared.report.series_without_validation == 1
-    assert "1 series shorter than 30 points" in caplog.text and "'s3'" in caplog.text and "still forecast" in caplog.text
+    assert "1 series shorter than 30 points" in caplog.text
+    assert "'s3'" in caplog.text
+    assert "still forecast" in caplog.text
 
 
 def test_no_series_long_enough_is_an_error(make_frame):

@@ -32,7 +32,8 @@ def tables(draw):
         elif kind == "text":
             times = draw(st.lists(st.text(string.printable, max_size=8), min_size=n, max_size=n))
         else:
-            times = list(pd.date_range("2024-01-01", periods=n, freq="D" if kind == "daily" else "h").strftime("%Y-%m-%dT%H:%M:%S"))
+            times = list(pd.date_range("2024-01-01", periods=n,
+                                       freq="D" if kind == "daily" else "h").strftime("%Y-%m-%dT%H:%M:%S"))
             if kind == "gappy" and n > 3:
                 del times[1:3]
             if kind == "shuffled":

@@ -89,7 +89,8 @@ def test_day_month_order_is_read_from_the_dates_that_allow_one_order(layout):
     """60 daily dates written 13/01/2021-style were read month first where they could be (276 days inserted)."""
     days = pd.date_range("2021-01-01", periods=60, freq="D")
     written = {"day first": days.strftime("%d/%m/%Y"), "month first": days.strftime("%m/%d/%Y"),
-               "half ISO, half day first": [t.strftime("%Y-%m-%d" if i % 2 else "%d/%m/%Y") for i, t in enumerate(days)]}
+               "half ISO, half day first": [t.strftime("%Y-%m-%d" if i % 2 else "%d/%m/%Y")
+                                            for i, t in enumerate(days)]}
     frame = pd.DataFrame({"date": written[layout], "value": np.arange(60.0)})
     schema = detect(frame, DataConfig())
     assert schema.dayfirst is (layout != "month first")
@@ -118,7 +119,8 @@ def test_epoch_numbers_read_as_dates_when_the_unit_is_given(unit, scale, offset)
     from forecast.data.prepare import prepare_training
 
     epoch = (1.7e9 + 3600.0 * np.arange(200) + offset) * scale
-    frame = pd.DataFrame({"timestamp": epoch if offset else epoch.astype(np.int64), "value": np.sin(np.arange(200) / 4)})
+    frame = pd.DataFrame({"timestamp": epoch if offset else epoch.astype(np.int64),
+                          "value": np.sin(np.arange(200) / 4)})
     prepared = prepare_training(frame, DataConfig(seq_len=10, horizon=6, time_unit=unit))
     assert prepared.spec.freq.kind == "datetime" and prepared.spec.freq.alias == "h"
     assert prepared.spec.schema.time_unit == unit and "cal_hour_sin" in prepared.spec.feature_names

@@ -9,8 +9,16 @@ from forecast.data.config import DataConfig
 from forecast.data.prepare import prepare_training
 from forecast.data.scaling import SeriesScaler
 from forecast.data.schema import ID, TARGET
-from forecast.data.windows import (Panel, WindowDataset, evenly_spaced, min_length, ranges, split_points,
-                          validation_sized_test_windows, window_starts)
+from forecast.data.windows import (
+    Panel,
+    WindowDataset,
+    evenly_spaced,
+    min_length,
+    ranges,
+    split_points,
+    validation_sized_test_windows,
+    window_starts,
+)
 
 
 @given(st.lists(st.tuples(st.integers(-5, 20), st.integers(-5, 20)), max_size=8))

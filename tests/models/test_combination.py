@@ -38,7 +38,9 @@ def test_a_worse_member_gets_no_weight_and_a_complementary_one_gets_half():
     assert chosen.is_network and set(errors) == {*MEMBERS, "combination"}
     off = rng.normal(size=Y.shape)                                               # two independent errors:
     chosen, errors = choose(Y + off, members(Y - off), NAMES, Y, EACH)                   # their average is exact
-    assert chosen.weights == by_name(network=0.5, theta=0.5) and errors["combination"] < errors["network"] and errors["t"] < -2
+    assert chosen.weights == by_name(network=0.5, theta=0.5)
+    assert errors["combination"] < errors["network"]
+    assert errors["t"] < -2
 
 
 def test_a_gain_within_the_noise_keeps_the_network_alone():

@@ -31,7 +31,8 @@ def _fit(data, names, steps=40, every=5, lr=1e-3, batch=64, module_cls=ForecastM
                             "n_features": len(names), **model})
     module = module_cls(config, OptimConfig(lr=lr, warmup_frac=0.0), steps)
     monitor = ForecasterHealthMonitor(names, HealthConfig(health_every=every, health_persistence=3))
-    loader = torch.utils.data.DataLoader(data, batch_size=batch, shuffle=True, generator=torch.Generator().manual_seed(0))
+    loader = torch.utils.data.DataLoader(data, batch_size=batch, shuffle=True,
+                                         generator=torch.Generator().manual_seed(0))
     trainer = L.Trainer(max_steps=steps, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                         enable_model_summary=False, callbacks=[*extra, monitor], limit_val_batches=0,
                         accelerator="cpu", devices=1)
@@ -135,8 +136,10 @@ def test_the_monitor_does_not_change_training():
     config = ModelConfig(d_model=32, n_heads=4, layers=2, dropout=0.1, seq_len=T, horizon=H, n_features=2,
                          aggregator="weighted")
     plain = ForecastModule(config, OptimConfig(lr=1e-3, warmup_frac=0.0), 12)
-    loader = torch.utils.data.DataLoader(_data(2), batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(0))
-    L.Trainer(max_steps=12, logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+    loader = torch.utils.data.DataLoader(_data(2), batch_size=64, shuffle=True,
+                                         generator=torch.Generator().manual_seed(0))
+    L.Trainer(max_steps=12, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+              enable_model_summary=False,
               limit_val_batches=0, accelerator="cpu", devices=1).fit(plain, loader)
     for (name, a), b in zip(watched.state_dict().items(), plain.state_dict().values()):
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
@@ -145,9 +148,11 @@ def test_the_monitor_does_not_change_training():
 def test_a_run_shorter_than_the_persistence_is_diagnosed_where_a_condition_held_at_every_check():
     diagnoser = Diagnoser(persistence=3)
     for step in (0, 50):
-        assert diagnoser.update(HealthCheck(step, [FeatureCheck("zero", True, True), FeatureCheck("live", False, False)])) == []
+        features = [FeatureCheck("zero", True, True), FeatureCheck("live", False, False)]
+        assert diagnoser.update(HealthCheck(step, features)) == []
     (d,) = diagnoser.finish(60)
-    assert (d.code, d.subject, d.severity) == ("dead_input", "zero", "warning") and "every one of the run's 2" in d.message
+    assert (d.code, d.subject, d.severity) == ("dead_input", "zero", "warning")
+    assert "every one of the run's 2" in d.message
 
 
 class _Plain(L.LightningModule):

@@ -12,7 +12,9 @@ def by_name(**weights) -> dict[str, float]:
 
 
 def test_a_series_scale_is_its_mean_absolute_change():
-    assert scale_of(np.array([1.0, 3.0, 2.0])) == 1.5 and scale_of(np.array([4.0])) == 4.0 and scale_of(np.zeros(3)) == 1
+    assert scale_of(np.array([1.0, 3.0, 2.0])) == 1.5
+    assert scale_of(np.array([4.0])) == 4.0
+    assert scale_of(np.zeros(3)) == 1
 
 
 def _cases(n, better_by, seed=0):
@@ -21,8 +23,8 @@ def _cases(n, better_by, seed=0):
     assert MEMBERS == ("theta", "ets", "drift", "seasonal_naive", "naive")
     rng = np.random.default_rng(seed)
     y = rng.normal(size=(n, 4))
-    forecasts = np.stack([y + rng.normal(0, 1.0, (n, 4)), y + rng.normal(0, 3.0, (n, 4)), y + rng.normal(0, 3.0, (n, 4)),
-                          y + rng.normal(0, 1.0 + better_by, (n, 4)), y + rng.normal(0, 3.0, (n, 4))], axis=1)
+    noise = (1.0, 3.0, 3.0, 1.0 + better_by, 3.0)
+    forecasts = np.stack([y + rng.normal(0, sd, (n, 4)) for sd in noise], axis=1)
     return forecasts, y
 
 

@@ -27,7 +27,8 @@ def test_theta_is_statsmodels_theta_model_with_a_fast_smoothing_fit(n, season, l
     seasonal = season > 1
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        reference = np.asarray(ThetaModel(y, period=season if seasonal else 1, deseasonalize=seasonal).fit().forecast(12))
+        reference = np.asarray(ThetaModel(y, period=season if seasonal else 1,
+                                          deseasonalize=seasonal).fit().forecast(12))
     np.testing.assert_allclose(theta(y, 12, season), reference, rtol=1e-3)
 
 

@@ -19,7 +19,8 @@ def test_a_version_is_downloaded_once_and_an_alias_that_moves_follows_its_versio
     client = MlflowClient()
     client.set_registered_model_alias("echo", "champion", "1")
     real, calls = mlflow.artifacts.download_artifacts, []
-    monkeypatch.setattr(mlflow.artifacts, "download_artifacts", lambda uri, *a, **k: calls.append(uri) or real(uri, *a, **k))
+    monkeypatch.setattr(mlflow.artifacts, "download_artifacts",
+                        lambda uri, *a, **k: calls.append(uri) or real(uri, *a, **k))
     first = tracking.download_model("models:/echo@champion")
     assert tracking.download_model("models:/echo/1") == first and calls == ["models:/echo/1"]
     client.set_registered_model_alias("echo", "champion", "2")

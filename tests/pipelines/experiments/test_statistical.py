@@ -4,10 +4,10 @@ import pytest
 
 from forecast.data.config import DataConfig
 from forecast.data.prepare import prepare_training
-from forecast.pipelines.evaluation.evaluate import score
 from forecast.models.ets import ets, fast_ets
 from forecast.models.members import HISTORY
 from forecast.models.theta import theta
+from forecast.pipelines.evaluation.evaluate import score
 from forecast.pipelines.experiments.statistical import METHODS, run_statistical
 
 QUANTILES = (0.1, 0.5, 0.9)

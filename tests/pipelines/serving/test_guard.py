@@ -1,4 +1,5 @@
-"""The guard in front of the scoring server (pipelines/serving/guard.py), driven as an ASGI app with scripted clients."""
+"""The guard in front of the scoring server (pipelines/serving/guard.py), driven as an ASGI app with scripted
+clients."""
 import asyncio
 import json
 
@@ -74,8 +75,10 @@ def test_error_answers_lose_the_stack_trace_and_the_echoed_frame():
     status, answer, headers = _run(RequestGuard(_echo, limit=1000, timeout=5), _chunks(b"fail", 100))
     assert status == 400 and answer == {"error_code": "BAD_REQUEST", "message": "the real reason"}
     assert int(headers[b"content-length"]) == len(json.dumps(answer))
-    invalid = json.dumps({"message": "Ensure that input is a valid JSON formatted string. Error: 'x'\nInput: \n{not json\n"})
-    assert json.loads(one_line(invalid.encode()))["message"] == "Ensure that input is a valid JSON formatted string. Error: 'x'"
+    invalid = json.dumps({"message": "Ensure that input is a valid JSON formatted string. Error: 'x'\nInput: \n{not "
+                                     "json\n"})
+    message = json.loads(one_line(invalid.encode()))["message"]
+    assert message == "Ensure that input is a valid JSON formatted string. Error: 'x'"
 
 
 def test_brackets_inside_json_strings_do_not_nest():

@@ -11,8 +11,8 @@ from forecast.data.errors import DataError
 from forecast.data.prepare import prepare_training
 from forecast.models.combination import Combination
 from forecast.models.config import ModelConfig
-from forecast.models.members import drift
 from forecast.models.forecaster import Forecaster
+from forecast.models.members import drift
 from forecast.models.theta import theta
 from forecast.pipelines.evaluation.evaluate import evaluate
 from forecast.pipelines.serving.bundle import BEFORE_OPTION, load_bundle, save_bundle
@@ -202,8 +202,10 @@ def test_a_request_mixing_frequencies_is_refused_naming_the_series(make_frame):
     """One hourly and one daily series: the panel's most common step is hourly, so the daily one would be
     interpolated onto the hourly grid (issue 24, case 3)."""
     predictor = _predictor(make_frame(n_series=1, length=80))
-    mixed = pd.concat([make_frame(n_series=1, length=80), make_frame(n_series=1, length=10, freq="D").assign(series_id="d")])
-    with pytest.raises(DataError, match="the series step at different frequencies: most every 'h', but 'd' every 1 day"):
+    daily = make_frame(n_series=1, length=10, freq="D").assign(series_id="d")
+    mixed = pd.concat([make_frame(n_series=1, length=80), daily])
+    with pytest.raises(DataError,
+                       match="the series step at different frequencies: most every 'h', but 'd' every 1 day"):
         predictor.predict(_raw(mixed))
 
 
@@ -225,7 +227,8 @@ def test_series_too_short_for_the_network_get_the_fallback_chosen_in_training_wi
     history = short["value"].to_numpy()
     assert np.allclose(rows["prediction"], theta(history, 6, 24)) and np.allclose(rows["q0.5"], rows["prediction"])
     spread = np.mean(np.abs(np.diff(history)))
-    assert np.allclose(rows["q0.1"], rows["prediction"] - spread) and np.allclose(rows["q0.9"], rows["prediction"] + 2 * spread)
+    assert np.allclose(rows["q0.1"], rows["prediction"] - spread)
+    assert np.allclose(rows["q0.9"], rows["prediction"] + 2 * spread)
 
 
 def test_the_horizon_and_the_quantiles_are_chosen_at_predict_time(make_frame):
@@ -235,7 +238,9 @@ def test_the_horizon_and_the_quantiles_are_chosen_at_predict_time(make_frame):
     out = predictor.predict(_raw(frame), horizon=3, quantiles=(0.1, 0.25, 0.9))
     assert list(out.columns) == ["series_id", "timestamp", "step", "prediction", "q0.1", "q0.25", "q0.9", "method"]
     first = full[full["step"] <= 3].reset_index(drop=True)
-    assert len(out) == 6 and np.allclose(out["q0.1"], first["q0.1"]) and np.allclose(out["prediction"], first["prediction"])
+    assert len(out) == 6
+    assert np.allclose(out["q0.1"], first["q0.1"])
+    assert np.allclose(out["prediction"], first["prediction"])
     assert np.allclose(out["q0.25"], first["q0.1"] + 0.375 * (first["q0.5"] - first["q0.1"]))   # linear in the level
     for horizon, quantiles, message in ((7, None, "horizon must be a whole number from 1 to 6"),
                                         (0, None, "from 1 to 6"), (None, (0.05,), "quantile 0.05 is outside the "

@@ -88,7 +88,8 @@ def test_a_model_weighting_every_member_predicts_where_the_project_cannot_be_imp
               "assert importlib.util.find_spec('forecast') is None, 'the project is importable here'\n"
               f"model = mlflow.pyfunc.load_model({str(local)!r})\n"
               f"model.predict(pd.read_csv('request.csv', dtype={{'series_id': str}})).to_csv('out.csv', index=False)\n"
-              "import sys; assert not [m for m in sys.modules if m.split('.')[0] == 'forecast'], 'forecast left loaded'\n")
+              "import sys; assert not [m for m in sys.modules if m.split('.')[0] == 'forecast'], 'forecast left "
+              "loaded'\n")
     done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=_hidden(tmp_path), capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -55,8 +55,8 @@ def test_an_old_model_predicts_as_it_did_in_a_fresh_process(old_model, tmp_path)
 def test_an_old_model_asked_for_another_horizon_says_it_cannot(old_model):
     import mlflow
 
-    from forecast.pipelines.errors import ForecastError
     from forecast.pipelines.config import PredictConfig
+    from forecast.pipelines.errors import ForecastError
     from forecast.pipelines.serving.predict import forecast_with, params_for
 
     model = mlflow.pyfunc.load_model(str(old_model))

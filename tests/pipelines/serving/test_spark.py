@@ -28,7 +28,8 @@ def panel_model(tmp_path_factory, store_module):
     rng = np.random.default_rng(0)
     t = np.arange(40)
     frame = pd.DataFrame({"series_id": np.repeat([f"{i:04d}" for i in range(1000)], 40),
-                          "timestamp": np.tile(pd.date_range("2024-01-01", periods=40, freq="D").strftime("%Y-%m-%d"), 1000),
+                          "timestamp": np.tile(pd.date_range("2024-01-01", periods=40, freq="D").strftime("%Y-%m-%d"),
+                                               1000),
                           "value": (np.tile(10 + 3 * np.sin(2 * np.pi * t / 7), 1000) + rng.normal(0, 0.3, 40_000)
                                     + np.repeat(np.arange(1000) % 7, 40))})
     frame.to_csv(tmp / "train.csv", index=False)
