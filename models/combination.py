@@ -19,7 +19,7 @@ window's median in the series' scaled units. The evidence decides how far that c
   to what few windows can choose: the network alone, or the network halfway with one member (the equal-weight
   pair of different methods the competitions favour), whichever validated best.
 Every quantile moves with the median: the interval keeps its width. The measurements behind each rule are in
-docs/benchmarks.md ("The network's combination").
+docs/benchmarks.md ("The figures behind the members' rules").
 
 A bundle from before this existed has `theta_weight`: the network at 1 - w and Theta at w (`from_theta`).
 """

@@ -2,13 +2,14 @@
 statistical members (models/members.py: Theta, ETS, drift, seasonal naive, naive), weighted as validation chose
 in training. The bundle keeps it as `fallback.json` (the class `Fallback`): the name it was saved under first.
 
-Short series are where the statistical methods are strongest, and which of them is best differs from panel to panel
-(docs/benchmarks.md, "Short series"). So the weights are chosen, not fixed (`choose`): Caruana's greedy ensemble
-selection (models/ensemble.py: `greedy_weights`, weights in twentieths) on validation cases made like the
-fallback's own (each series' last horizon held out, its history cut to fewer rows than the model's context), one
-combination per range of history lengths (`length_edges`: a season of history, two seasons). Seasonal naive and
-naive are members, so the choice is never worse than them on validation, and a series gets one of them alone only
-where it validated best (no gate: a fitted method that validated better always forecasts). The old rule, seasonal
+Short series are where the statistical methods are strongest, and which of them is best differs from panel to
+panel (docs/benchmarks.md, "The figures behind the members' rules"). So the weights are chosen, not fixed
+(`choose`): Caruana's greedy ensemble selection (models/ensemble.py: `greedy_weights`, weights in twentieths) on
+validation cases made like the fallback's own (each series' last horizon held out, its history cut to fewer rows
+than the model's context), one combination per range of history lengths (`length_edges`: a season of history,
+two seasons). Seasonal naive and naive are members, so the choice is never worse than them on validation, and a
+series gets one of them alone only where it validated best (no gate: a fitted method that validated better always
+forecasts). The old rule, seasonal
 naive (naive without a season), stays only where a range has no validation case, and for a bundle saved before
 this existed.
 
