@@ -109,9 +109,7 @@ def serve(**options):
     """Serve a model over REST with MLflow's scoring server (/ping, /health, /version, POST /invocations)."""
     from forecast.pipelines.serving.serve import serve as run_server
 
-    config = given(ServeConfig, options)
-    click.echo(f"Serving {config.model_uri} on http://{config.host}:{config.port}/invocations (Ctrl-C stops)", err=True)
-    run_server(config)
+    run_server(given(ServeConfig, options), announce=lambda line: click.echo(line, err=True))
 
 
 @main.command()

@@ -202,6 +202,8 @@ class ServeConfig:
     workers: int = field(default=1, metadata={"help": "Server worker processes.", "min": 1})
     max_request_mb: float = field(default=16.0, metadata={"help": "Larger request bodies get HTTP 413.", "min": 0,
                                                           "min_open": True})
+    api_docs: bool = field(default=False, metadata={"help": "Also serve FastAPI's interactive API docs (/docs, "
+                                                            "/redoc, /openapi.json); off, they answer 404."})
     tracking_uri: str | None = field(default=None, metadata=_TRACKING)
 
     def __post_init__(self):

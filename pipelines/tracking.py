@@ -56,6 +56,18 @@ def model_version(model_uri: str):
         raise _cannot_load(model_uri, err) from None
 
 
+def resolved(model_uri: str) -> str:
+    """The URI, and for a registry URI the version and run it names now (a warm start's lineage tag, what a
+    server says it serves)."""
+    try:
+        version = model_version(model_uri)
+    except ForecastError:
+        return model_uri
+    if version is None:
+        return model_uri
+    return f"{model_uri} (version {version.version} of {version.name}, run {version.run_id})"
+
+
 def download_model(model_uri: str) -> Path:
     """A logged model's local directory (any MLflow URI), or one ForecastError line saying why not. A registry
     version or a run's model is downloaded once per process and store (a version's files never change; an alias

@@ -1,7 +1,10 @@
 """The guard in front of MLflow's scoring-server app (pipelines/serving/asgi.py): an ASGI middleware that
 
 - answers 413 to a body over the limit, by Content-Length or while a chunked body streams in,
-  before anything parses it (MLflow's server reads any body whole);
+  before anything parses it (MLflow's server reads any body whole), and to a Parquet body that would decode to
+  more cells than a text body of the limit can hold (compressed, 153 kB held 10 M rows: 3 GB and a minute);
+- answers 415 to a request without a content type the server reads (MLflow's answer was a 500);
+- answers 404 on the interactive API docs (/docs, /redoc, /openapi.json) unless they were asked for;
 - answers 408 to a client that stops sending its body for the body timeout;
 - answers 400 to JSON nested deeper than any request needs (Python's parser would hit its recursion limit: a 500);
 - reads a CSV body by the rules of a CSV file (ids as text, the delimiter sniffed) and hands it on as JSON;
@@ -11,16 +14,21 @@
 The body is read here, checked, and handed to MLflow's app whole.
 """
 import asyncio
+import io
 import json
 import re
 
 import numpy as np
 import pandas as pd
+import pyarrow
+import pyarrow.parquet
 
 from forecast.data.errors import DataError
-from forecast.data.io import read_csv_text
+from forecast.data.io import cut, read_csv_text
 
 MAX_DEPTH = 64   # a request (dataframe_split, dataframe_records, inputs, params) nests 4 deep
+JSON, CSV, PARQUET = b"application/json", b"text/csv", b"application/vnd.apache.parquet"   # what MLflow reads
+API_DOCS = ("/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")   # FastAPI's, on by default
 
 
 class Refused(Exception):
@@ -62,6 +70,16 @@ def csv_as_json(body: bytes, text_columns: tuple[str, ...]) -> bytes:
     return json.dumps({"dataframe_split": {"columns": [str(c) for c in frame.columns], "data": data}}).encode()
 
 
+def parquet_cells(body: bytes) -> tuple[int, int]:
+    """(rows, columns) a Parquet body decodes to, from its footer alone (nothing is decompressed)."""
+    try:
+        meta = pyarrow.parquet.read_metadata(io.BytesIO(body))
+    except (pyarrow.ArrowException, OSError, ValueError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise Refused(400, "BAD_REQUEST", f"the Parquet request body cannot be read: {first}") from None
+    return meta.num_rows, meta.num_columns
+
+
 def _as_json(scope: dict, length: int) -> dict:
     """The request's scope with the headers of a JSON body of `length` bytes."""
     headers = [(k, v) for k, v in scope.get("headers") or [] if k.lower() not in (b"content-type", b"content-length")]
@@ -85,14 +103,30 @@ def one_line(body: bytes) -> bytes:
 
 
 class RequestGuard:
-    def __init__(self, inner, limit: int, timeout: float, text_columns: tuple[str, ...] = ()):
+    def __init__(self, inner, limit: int, timeout: float, text_columns: tuple[str, ...] = (), api_docs: bool = False,
+                 served: str = ""):
         self.inner, self.limit, self.timeout, self.text_columns = inner, limit, timeout, text_columns
+        self.api_docs, self.served = api_docs, served.encode()
+        self.max_cells = limit // 2   # a text body of `limit` bytes holds at most this many cells (a value, a comma)
 
     async def _answer(self, send, refused: Refused):
         body = json.dumps({"error_code": refused.code, "message": refused.message}).encode()
         await send({"type": "http.response.start", "status": refused.status,
                     "headers": [(b"content-type", b"application/json"), (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
+
+    def _labelled(self, send):
+        """`send` that names the model version answering in a header (`x-forecast-model`: promote may move the
+        alias a server was started on; this server keeps answering with the version it loaded)."""
+        if not self.served:
+            return send
+
+        async def wrapped(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"x-forecast-model", self.served)]}
+            return await send(message)
+
+        return wrapped
 
     def _too_large(self, size: int | None) -> Refused:
         said = f"{size} bytes" if size is not None else "more"
@@ -119,16 +153,43 @@ class RequestGuard:
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
+    @staticmethod
+    def _check_type(given: bytes, mime: bytes) -> None:
+        """A body of a media type the server reads, else a 415 that names them."""
+        if mime not in (JSON, CSV, PARQUET):
+            shown = f"{cut(given.decode('latin-1'))!r}" if given else "none"
+            raise Refused(415, "UNSUPPORTED_MEDIA_TYPE", f"Content-Type {shown}: send the rows as "
+                          f"{JSON.decode()}, {CSV.decode()} or {PARQUET.decode()}")
+
+    def _check_parquet(self, body: bytes) -> None:
+        rows, columns = parquet_cells(body)
+        if rows * columns > self.max_cells:
+            raise Refused(413, "REQUEST_TOO_LARGE", f"the Parquet request body decodes to {rows:,} rows x {columns} "
+                          f"columns, over the limit of {self.max_cells:,} cells (what a {self.limit}-byte text body "
+                          "can hold: forecast serve --max-request-mb); split the series over requests")
+
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD"):
+        if scope["type"] == "http" and not self.api_docs and scope.get("path") in API_DOCS:
+            return await self._answer(send, Refused(404, "NOT_FOUND", "the API docs are off (forecast serve "
+                                                    "--api-docs turns them on)"))
+        if scope["type"] != "http":
+            return await self.inner(scope, receive, send)
+        send = self._labelled(send)
+        if scope.get("method") in ("GET", "HEAD"):
             return await self.inner(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         try:
+            given = headers.get(b"content-type", b"")
+            mime = given.split(b";")[0].strip().lower()
+            if scope.get("path") == "/invocations":
+                self._check_type(given, mime)
             body = await self._read_body(headers, receive)
-            if b"json" in headers.get(b"content-type", b"") and (depth := json_depth(body)) > MAX_DEPTH:
+            if mime == JSON and (depth := json_depth(body)) > MAX_DEPTH:
                 raise Refused(400, "BAD_REQUEST", f"JSON nested {depth} deep: send a frame as dataframe_split, "
                               "dataframe_records or inputs")
-            if headers.get(b"content-type", b"").split(b";")[0].strip() == b"text/csv":
+            if mime == PARQUET:
+                self._check_parquet(body)
+            if mime == CSV:
                 body = csv_as_json(body, self.text_columns)
                 scope = _as_json(scope, len(body))
         except Refused as refused:

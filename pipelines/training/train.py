@@ -33,7 +33,7 @@ from forecast.pipelines.errors import ForecastError
 from forecast.pipelines.evaluation.evaluate import Evaluation, evaluate, log_accuracy
 from forecast.pipelines.evaluation.plots import log_figure, loss_figure
 from forecast.pipelines.serving.logged_model import log_forecaster
-from forecast.pipelines.tracking import label_version, use_store
+from forecast.pipelines.tracking import label_version, resolved, use_store
 from forecast.pipelines.training.budget import TrainingTime
 from forecast.pipelines.training.callbacks import EpochHistory, EpochLine, StopOnCtrlC, stop_reason
 from forecast.pipelines.training.health_log import log_health
@@ -41,7 +41,7 @@ from forecast.pipelines.training.logger import RunLogger
 from forecast.pipelines.training.members import choose_members
 from forecast.pipelines.training.resume import DATA_TAG, INFERRED_TAG, RunCheckpoint, checkpoint_dir, resume_checkpoint
 from forecast.pipelines.training.trainer import build_trainer
-from forecast.pipelines.training.warm_start import LINEAGE_TAG, lineage, load_weights
+from forecast.pipelines.training.warm_start import LINEAGE_TAG, load_weights
 
 log = logging.getLogger("forecast")
 ANCHOR_WINDOWS = 8192  # the seasonal blend has two numbers per horizon step: a few thousand windows fix them
@@ -307,7 +307,7 @@ def _log_inputs(config: TrainConfig, setup: Setup, data_sha: str) -> None:
     mlflow.log_input(MetaDataset(source, name=Path(config.data_path).name, digest=data_sha[:16]), context="training")
     mlflow.set_tags({"forecast.data_path": str(config.data_path), "forecast.features": ",".join(spec.feature_names),
                      DATA_TAG: data_sha, INFERRED_TAG: ",".join(inferred) or "none",
-                     **({LINEAGE_TAG: lineage(config.init_from)} if config.init_from else {})})
+                     **({LINEAGE_TAG: resolved(config.init_from)} if config.init_from else {})})
 
 
 def _values_used(setup: Setup) -> dict:

@@ -17,7 +17,7 @@ import torch
 from forecast.data.prepare import DataSpec
 from forecast.models.config import ModelConfig
 from forecast.pipelines.errors import ForecastError
-from forecast.pipelines.tracking import load_predictor, model_version
+from forecast.pipelines.tracking import load_predictor
 
 LINEAGE_TAG = "forecast.init_from"
 
@@ -66,14 +66,3 @@ def load_weights(model: torch.nn.Module, spec: DataSpec, model_uri: str) -> None
         raise ForecastError(f"--init-from {model_uri}: the new data's inputs {spec.feature_names} differ from the "
                             f"source model's {source_spec.feature_names}")
     model.load_state_dict(source.state_dict())
-
-
-def lineage(model_uri: str) -> str:
-    """The source as a lineage tag: the URI, and for a registry URI the version and run it resolved to."""
-    try:
-        version = model_version(model_uri)
-    except ForecastError:
-        return model_uri
-    if version is None:
-        return model_uri
-    return f"{model_uri} (version {version.version} of {version.name}, run {version.run_id})"

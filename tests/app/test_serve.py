@@ -10,6 +10,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from io import BytesIO
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -232,3 +233,43 @@ def test_serve_closes_slow_clients_at_the_head_deadline(served):
         assert answer.startswith(b"HTTP/1.1 408") and b"did not arrive in time" in answer, answer
         sock.close()
     assert time.monotonic() - started < 30
+
+
+def _raw(port, method, path, body=None, headers=()):
+    """A request exactly as given (urllib adds a Content-Type of its own): status, headers, body."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.putrequest(method, path)
+        for name, value in headers:
+            connection.putheader(name, value)
+        connection.putheader("Content-Length", str(len(body or b"")))
+        connection.endheaders(body)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read().decode()
+    finally:
+        connection.close()
+
+
+def test_serve_names_its_version_refuses_untyped_and_exploding_bodies_and_hides_the_api_docs(served):
+    port, history = served.port, served.history
+    # no Content-Type: a 500 and a traceback in the server log before
+    status, headers, text = _raw(port, "POST", "/invocations", _split(history))
+    assert status == 415 and json.loads(text)["message"].startswith("Content-Type none: send the rows as")
+    # the version an alias named at the start answers every request, and says so
+    status, headers, text = _raw(port, "POST", "/invocations", _split(history), [("Content-Type", "application/json")])
+    assert status == 200 and headers["x-forecast-model"].startswith("models:/served/1 (version 1 of served, run ")
+    # Parquet: read whole, and refused from its footer where it decodes to more cells than 1 MB of text holds
+    good, exploding = BytesIO(), BytesIO()
+    history.to_parquet(good, index=False)
+    pd.DataFrame({"series_id": "7", "timestamp": "2024-01-07T05:00:00", "value": [1.0] * 1_000_000}).to_parquet(
+        exploding, index=False)
+    parquet = [("Content-Type", "application/vnd.apache.parquet")]
+    status, _, text = _raw(port, "POST", "/invocations", good.getvalue(), parquet)
+    assert status == 200 and len(json.loads(text)["predictions"]) == 12, text[:300]
+    started = time.monotonic()
+    status, _, text = _raw(port, "POST", "/invocations", exploding.getvalue(), parquet)
+    assert status == 413 and "decodes to 1,000,000 rows x 3 columns" in json.loads(text)["message"]
+    assert time.monotonic() - started < 5
+    for path in ("/docs", "/redoc", "/openapi.json"):
+        status, _, text = _raw(port, "GET", path)
+        assert status == 404 and "--api-docs" in json.loads(text)["message"]

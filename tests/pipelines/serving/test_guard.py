@@ -1,12 +1,15 @@
 """The guard in front of the scoring server (pipelines/serving/guard.py), driven as an ASGI app with scripted
 clients."""
 import asyncio
+import io
 import json
+
+import pandas as pd
 
 from forecast.pipelines.serving.guard import RequestGuard, csv_as_json, json_depth, one_line
 
 
-def _run(guard, messages, headers=(), method="POST"):
+def _run(guard, messages, headers=(), method="POST", path="/"):
     """One request through `guard`: the client sends `messages` (then waits forever); the answer's status and
     JSON body."""
     sent, incoming = [], list(messages)
@@ -19,7 +22,7 @@ def _run(guard, messages, headers=(), method="POST"):
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": method, "headers": [(k.encode(), v.encode()) for k, v in headers]}
+    scope = {"type": "http", "method": method, "path": path, "headers": [(k.encode(), v.encode()) for k, v in headers]}
     asyncio.run(guard(scope, receive, send))
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
@@ -98,3 +101,49 @@ def test_a_csv_body_is_read_by_the_rules_of_a_csv_file():
     assert status == 400 and answer["message"].startswith("the CSV request body cannot be read")
     status, answer, _ = _run(guard, _chunks(b"series_id,value\n007,1\n", 100), headers=[("content-type", "text/csv")])
     assert status == 200 and answer["length"] == len(csv_as_json(b"series_id,value\n007,1\n", ()))
+
+
+def _parquet(rows: int) -> bytes:
+    buffer = io.BytesIO()
+    pd.DataFrame({"series_id": ["a"] * rows, "timestamp": 0, "value": 1.0}).to_parquet(buffer)
+    return buffer.getvalue()
+
+
+def _invocation(guard, body: bytes, content_type: str | None):
+    headers = [("content-type", content_type)] if content_type else []
+    return _run(guard, _chunks(body, 4096), headers=headers, path="/invocations")
+
+
+def test_a_request_without_a_content_type_the_server_reads_gets_415_naming_them():
+    """MLflow's app answered a request with no Content-Type with a 500 and a traceback in the log."""
+    guard = RequestGuard(_echo, limit=10**6, timeout=5)
+    status, answer, _ = _invocation(guard, b"{}", None)
+    assert status == 415 and answer["message"] == ("Content-Type none: send the rows as application/json, text/csv "
+                                                   "or application/vnd.apache.parquet")
+    status, answer, _ = _invocation(guard, b"{}", "application/x-www-form-urlencoded" + "x" * 500)
+    assert status == 415 and "... (533 characters)" in answer["message"] and len(answer["message"]) < 250
+    assert _invocation(guard, b"{}", "application/json; charset=utf-8")[0] == 200
+
+
+def test_a_parquet_body_that_decodes_to_more_cells_than_the_limit_allows_gets_413_from_its_footer():
+    """153 kB of Parquet decoded to 10 M rows (3 GB, a worker busy a minute): the footer says how many rows and
+    columns before anything is decompressed; the bound is what a text body of the byte limit can hold."""
+    body = _parquet(200_000)
+    assert len(body) < 100_000
+    guard = RequestGuard(_echo, limit=100_000, timeout=5)   # at most 50,000 cells
+    status, answer, _ = _invocation(guard, body, "application/vnd.apache.parquet")
+    assert status == 413 and answer["message"].startswith("the Parquet request body decodes to 200,000 rows x 3 "
+                                                          "columns, over the limit of 50,000 cells")
+    assert _invocation(guard, _parquet(1000), "application/vnd.apache.parquet")[0] == 200
+    status, answer, _ = _invocation(guard, b"PAR1 not parquet", "application/vnd.apache.parquet")
+    assert status == 400 and answer["message"].startswith("the Parquet request body cannot be read: ")
+
+
+def test_the_api_docs_are_off_unless_asked_for_and_every_answer_names_the_model_served():
+    served = "models:/m@champion (version 3 of m, run abc)"
+    for path in ("/docs", "/redoc", "/openapi.json"):
+        status, answer, _ = _run(RequestGuard(_echo, limit=1000, timeout=5), [], method="GET", path=path)
+        assert status == 404 and "forecast serve --api-docs" in answer["message"]
+        status, _, headers = _run(RequestGuard(_echo, 1000, 5, api_docs=True, served=served),
+                                  [{"type": "http.request", "body": b""}], method="GET", path=path)
+        assert status == 200 and headers[b"x-forecast-model"] == served.encode()
