@@ -9,6 +9,19 @@ from forecast.models.config import ConfigError, HealthConfig, ModelConfig, Optim
 UNITS = {"s": 1, "m": 60, "h": 3600}
 
 
+def _registrable(name: str) -> None:
+    """A --model-name the registry takes, checked by MLflow's own rule before any training (it refused a name with
+    '/' or ':', an empty one or '..' only at registration, after the whole training, the run FAILED)."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.utils.validation import _validate_model_name  # the registry's own check (no public one)
+
+    try:
+        _validate_model_name(name)
+    except MlflowException:
+        raise ConfigError(f"--model-name {name!r}: not a registered model name (not empty, no '/' or ':', not a "
+                          "path such as '..'); give another, or --no-register") from None
+
+
 def parse_duration(text: str) -> float:
     """'90s', '15m', '1.5h' or '0' (no budget) -> seconds; anything else is a ConfigError line."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", str(text).lower())
@@ -116,6 +129,8 @@ class TrainConfig:
                               "starts a new one from a finished model")
         if self.patience < 1:
             raise ConfigError(f"--patience must be positive, got {self.patience}")
+        if self.register:
+            _registrable(self.model_name)
 
     def resolved_batch_size(self, n_train_windows: int) -> int:
         """The given batch size, or 256 capped so that an epoch has at least 32 steps (and at least 8): small

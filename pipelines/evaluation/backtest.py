@@ -17,7 +17,7 @@ import pandas as pd
 from forecast.data.errors import DataError
 from forecast.data.frequency import regularise
 from forecast.data.io import read_validated
-from forecast.data.schema import ID, TARGET, TIME, canonical, run_starts
+from forecast.data.schema import ID, TARGET, TIME, run_starts
 from forecast.data.windows import Panel
 from forecast.models.naive import naive_forecasts
 from forecast.pipelines.config import BacktestConfig
@@ -66,7 +66,11 @@ def backtest_table(predictor: Predictor, raw: pd.DataFrame, windows: int | None)
     """The forecasts of `windows` origins per series (None: `auto_windows`) with their actual values and the
     naive ones, each series' MASE scale, and the panel."""
     spec, H = predictor.spec, predictor.spec.horizon
-    regular, _ = regularise(canonical(raw, spec.schema), spec.freq, spec.scaled_columns, spec.fill)
+    history, left_out = predictor.history_of(raw)   # columns and step checked as predict checks them
+    if left_out:
+        log.warning(f"{left_out} row(s) after their series' last observed target are left out: a backtest scores "
+                    "observed targets only")
+    regular, _ = regularise(history, spec.freq, spec.scaled_columns, spec.fill)
     windows = auto_windows(regular, spec) if windows is None else windows
     ids = regular[ID].to_numpy()
     offsets = np.append(run_starts(ids), len(ids))           # each series' first row, and the end

@@ -10,9 +10,11 @@ one line.
 from dataclasses import dataclass, replace
 
 import mlflow
+import numpy as np
 
+from forecast.data.errors import DataError
 from forecast.data.io import read_validated
-from forecast.data.schema import ID, TIME, canonical
+from forecast.data.schema import ID, TIME
 from forecast.pipelines.config import BacktestConfig, PromoteConfig
 from forecast.pipelines.errors import ForecastError
 from forecast.pipelines.evaluation.backtest import backtest, trained_until
@@ -51,7 +53,11 @@ def _windows(data_path: str, champion: Predictor, challenger: Predictor, labels:
         raise ForecastError(f"the two versions forecast different horizons ({champion.spec.horizon} and "
                             f"{challenger.spec.horizon}): they cannot be scored on the same windows")
     cutoff, H = max(ends), champion.spec.horizon
-    frame = read_validated(data_path, lambda raw: canonical(raw, champion.spec.schema), champion.spec.text_columns)
+    for predictor, label in zip((challenger, champion), labels[::-1]):   # the champion's frame is the one kept
+        try:
+            frame, _ = read_validated(data_path, predictor.history_of, predictor.spec.text_columns)
+        except DataError as err:   # e.g. a target the other version does not read
+            raise ForecastError(f"{label}: {err}") from None
     after = (frame[TIME] > cutoff).groupby(frame[ID]).sum()
     windows = int(after.min()) // H
     if windows < 1:
@@ -75,6 +81,10 @@ def promote(config: PromoteConfig) -> PromoteResult:
     test = BacktestConfig(data_path, windows=windows, experiment=config.experiment, tracking_uri=config.tracking_uri)
     scores = [backtest(replace(test, model_uri=uri), predictor).metrics["backtest_mase"]
               for uri, predictor in zip(uris, predictors)]
+    if not all(np.isfinite(scores)) and not force:
+        raise ForecastError(f"the backtest MASE is undefined ({scores[0]:g} and {scores[1]:g}): the series do "
+                            "not change over the history that scales the errors (constant series); compare on data "
+                            "that varies, or --force")
     better = scores[1] < scores[0] * (1.0 - min_gain)
     promoted = better or force
     reason = ("forced" if force and not better else f"challenger MASE {scores[1]:.4f} {'<' if better else '>='} "

@@ -89,6 +89,19 @@ class Predictor:
         self._check_columns(raw)
         return self.request(canonical(raw, self.spec.schema))  # sorted by series, then time
 
+    def history_of(self, raw: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+        """A user's rows as canonical history, checked as `prepare` checks them (its columns, the model's step),
+        without the rows after each series' last observed target, and how many those were: a backtest scores
+        observed targets only (empty ones would be filled with the last value and scored against it)."""
+        if raw is None or len(raw) == 0:
+            raise DataError("no input rows: give history rows (series id, timestamp, target)")
+        self._check_columns(raw)
+        frame = canonical(raw, self.spec.schema)
+        is_history = history_rows(frame)
+        history = frame[is_history].reset_index(drop=True)
+        self._check_frequency(history)
+        return history, int((~is_history).sum())
+
     def request(self, frame: pd.DataFrame) -> Request:
         """Canonical rows -> history on the model's grid (checked to be at its frequency) and future rows: rows
         after a series' last observed target carry known covariates for the future."""

@@ -174,6 +174,18 @@ def test_a_failure_after_the_run_starts_marks_it_failed_and_registers_nothing(tm
     assert client.search_model_versions("name='broken'") == []
 
 
+@pytest.mark.parametrize("name", ["a/b", "", "../../etc/x", "..", "a:b"])
+def test_a_model_name_the_registry_refuses_is_refused_before_training(name, tmp_path, make_frame, tracking_uri):
+    """It trained to the end, then an MlflowException traceback at registration and the run FAILED."""
+    make_frame(n_series=1, length=150).to_csv(tmp_path / "d.csv", index=False)
+    result = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "d.csv"), "--model-name", name,
+                                       "--tracking-uri", tracking_uri, "--experiment", "badname"])
+    assert result.exit_code == 1 and result.output.startswith(f"Error: --model-name {name!r}: not a registered model "
+                                                              "name"), result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert MlflowClient(tracking_uri).get_experiment_by_name("badname") is None
+
+
 def test_bad_options_fail_before_reading_data(tmp_path):
     result = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "missing.csv"), "--seq-len", "0"])
     assert result.exit_code == 1 and "--seq-len must be a positive integer" in result.output
@@ -452,3 +464,45 @@ def test_promote_compares_champion_and_challenger_after_both_trainings_and_moves
                                           tracking_uri, "--horizon", "3", "--quantiles", "0.2,0.8"])
     assert predicted.exit_code == 0, predicted.output
     assert len(pd.read_csv(out)) == 6 and list(pd.read_csv(out).columns)[4:6] == ["q0.2", "q0.8"]
+
+
+def test_promote_and_backtest_refuse_what_they_cannot_score_in_one_line(tmp_path, make_frame, tracking_uri,
+                                                                        tiny_model):
+    """Probed as a new user would: a challenger trained on another target column (a KeyError), a daily file for
+    hourly models (interpolated to hours and scored), constant series (MASE nan, "kept the champion", exit 0),
+    empty trailing targets (scored against the last value carried on: naive MAE 0)."""
+    frame = make_frame(n_series=2, length=150, covariates=0)
+    frame.to_csv(tmp_path / "value.csv", index=False)
+    frame.rename(columns={"value": "y"}).to_csv(tmp_path / "y.csv", index=False)
+    common = ["--tracking-uri", tracking_uri, "--model-name", "dual", "--experiment", "dual", "--max-epochs", "1",
+              "--seq-len", "12", "--horizon", "6", *tiny_model]
+    for name, extra in (("value.csv", []), ("y.csv", ["--target", "y"])):
+        trained = CliRunner().invoke(main, ["train", "--data", str(tmp_path / name), *common, *extra])
+        assert trained.exit_code == 0, trained.output
+    after = make_frame(n_series=2, length=220, covariates=0)         # goes on 70 hours after both trainings
+    both = after.assign(y=after["value"])
+    daily = both.assign(timestamp=np.tile(pd.date_range("2024-01-01", periods=220, freq="D"), 2))
+    cases = {"value_only.csv": (after, f"version 2: {tmp_path / 'value_only.csv'}: input is missing column(s) 'y'"),
+             "daily.csv": (daily, "but the model forecasts at 'h': send history rows at the model's frequency"),
+             "constant.csv": (both.assign(value=5.0, y=5.0), "the backtest MASE is undefined (nan and nan)")}
+    args = ["promote", "--model-name", "dual", "--tracking-uri", tracking_uri, "--experiment", "dual"]
+    for name, (data, message) in cases.items():
+        data.to_csv(tmp_path / name, index=False)
+        refused = CliRunner().invoke(main, [*args, "--data", str(tmp_path / name)])
+        assert refused.exit_code == 1 and message in refused.output, (name, refused.output)
+        assert len(refused.output.strip().splitlines()) == 1 and "Traceback" not in refused.output, name
+    assert MlflowClient(tracking_uri).get_registered_model("dual").aliases == {"champion": 1, "challenger": 2}
+
+    gap = both.copy()
+    gap.loc[gap.groupby("series_id").cumcount() >= 196, ["value", "y"]] = np.nan   # the last 24 hours unknown
+    gap.to_csv(tmp_path / "gap.csv", index=False)
+    result = CliRunner().invoke(main, ["backtest", "--model", "models:/dual/1", "--data", str(tmp_path / "gap.csv"),
+                                       "--windows", "2", "--tracking-uri", tracking_uri, "--experiment", "dual"])
+    assert result.exit_code == 0, result.output
+    assert "48 row(s) after their series' last observed target are left out" in result.output
+    client = MlflowClient(tracking_uri)
+    run = client.search_runs([client.get_experiment_by_name("dual").experiment_id], order_by=["start_time DESC"],
+                             filter_string="tags.`forecast.kind` = 'backtest'")[0]     # promote's backtests before it
+    scored = pd.read_csv(client.download_artifacts(run.info.run_id, "backtest/forecasts.csv", str(tmp_path)))
+    assert pd.to_datetime(scored["timestamp"]).max() == pd.Timestamp("2024-01-01") + pd.Timedelta(hours=195)
+    assert scored["actual"].notna().all() and (scored["naive"] != scored["actual"]).any()
