@@ -3,6 +3,8 @@ import math
 
 import click
 
+from forecast.data.errors import cut, some
+
 METRICS = ("mae", "rmse", "smape", "mase")
 
 
@@ -84,8 +86,11 @@ def print_forecasts(forecasts, output: str) -> None:
     click.echo(f"Wrote {len(forecasts)} rows ({n} series x {forecasts['step'].max()} steps) to {output}")
     if len(fallback):
         click.echo(f"warning: {len(fallback)} series too short for the model got a fallback forecast "
-                   f"(see the `method` column): {', '.join(map(str, fallback[:10]))}", err=True)
-    click.echo(forecasts.head(min(len(forecasts), 12)).to_string(index=False))
+                   f"(see the `method` column): {some(fallback)}", err=True)
+    preview = forecasts.head(12)
+    text = preview.select_dtypes("object").columns
+    shown = {c: preview[c].map(lambda v: cut(v if str(v).isprintable() else repr(v)[1:-1], 40)) for c in text}
+    click.echo(preview.assign(**shown).to_string(index=False))   # a 200 kB id, a terminal escape: cut, escaped
 
 
 def print_spark_forecasts(result) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 from pandas.io.parsers.readers import STR_NA_VALUES
 
-from forecast.data.errors import DataError
+from forecast.data.errors import DataError, cut
 from forecast.data.schema import ID_NAMES
 
 log = logging.getLogger("forecast")
@@ -98,12 +98,6 @@ def nul_refusal(line: str, number: int, delimiter: str, names: list[str]) -> str
     column = repr(cut(names[index])) if 0 <= index < len(names) else f"#{index + 1}" if index >= 0 else "?"
     where = "the header line" if number == 1 else f"data row {number - 1}"
     return f"a NUL byte (\\x00) in {where}, column {column}: not clean text (a truncated copy or a binary export?)"
-
-
-def cut(value, limit: int = 100) -> str:
-    """A value as echoed in a message: at most `limit` characters (a 1 MB cell is not printed whole)."""
-    text = str(value)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
 def _drop_empty_unnamed(frame: pd.DataFrame, path: Path) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from forecast.data.calendar import calendar_features, calendar_names
 from forecast.data.config import DataConfig
-from forecast.data.errors import DataError
+from forecast.data.errors import DataError, some
 from forecast.data.frequency import Frequency, check_one_frequency, infer_frequency, regularise
 from forecast.data.scaling import SeriesScaler
 from forecast.data.schema import ID, TARGET, TIME, Schema, canonical, detect, history_rows, run_starts, split_ids
@@ -367,7 +367,7 @@ def _drop_short(regular: pd.DataFrame, need: int, seq_len: int, lag: int,
         warnings.append(f"{len(short)} series shorter than {need} points (seq_len {seq_len}"
                         f"{f', a season of {lag}' if lag > seq_len else ''} + horizon {horizon}) give no "
                         f"training window; they are still forecast: "
-                        f"{', '.join(map(repr, short[:10]))}{' ...' if len(short) > 10 else ''}")
+                        f"{some(short)}")
         regular = regular[~regular[ID].isin(short)].reset_index(drop=True)
     if regular.empty:
         raise DataError(f"no series is long enough: each needs at least {need} points at seq_len "

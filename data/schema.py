@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.data.config import DataConfig
-from forecast.data.errors import DataError
+from forecast.data.errors import DataError, cut
 
 ID, TIME, TARGET = "series_id", "timestamp", "target"
 ID_NAMES = ("series_id", "unique_id", "id", "item_id")
@@ -54,7 +54,7 @@ def _refuse(mask: np.ndarray, what: str, ids: pd.Series, values=None, then: str 
     first = np.flatnonzero(np.asarray(mask))[0]
     value = None if values is None else values[first] if isinstance(values, np.ndarray) else values.iloc[first]
     example = "" if values is None else f", e.g. {_plain(value)!r}"
-    raise DataError(f"{what}{example} in series {ids.iloc[first]!r} at data row(s) {_rows(mask)}{then}")
+    raise DataError(f"{what}{example} in series {_plain(ids.iloc[first])!r} at data row(s) {_rows(mask)}{then}")
 
 
 def _find(columns: list[str], wanted: str | None, names: tuple[str, ...], role: str, flag: str) -> str | None:
@@ -109,7 +109,7 @@ def detect(frame: pd.DataFrame, config: DataConfig) -> Schema:
                         "convert it to 0/1 first if a share of True is what you want to forecast")
     if config.time_unit and not _is_numeric(frame[time_col]):
         raise DataError(f"--time-unit {config.time_unit}: time column {time_col!r} does not hold numbers "
-                        f"(e.g. {frame[time_col].iloc[0]!r}); leave --time-unit out for dates")
+                        f"(e.g. {_plain(frame[time_col].iloc[0])!r}); leave --time-unit out for dates")
     time_kind = "datetime" if config.time_unit else _time_kind(frame[time_col], time_col)
     ignored = tuple(c for c in columns if c not in used)
     dayfirst = (_date_order(frame[time_col], time_col, config.dayfirst)
@@ -136,8 +136,9 @@ def _date_order(col: pd.Series, name: str, given: bool | None) -> bool | None:
     values = col[has].astype(str).to_numpy()
     day, month = first > 12, second > 12
     if day.any() and month.any():
-        raise DataError(f"time column {name!r} mixes day-first and month-first dates, e.g. {values[day][0]!r} and "
-                        f"{values[month][0]!r}; write them one way (ISO 8601: 2021-01-13)")
+        raise DataError(f"time column {name!r} mixes day-first and month-first dates, e.g. "
+                        f"{_plain(values[day][0])!r} and {_plain(values[month][0])!r}; write them one way (ISO 8601: "
+                        "2021-01-13)")
     if given is not None:
         wrong = month if given else day
         if wrong.any():
@@ -162,9 +163,9 @@ def _time_kind(col: pd.Series, name: str) -> str:
         fractional = np.isfinite(values) & (values != np.round(values))
         if fractional.any():
             first = np.flatnonzero(fractional)[0]
-            raise DataError(f"time column {name!r} holds fractional numbers, e.g. {values[first]!r} at data row(s) "
-                            f"{_rows(fractional)}: give dates, an integer index, or epoch numbers with --time-unit s "
-                            "(or ms, us, ns)")
+            raise DataError(f"time column {name!r} holds fractional numbers, e.g. {_plain(values[first])!r} at data "
+                            f"row(s) {_rows(fractional)}: give dates, an integer index, or epoch numbers with "
+                            "--time-unit s (or ms, us, ns)")
         return "int"
     return "datetime"
 
@@ -207,8 +208,10 @@ def _booleans(col: pd.Series) -> np.ndarray:
 
 
 def _plain(value):
-    """A numpy scalar as the Python number it holds, so that a message shows 1e+30, not np.float64(1e+30)."""
-    return value.item() if isinstance(value, np.generic) else value
+    """A value as a message shows it: a numpy scalar as the Python number it holds (1e+30, not np.float64(1e+30)),
+    a long text cut to 100 characters (a 1 MB cell was printed whole)."""
+    value = value.item() if isinstance(value, np.generic) else value
+    return cut(value) if isinstance(value, str) else value
 
 
 def _parse_time(col: pd.Series, kind: str, name: str, ids: pd.Series, dayfirst: bool | None = None,

@@ -23,8 +23,8 @@ import pandas as pd
 import pyarrow
 import pyarrow.parquet
 
-from forecast.data.errors import DataError
-from forecast.data.io import cut, read_csv_text
+from forecast.data.errors import DataError, cut
+from forecast.data.io import read_csv_text
 
 MAX_DEPTH = 64   # a request (dataframe_split, dataframe_records, inputs, params) nests 4 deep
 JSON, CSV, PARQUET = b"application/json", b"text/csv", b"application/vnd.apache.parquet"   # what MLflow reads

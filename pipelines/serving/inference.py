@@ -26,7 +26,7 @@ import pandas as pd
 import torch
 
 from forecast.data.calendar import calendar_features
-from forecast.data.errors import DataError
+from forecast.data.errors import DataError, some
 from forecast.data.frequency import already_regular, check_one_frequency, infer_frequency, regularise
 from forecast.data.prepare import DataSpec, build_panel
 from forecast.data.scaling import SeriesScaler
@@ -125,6 +125,9 @@ class Predictor:
                                 "(a model trained with --quantiles covering it can forecast it)")
         if not quantiles:
             raise DataError("quantiles: give at least one level")
+        repeated = sorted({f"{tau}" for tau in quantiles if list(quantiles).count(tau) > 1})
+        if repeated:   # one column a level: a repeated level would come back once
+            raise DataError(f"quantiles: {', '.join(repeated)} given twice; give each level once")
         return int(horizon), tuple(float(tau) for tau in quantiles)
 
     def select(self, out: pd.DataFrame, horizon: int, quantiles: tuple[float, ...]) -> pd.DataFrame:
@@ -141,7 +144,7 @@ class Predictor:
             upper = min(int(np.searchsorted(trained, tau)), len(trained) - 1)
             lower = upper if trained[upper] == tau else upper - 1
             share = 0.0 if upper == lower else (tau - trained[lower]) / (trained[upper] - trained[lower])
-            columns[f"q{tau:g}"] = q[:, lower] + share * (q[:, upper] - q[:, lower])
+            columns[f"q{tau}"] = q[:, lower] + share * (q[:, upper] - q[:, lower])   # named in full: no collision
         fixed = out.drop(columns=[*(f"q{t}" for t in trained), "method"])
         return pd.concat([fixed, pd.DataFrame(columns, index=out.index), out[["method"]]], axis=1)
 
@@ -160,7 +163,7 @@ class Predictor:
         method = ("the fallback chosen in training (named in `method`)" if not self.fallback.is_default else
                   f"a {'seasonal-naive/' if spec.freq.season_length > 1 else ''}naive forecast")
         log.warning(f"{len(short)} series shorter than {T} rows ({need}) get {method}: "
-                    f"{', '.join(map(repr, short[:10].tolist()))}{' ...' if len(short) > 10 else ''}")
+                    f"{some(short.tolist())}")
         is_short = regular[ID].isin(short)
         parts = [self._fallback(regular[is_short])]
         if not is_short.all():

@@ -101,8 +101,13 @@ def test_predict_writes_the_horizon_and_quantiles_asked_for(e2e, tracking_uri, t
     result = _predict(e2e, tracking_uri, out, "--horizon", "2", "--quantiles", "0.25,0.9")
     assert result.exit_code == 0, result.output
     assert list(pd.read_csv(out).columns)[4:6] == ["q0.25", "q0.9"] and len(pd.read_csv(out)) == 2 * 2
+    # levels that agree to 6 digits keep a column each (both came back as one q0.333333)
+    result = _predict(e2e, tracking_uri, out, "--quantiles", "0.3333331,0.3333334")
+    assert result.exit_code == 0, result.output
+    assert list(pd.read_csv(out).columns)[4:6] == ["q0.3333331", "q0.3333334"]
     for args, message in ((["--horizon", "7"], "horizon must be a whole number from 1 to 6"),
-                          (["--quantiles", "0.1,x"], "expected comma-separated float values")):
+                          (["--quantiles", "0.1,x"], "expected comma-separated float values"),
+                          (["--quantiles", "0.5,0.5"], "quantiles: 0.5 given twice")):
         result = _predict(e2e, tracking_uri, out, *args)
         assert result.exit_code != 0 and message in result.output, result.output
 
@@ -117,6 +122,29 @@ def test_an_output_that_cannot_be_written_is_refused_before_the_forecast(e2e, tr
         assert result.exit_code == 1, result.output
         assert result.output.startswith(f"Error: {output}") and message in result.output, result.output
         assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "f.xlsx").exists()
+
+
+def test_a_huge_id_with_a_terminal_escape_is_cut_and_escaped_wherever_it_is_echoed(e2e, tracking_uri, tmp_path):
+    """A 200 kB series id was printed whole in two warnings and the preview, its escape sequence raw."""
+    huge = "\x1b[31m" + "z" * 200_000
+    history = pd.concat([e2e.frame, e2e.frame.head(10).assign(series_id=huge)])
+    history.to_csv(tmp_path / "huge.csv", index=False)
+    result = CliRunner().invoke(main, ["predict", "--model", "models:/e2e/latest", "--data", str(tmp_path / "huge.csv"),
+                                       "--output", str(tmp_path / "f.csv"), "--tracking-uri", tracking_uri])
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.output.splitlines()) < 300 and "\x1b" not in result.output
+    assert "'\\x1b[31mzzz" in result.output and "... (200,005 characters)" in result.output
+    assert (pd.read_csv(tmp_path / "f.csv")["series_id"] == huge).sum() == 6   # the file keeps it whole
+
+
+def test_a_1_mb_cell_is_cut_in_the_refusal(tmp_path, make_frame):
+    frame = make_frame(n_series=1, length=60).astype({"value": object})
+    frame.loc[5, "value"] = "x" * 1_000_000
+    frame.to_csv(tmp_path / "big.csv", index=False)
+    result = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "big.csv")])
+    assert result.exit_code == 1 and len(result.output) < 300, result.output[:500]
+    assert "column 'value' has non-numeric values, e.g. 'xxx" in result.output
+    assert "... (1,000,000 characters)' in series 's0' at data row(s) 6" in result.output
 
 
 def test_backtest_logs_its_run_and_says_its_origins_lie_in_the_training_data(e2e, tracking_uri):

@@ -243,8 +243,9 @@ def test_the_horizon_and_the_quantiles_are_chosen_at_predict_time(make_frame):
     assert np.allclose(out["prediction"], first["prediction"])
     assert np.allclose(out["q0.25"], first["q0.1"] + 0.375 * (first["q0.5"] - first["q0.1"]))   # linear in the level
     for horizon, quantiles, message in ((7, None, "horizon must be a whole number from 1 to 6"),
-                                        (0, None, "from 1 to 6"), (None, (0.05,), "quantile 0.05 is outside the "
-                                                                                  "trained levels 0.1..0.9")):
+                                        (0, None, "from 1 to 6"),
+                                        (None, (0.05,), "quantile 0.05 is outside the trained levels 0.1..0.9"),
+                                        (None, (0.5, 0.2, 0.5), "quantiles: 0.5 given twice; give each level once")):
         with pytest.raises(DataError, match=message.replace("(", r"\(")):
             predictor.predict(_raw(frame), horizon=horizon, quantiles=quantiles)
 
