@@ -89,7 +89,8 @@ def _as_json(scope: dict, length: int) -> dict:
 
 def one_line(body: bytes) -> bytes:
     """An error answer without MLflow's stack trace, and its message on one line without the echo of the input
-    MLflow puts around it ("Failed to predict data '<the frame>'. Error: <why>", "... Input: <the body>")."""
+    MLflow puts around it ("Failed to predict data '<the frame>'. Error: <why>", "... Input: <the body>", "Failed to
+    enforce schema of data '<the frame>' with schema '<the schema>'. Error: <why>"), at most 300 characters."""
     try:
         error = json.loads(body)
     except ValueError:
@@ -98,7 +99,9 @@ def one_line(body: bytes) -> bytes:
         return body
     error.pop("stack_trace", None)
     message = str(error.get("message", "")).split("\nInput:")[0].rsplit("\nError: ", 1)[-1]
-    error["message"] = " ".join(line.strip() for line in message.splitlines() if line.strip())
+    if message.startswith("Failed to enforce schema of"):   # "... '<the frame>' with schema '...'. Error: <why>"
+        message = "the rows do not match the model's input schema: " + message.rsplit(". Error: ", 1)[-1]
+    error["message"] = cut(" ".join(line.strip() for line in message.splitlines() if line.strip()), 300)
     return json.dumps(error).encode()
 
 

@@ -160,6 +160,9 @@ def test_serve_refuses_bad_requests_in_one_line_without_a_traceback(served):
                                "the CSV request body cannot be read: a NUL byte (\\x00) in data row 41, column "
                                "'series_id'"),
         "boolean target": (_split(history.assign(value=True)), "column 'value' holds booleans"),
+        "renamed columns": (_split(history.rename(columns={"value": "sales"})), "value"),
+        "integer-named columns": (_split(history.set_axis([0, 1, 2, 3], axis=1)), "series_id"),
+        "empty records": (json.dumps({"dataframe_records": []}).encode(), "Model is missing inputs"),
         "epoch-millisecond timestamps": (_split(history.assign(timestamp=pd.to_datetime(history["timestamp"]))),
                                          "time column 'timestamp' holds numbers (e.g. 17"),
     }
@@ -168,6 +171,7 @@ def test_serve_refuses_bad_requests_in_one_line_without_a_traceback(served):
         message = json.loads(text)["message"]
         assert 400 <= status < 500 and expected in message, (name, status, text[:500])
         assert "Traceback" not in text and "stack_trace" not in json.loads(text) and "\n" not in message, name
+        assert len(message) < 400 and "2024-01-07" not in message, (name, message)   # no echo of the frame
     huge = _split(pd.concat([history] * 300, ignore_index=True))   # ~1.4 MB
     assert len(huge) > 2**20
     status, text = _announce(port, "/invocations", len(huge))
