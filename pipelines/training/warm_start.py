@@ -62,6 +62,11 @@ def load_weights(model: torch.nn.Module, spec: DataSpec, model_uri: str) -> None
     """The source's weights into `model`, built for the new data; refused in one line where the inputs differ."""
     source = load_predictor(model_uri)
     source, source_spec = source.model, source.spec
+    if source_spec.freq.alias != spec.freq.alias:   # its season, lag and calendar would mean other spans of time
+        raise ForecastError(f"--init-from {model_uri}: the new data steps every {spec.freq.alias!r}, the source "
+                            f"model's every {source_spec.freq.alias!r} (its season of "
+                            f"{source_spec.freq.season_length} steps would span another time here); warm-start from a "
+                            "model of the same frequency, or train from scratch")
     if source_spec.feature_names != spec.feature_names:
         raise ForecastError(f"--init-from {model_uri}: the new data's inputs {spec.feature_names} differ from the "
                             f"source model's {source_spec.feature_names}")

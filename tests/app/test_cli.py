@@ -425,6 +425,13 @@ def test_versions_are_challengers_the_first_is_champion_and_runs_read_at_a_glanc
     assert dataset.dataset.name == "sales.csv" and dataset.tags[0].value == "training"
 
 
+class _Plain(mlflow.pyfunc.PythonModel):
+    """A pyfunc model that is not a forecaster."""
+
+    def predict(self, context, model_input, params=None):
+        return model_input
+
+
 def test_a_warm_start_begins_from_the_champions_weights_and_refuses_conflicting_settings(tmp_path, make_frame,
                                                                                         tracking_uri, tiny_model):
     """With a learning rate of 1e-9 and one step, a warm start is the source model: the same test score to the
@@ -452,6 +459,23 @@ def test_a_warm_start_begins_from_the_champions_weights_and_refuses_conflicting_
                                      "takes the architecture"), refused.output
     both = CliRunner().invoke(main, [*common, "--init-from", uri, "--resume", source.info.run_id])
     assert both.exit_code == 1 and "--init-from and --resume exclude each other" in both.output
+    # half-hourly data from an hourly model: its season of 24 steps would be 12 hours (accepted without a word)
+    half = make_frame(n_series=2, length=300, freq="30min")
+    half.to_csv(tmp_path / "half.csv", index=False)
+    refused = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "half.csv"), *common[3:], "--init-from", uri])
+    assert refused.exit_code == 1 and "the new data steps every '30min', the source model's every 'h'" in \
+        refused.output, refused.output
+    # sources that are not forecasters: tracebacks before (FileNotFoundError, NotADirectoryError, 'botocore')
+    (tmp_path / "folder").mkdir()
+    plain = str(tmp_path / "plain")
+    mlflow.pyfunc.save_model(plain, python_model=_Plain())
+    for source_uri, message in ((str(tmp_path / "folder"), "is not a forecaster logged by this tool"),
+                                (path, "is not a forecaster logged by this tool"),
+                                ("s3://bucket/model", "cannot load model 's3://bucket/model'"),
+                                (plain, "is not a forecaster logged by this tool")):
+        refused = CliRunner().invoke(main, [*common, "--init-from", source_uri])
+        assert refused.exit_code == 1 and message in refused.output, (source_uri, refused.output)
+        assert len(refused.output.strip().splitlines()) == 1 and "Traceback" not in refused.output, source_uri
     assert len(client.search_runs([source.info.experiment_id])) == 3   # the refusals left no run
 
 
