@@ -3,6 +3,8 @@ is pipelines/training/logger.py: it imports Lightning, which prediction and serv
 import fcntl
 import os
 import pickle
+import socket
+import urllib.parse
 from pathlib import Path
 
 import mlflow
@@ -26,6 +28,7 @@ def use_store(tracking_uri: str | None, experiment: str | None = None, reads: st
         raise ForecastError(f"no tracking store at {uri} (--tracking-uri, else $MLFLOW_TRACKING_URI, else "
                             f"sqlite:///mlflow.db in this folder), so {reads!r} cannot be found there; run from "
                             "the folder where you trained, or pass --tracking-uri")
+    _reachable(uri)
     _create_sqlite_once(uri)
     if experiment:
         try:
@@ -132,6 +135,21 @@ def needs_store(reference: str) -> bool:
     """Whether a model URI or run id is looked up in the tracking store (models:/, runs:/, a run id), not a path."""
     return reference.startswith(("models:/", "runs:/")) or ("/" not in reference and ":" not in reference
                                                              and not Path(reference).exists())
+
+
+def _reachable(uri: str, timeout: float = 5.0) -> None:
+    """A tracking server that does not answer is said in one line within seconds: MLflow retried for about
+    250 s in silence (its retries are for a server that answers with errors, not for one that is not there)."""
+    parts = urllib.parse.urlsplit(uri)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+    except OSError as err:
+        reason = getattr(err, "strerror", None) or type(err).__name__
+        raise ForecastError(f"tracking server {uri} cannot be reached ({reason}); start it (mlflow server "
+                            "--port ...), or pass another --tracking-uri") from None
 
 
 def _missing_sqlite(uri: str) -> bool:

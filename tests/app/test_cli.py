@@ -2,6 +2,7 @@
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import textwrap
@@ -558,3 +559,18 @@ def test_promote_and_backtest_refuse_what_they_cannot_score_in_one_line(tmp_path
     scored = pd.read_csv(client.download_artifacts(run.info.run_id, "backtest/forecasts.csv", str(tmp_path)))
     assert pd.to_datetime(scored["timestamp"]).max() == pd.Timestamp("2024-01-01") + pd.Timedelta(hours=195)
     assert scored["actual"].notna().all() and (scored["naive"] != scored["actual"]).any()
+
+
+def test_a_tracking_server_that_is_not_there_is_said_in_one_line(tmp_path, make_frame):
+    """MLflow retried for about 250 s in silence, then printed its own error."""
+    with socket.socket() as s:   # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        uri = f"http://127.0.0.1:{s.getsockname()[1]}"
+    make_frame(n_series=1, length=150).to_csv(tmp_path / "d.csv", index=False)
+    for args in (["train", "--data", str(tmp_path / "d.csv"), "--max-epochs", "1"],
+                 ["predict", "--model", "models:/x/1", "--data", str(tmp_path / "d.csv"), "--output",
+                  str(tmp_path / "f.csv")]):
+        result = CliRunner().invoke(main, [*args, "--tracking-uri", uri])
+        assert result.exit_code == 1, result.output
+        assert result.output == f"Error: tracking server {uri} cannot be reached (Connection refused); start it " \
+                                "(mlflow server --port ...), or pass another --tracking-uri\n"
