@@ -5,6 +5,9 @@ scheduler, loop counters, callback states - is saved and logged to the run as `c
 so it survives a SIGKILL and travels with the tracking store. A resume re-attaches to the same run, checks
 that the data (SHA-256) and every setting are the same, and continues from that file.
 """
+import contextlib
+import fcntl
+import os
 import tempfile
 from dataclasses import fields
 from pathlib import Path
@@ -28,6 +31,26 @@ def checkpoint_dir(run_id: str) -> Path:
     """Where a run keeps its best checkpoint while it trains: stable per run, so a resume on the same machine
     finds the best model so far, not only the last state."""
     return Path(tempfile.gettempdir()) / "forecast-checkpoints" / run_id
+
+
+@contextlib.contextmanager
+def run_lock(run_id: str):
+    """This process trains `run_id` while the block runs; another `--resume` of it on this machine meanwhile is
+    refused (it was accepted: two processes trained into one run, their losses interleaved). An flock on a file
+    named after the run in the temp folder: the OS lets go of it when the process ends, killed or not, so a run
+    killed with SIGKILL resumes. Processes on other machines are not seen."""
+    folder = Path(tempfile.gettempdir()) / "forecast-runs"
+    folder.mkdir(exist_ok=True)
+    handle = os.open(folder / f"{run_id}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ForecastError(f"--resume {run_id}: another process on this machine is training that run; resume "
+                                "it once that process has ended (or stop it)") from None
+        yield
+    finally:
+        os.close(handle)   # releases the lock
 
 
 class RunCheckpoint(L.Callback):

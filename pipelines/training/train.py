@@ -3,6 +3,7 @@
 Bad data fails before any run exists. Once the run exists, a failure marks it FAILED (MLflow's run context), an
 interrupt KILLED, and nothing is registered: the model is registered last, after every metric and artifact.
 """
+import contextlib
 import hashlib
 import logging
 import math
@@ -39,7 +40,14 @@ from forecast.pipelines.training.callbacks import EpochHistory, EpochLine, StopO
 from forecast.pipelines.training.health_log import log_health
 from forecast.pipelines.training.logger import RunLogger
 from forecast.pipelines.training.members import choose_members
-from forecast.pipelines.training.resume import DATA_TAG, INFERRED_TAG, RunCheckpoint, checkpoint_dir, resume_checkpoint
+from forecast.pipelines.training.resume import (
+    DATA_TAG,
+    INFERRED_TAG,
+    RunCheckpoint,
+    checkpoint_dir,
+    resume_checkpoint,
+    run_lock,
+)
 from forecast.pipelines.training.trainer import build_trainer
 from forecast.pipelines.training.warm_start import LINEAGE_TAG, load_weights
 
@@ -108,10 +116,14 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
     with open(config.data_path, "rb") as handle:
         data_sha = hashlib.file_digest(handle, "sha256").hexdigest()
     _announce(setup)
-    with tempfile.TemporaryDirectory(prefix="forecast-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="forecast-") as tmp, contextlib.ExitStack() as held:
+        if config.resume:   # before the run is touched: a refusal leaves the other process's run as it is
+            held.enter_context(run_lock(config.resume))
         resume_from = resume_checkpoint(config, data_sha, Path(tmp)) if config.resume else None
         with mlflow.start_run(run_id=config.resume, nested=nested, tags=tags,
                               run_name=None if config.resume else _run_name(config, setup)) as run:
+            if not config.resume:
+                held.enter_context(run_lock(run.info.run_id))
             if not resume_from:
                 _log_inputs(config, setup, data_sha)
             fitted = _fit(config, setup, run.info.run_id, tmp, resume_from)

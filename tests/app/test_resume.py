@@ -32,6 +32,12 @@ def test_sigkill_then_resume_finishes_the_same_run(tmp_path, make_frame, trainin
     try:  # kill once two epochs are saved in the run
         run_id = training_run(proc, client, lambda run: len(client.get_metric_history(run, "val_loss")) >= 2
                               and client.list_artifacts(run, "checkpoints/resume"))
+        # while it trains, a resume of its run is refused (two processes trained into one run), leaving it be
+        racing = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "d.csv"), "--tracking-uri", uri, *ARGS,
+                                           "--resume", run_id])
+        assert racing.exit_code == 1 and f"--resume {run_id}: another process on this machine is training that " \
+            "run" in racing.output, racing.output
+        assert proc.poll() is None and client.get_run(run_id).info.status == "RUNNING"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
     finally:
