@@ -1,5 +1,6 @@
 """MLflow plumbing shared by the pipelines: the store, the experiment, logged models. (The trainer's logger
 is pipelines/training/logger.py: it imports Lightning, which prediction and serving do not need.)"""
+import contextlib
 import fcntl
 import os
 import pickle
@@ -175,15 +176,38 @@ def _create_sqlite_once(uri: str) -> None:
         os.close(folder)   # releases the lock
 
 
+@contextlib.contextmanager
+def registry_lock():
+    """This tool's alias updates (a new version's, a promotion's) one at a time on a sqlite store: an flock on the
+    store's folder, held for the few calls of an update (released by the OS if the process dies). A tracking
+    server is left to its own ordering; the rules below keep the outcome right in most interleavings there too."""
+    uri = mlflow.get_tracking_uri()
+    if not uri.startswith("sqlite:///") or not Path(uri[len("sqlite:///"):]).parent.is_dir():
+        yield
+        return
+    folder = os.open(Path(uri[len("sqlite:///"):]).parent, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(folder)   # releases the lock
+
+
 def label_version(name: str, version: str, description: str, tags: dict[str, str]) -> None:
-    """A new version of a registered model: the `challenger` alias (a candidate until a comparison promotes it),
-    and `champion` too where it is the name's first version; a description and tags on the version, and on the
-    registered model where it has none yet."""
+    """A new version of a registered model: `challenger` on the name's newest version (a candidate until a
+    comparison promotes it), and `champion` on its first where it has none; a description and tags on the
+    version, and on the registered model where it has none yet.
+
+    Read under `registry_lock` from the registry, not from this call's version: two trainings registering one name
+    at once left champion on 2 and challenger on 1 (each set its own), and a training killed between creating its
+    version and setting aliases left a name without a champion (the next version's labelling sets it)."""
     client = mlflow.MlflowClient()
-    client.set_registered_model_alias(name, "challenger", version)
-    model = client.get_registered_model(name)
-    if "champion" not in model.aliases:
-        client.set_registered_model_alias(name, "champion", version)
+    with registry_lock():
+        numbers = sorted(int(v.version) for v in client.search_model_versions(f"name='{name}'"))
+        client.set_registered_model_alias(name, "challenger", str(numbers[-1]))
+        model = client.get_registered_model(name)
+        if "champion" not in model.aliases:
+            client.set_registered_model_alias(name, "champion", str(numbers[0]))
     client.update_model_version(name, version, description=description)
     for key, value in tags.items():
         client.set_model_version_tag(name, version, key, value)

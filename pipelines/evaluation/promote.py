@@ -19,7 +19,7 @@ from forecast.pipelines.config import BacktestConfig, PromoteConfig
 from forecast.pipelines.errors import ForecastError
 from forecast.pipelines.evaluation.backtest import backtest, trained_until
 from forecast.pipelines.serving.inference import Predictor
-from forecast.pipelines.tracking import load_predictor, use_store
+from forecast.pipelines.tracking import load_predictor, registry_lock, use_store
 
 
 @dataclass
@@ -90,7 +90,8 @@ def promote(config: PromoteConfig) -> PromoteResult:
     reason = ("forced" if force and not better else f"challenger MASE {scores[1]:.4f} {'<' if better else '>='} "
               f"champion's {scores[0]:.4f}" + (f" x (1 - {min_gain:g})" if min_gain else ""))
     if promoted:
-        client.set_registered_model_alias(model_name, "champion", challenger.version)
+        with registry_lock():   # not between a new version's alias updates
+            client.set_registered_model_alias(model_name, "champion", challenger.version)
     with mlflow.start_run(run_name=f"promote-{model_name}", tags={"forecast.kind": "promote"}) as run:
         mlflow.log_params({"model_name": model_name, "data_path": str(data_path), "champion": champion.version,
                            "challenger": challenger.version, "windows": windows, "min_gain": min_gain,
