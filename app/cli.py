@@ -114,11 +114,10 @@ def serve(**options):
 
 @main.command()
 @click.option("--data", "data_path", required=True, help="CSV (optionally .gz) or Parquet file, long format.")
-@click.option("--aggregators", default="mean,learnable,weighted,attention", show_default=True, help="Comma-separated "
-                                                                                                    "aggregators to "
-                                                                                                    "compare.")
-@click.option("--seeds", default=3, show_default=True, type=click.IntRange(min=1), help="Training runs per aggregator "
-                                                                                        "(seeds seed, seed+1, ...).")
+@click.option("--aggregators", default="mean,learnable,weighted,attention", show_default=True,
+              help="Comma-separated aggregators to compare.")
+@click.option("--seeds", default=3, show_default=True, type=click.IntRange(min=1),
+              help="Training runs per aggregator (seeds seed, seed+1, ...).")
 @options_from(DataConfig, ModelConfig, OptimConfig, HealthConfig, TrainConfig,
               exclude=("data_path", "aggregator", "resume", "init_from", "model_name"))
 def compare(data_path, aggregators, seeds, **options):
@@ -145,8 +144,8 @@ def _test_windows(ctx, param, value: str) -> int | None:
 @click.option("--peers", default="baseline,nhits,tft,ets,theta,ets_fast,drift", show_default=True,
               help="Comma-separated reference models: pytorch-forecasting's baseline, nhits, tft; statsmodels' ets, "
                    "theta; the combination's members ets_fast, drift.")
-@click.option("--seeds", default=3, show_default=True, type=click.IntRange(min=1), help="Training runs per model "
-                                                                                        "(seeds seed, seed+1, ...).")
+@click.option("--seeds", default=3, show_default=True, type=click.IntRange(min=1),
+              help="Training runs per model (seeds seed, seed+1, ...).")
 @click.option("--test-windows", "test_windows", default="auto", show_default=True, callback=_test_windows,
               help="Test origins per series, one horizon apart at the end (auto: a test part as long as the validation "
                    "part of the shortest series).")

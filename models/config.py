@@ -16,40 +16,34 @@ class ModelConfig:
     layers: int = field(default=8, metadata={"help": "Transformer encoder layers."})
     ff_mult: int = field(default=2, metadata={"help": "Feed-forward width as a multiple of --d-model."})
     dropout: float = field(default=0.1, metadata={"help": "Dropout in the encoder and head."})
-    aggregator: str = field(default="mean", metadata={"help": "Aggregation over time: "
-                                                              "mean|learnable|weighted|attention."})
-    quantiles: tuple[float, ...] = field(default=(0.1, 0.5, 0.9), metadata={"help": "Comma-separated quantiles to "
-                                                                                    "forecast (the median is the point "
-                                                                                    "forecast)."})
-    instance_norm: bool = field(default=True, metadata={"help": "Normalise each input window's target by its own "
-                                                                "mean/std (and undo it on the output)."})
-    covariate_norm: bool = field(default=True, metadata={"help": "Normalise each past covariate by its own window "
-                                                                 "mean/std too: robust to covariate levels that drift; "
-                                                                 "turn off when a covariate's level itself is the "
-                                                                 "signal."})
-    covariate_dropout: float = field(default=0.75, metadata={"help": "In training, the share of windows whose past "
-                                                                     "covariates are hidden (set to their window "
-                                                                     "mean), so the forecast never leans on them "
-                                                                     "alone."})
+    aggregator: str = field(default="mean", metadata={
+        "help": "Aggregation over time: mean|learnable|weighted|attention."})
+    quantiles: tuple[float, ...] = field(default=(0.1, 0.5, 0.9), metadata={
+        "help": "Comma-separated quantiles to forecast (the median is the point forecast)."})
+    instance_norm: bool = field(default=True, metadata={
+        "help": "Normalise each input window's target by its own mean/std (and undo it on the output)."})
+    covariate_norm: bool = field(default=True, metadata={
+        "help": "Normalise each past covariate by its own window mean/std too: robust to covariate levels that drift; "
+                "turn off when a covariate's level itself is the signal."})
+    covariate_dropout: float = field(default=0.75, metadata={
+        "help": "In training, the share of windows whose past covariates are hidden (set to their window mean), so the "
+                "forecast never leans on them alone."})
     norm_first: bool = field(default=True, metadata={"help": "Pre-LN encoder layers (post-LN when off)."})
     activation: str = field(default="gelu", metadata={"help": "Feed-forward activation: gelu|relu."})
-    naive_level: bool = field(default=True, metadata={"help": "Forecast the change from the window's last value (the "
-                                                              "naive forecast, as NHiTS does) rather than the level "
-                                                              "itself."})
-    seasonal_anchor: bool = field(default=True, metadata={"help": "Where the seasonal lag channel exists, start each "
-                                                                  "horizon step from a blend of the naive and "
-                                                                  "seasonal-naive forecasts (the blend per step fitted "
-                                                                  "on the training windows, then learned) and forecast "
-                                                                  "the correction; the forecast equals that blend "
-                                                                  "before training."})
-    spread_floor: float = field(default=0.1, metadata={"help": "Added to each window's target spread in instance "
-                                                               "normalisation, in units of the series' training-part "
-                                                               "spread: a flat or quiet window (a stuck sensor, a calm "
-                                                               "night) no longer has its noise, its seasonal lag and "
-                                                               "its forecast's change blown up."})
-    positional_encoding: bool = field(default=True, metadata={"help": "Add sinusoidal positions in temporal_projection "
-                                                                      "(off makes mean/attention pooling blind to time "
-                                                                      "order)."})
+    naive_level: bool = field(default=True, metadata={
+        "help": "Forecast the change from the window's last value (the naive forecast, as NHiTS does) rather than the "
+                "level itself."})
+    seasonal_anchor: bool = field(default=True, metadata={
+        "help": "Where the seasonal lag channel exists, start each horizon step from a blend of the naive and "
+                "seasonal-naive forecasts (the blend per step fitted on the training windows, then learned) and "
+                "forecast the correction; the forecast equals that blend before training."})
+    spread_floor: float = field(default=0.1, metadata={
+        "help": "Added to each window's target spread in instance normalisation, in units of the series' training-part "
+                "spread: a flat or quiet window (a stuck sensor, a calm night) no longer has its noise, its seasonal "
+                "lag and its forecast's change blown up."})
+    positional_encoding: bool = field(default=True, metadata={
+        "help": "Add sinusoidal positions in temporal_projection (off makes mean/attention pooling blind to time "
+                "order)."})
     # set from the data, not by the user
     seq_len: int = field(default=20, metadata={"derived": True})
     horizon: int = field(default=24, metadata={"derived": True})
@@ -98,8 +92,8 @@ class ModelConfig:
 class OptimConfig:
     lr: float = field(default=1e-3, metadata={"help": "Peak learning rate (AdamW)."})
     weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
-    warmup_frac: float = field(default=0.05,
-                               metadata={"help": "Share of the steps spent warming the learning rate up."})
+    warmup_frac: float = field(default=0.05, metadata={
+        "help": "Share of the steps spent warming the learning rate up."})
     grad_clip: float = field(default=1.0, metadata={"help": "Clip the global gradient norm to this (0 = off)."})
 
     def __post_init__(self):
@@ -115,8 +109,8 @@ class OptimConfig:
 @dataclass(frozen=True)
 class HealthConfig:
     health_every: int = field(default=50, metadata={"help": "Gradient-health check every N optimiser steps (0 = off)."})
-    health_persistence: int = field(default=3, metadata={"help": "Consecutive checks a condition must hold before it "
-                                                                 "is diagnosed."})
+    health_persistence: int = field(default=3, metadata={
+        "help": "Consecutive checks a condition must hold before it is diagnosed."})
     attention_samples: int = 8
 
     def __post_init__(self):

@@ -62,52 +62,49 @@ class TrainConfig:
     model: ModelConfig = ModelConfig()
     optim: OptimConfig = OptimConfig()
     health: HealthConfig = HealthConfig()
-    max_epochs: int = field(default=30,
-                            metadata={"help": "Upper bound on epochs (early stopping usually ends sooner)."})
+    max_epochs: int = field(default=30, metadata={
+        "help": "Upper bound on epochs (early stopping usually ends sooner)."})
     max_steps: int = field(default=-1, metadata={"help": "Upper bound on optimiser steps (-1 = no bound)."})
-    batch_size: int | None = field(default=None, metadata={"help": "Windows per batch (auto: 256, or fewer so that an "
-                                                                   "epoch has at least 32 steps on small data)."})
-    ema_decay: float = field(default=0.99, metadata={"help": "Validate, keep and log an exponential moving average of "
-                                                             "the weights, updated every step with this decay (0.99: "
-                                                             "about the last 100 steps; 0 = off): a steadier model "
-                                                             "than the last step's."})
-    time_budget: str = field(default="15m", metadata={"help": "Stop training after this long (90s, 15m, 2h; 0 = no "
-                                                              "limit), keeping the best checkpoint so far; the log "
-                                                              "says at the start how long training will take."})
-    combination: bool = field(default=True, metadata={"help": "Combine the network's forecast with the statistical "
-                                                              "members (Theta, ETS, drift, seasonal naive, naive) "
-                                                              "where that is better on the validation windows (the "
-                                                              "weights chosen there and saved with the model; "
-                                                              "models/combination.py).",
-                                                      "aliases": ("theta-combination",)})
+    batch_size: int | None = field(default=None, metadata={
+        "help": "Windows per batch (auto: 256, or fewer so that an epoch has at least 32 steps on small data)."})
+    ema_decay: float = field(default=0.99, metadata={
+        "help": "Validate, keep and log an exponential moving average of the weights, updated every step with this "
+                "decay (0.99: about the last 100 steps; 0 = off): a steadier model than the last step's."})
+    time_budget: str = field(default="15m", metadata={
+        "help": "Stop training after this long (90s, 15m, 2h; 0 = no limit), keeping the best checkpoint so far; the "
+                "log says at the start how long training will take."})
+    combination: bool = field(default=True, metadata={
+        "help": "Combine the network's forecast with the statistical members (Theta, ETS, drift, seasonal naive, naive)"
+                " where that is better on the validation windows (the weights chosen there and saved with the model; "
+                "models/combination.py).", "aliases": ("theta-combination",)})
     patience: int = field(default=5, metadata={"help": "Epochs without validation improvement before stopping."})
     seed: int = field(default=0, metadata={"help": "Seed for weights, shuffling and dropout."})
     experiment: str | None = field(default="forecast", metadata={"help": "MLflow experiment name."})
-    model_name: str = field(default="forecaster", metadata={"help": "Registered model name (a new version per run, "
-                                                                    "aliased `challenger`; the name's first version is "
-                                                                    "also `champion`)."})
-    register: bool = field(default=True, metadata={"help": "Register the model as a new version of --model-name "
-                                                           "(--no-register: log it in the run only, as for a smoke "
-                                                           "test)."})
-    tracking_uri: str | None = field(default=None, metadata={"help": "MLflow tracking URI ($MLFLOW_TRACKING_URI, else "
-                                                                     "sqlite:///mlflow.db).",
-                                                             "envvar": "MLFLOW_TRACKING_URI"})
-    progress: bool = field(default=True, metadata={"help": "Show a progress bar on a terminal (written to a file, or "
-                                                           "with --no-progress: one line per epoch)."})
+    model_name: str = field(default="forecaster", metadata={
+        "help": "Registered model name (a new version per run, aliased `challenger`; the name's first version is also "
+                "`champion`)."})
+    register: bool = field(default=True, metadata={
+        "help": "Register the model as a new version of --model-name (--no-register: log it in the run only, as for a "
+                "smoke test)."})
+    tracking_uri: str | None = field(default=None, metadata={
+        "help": "MLflow tracking URI ($MLFLOW_TRACKING_URI, else sqlite:///mlflow.db).",
+        "envvar": "MLFLOW_TRACKING_URI"})
+    progress: bool = field(default=True, metadata={
+        "help": "Show a progress bar on a terminal (written to a file, or with --no-progress: one line per epoch)."})
     accelerator: str = field(default="cpu", metadata={"help": "Lightning accelerator: cpu|gpu|auto."})
     devices: int = field(default=1, metadata={"help": "Processes (CPU) or devices per node; > 1 trains data-parallel."})
-    num_nodes: int = field(default=1, metadata={"help": "Machines taking part (launched with torchrun or SLURM: "
-                                                        "docs/reference.md)."})
-    strategy: str = field(default="auto", metadata={"help": "Lightning strategy: auto|ddp (not ddp_spawn, which splits "
-                                                            "the MLflow run)."})
-    checkpoint_every: int = field(default=500, metadata={"help": "Also save the training state every N steps within "
-                                                                 "long epochs (0 = only at epoch ends)."})
-    resume: str | None = field(default=None, metadata={"help": "Continue this run (killed, failed or interrupted) from "
-                                                               "its last checkpoint, with the same data and settings."})
-    init_from: str | None = field(default=None, metadata={"help": "Warm start: begin from this logged model's weights "
-                                                                  "(models:/forecaster@champion, runs:/ID/model), with "
-                                                                  "its architecture and data settings; the scalers are "
-                                                                  "refitted on the new data."})
+    num_nodes: int = field(default=1, metadata={
+        "help": "Machines taking part (launched with torchrun or SLURM: docs/reference.md)."})
+    strategy: str = field(default="auto", metadata={
+        "help": "Lightning strategy: auto|ddp (not ddp_spawn, which splits the MLflow run)."})
+    checkpoint_every: int = field(default=500, metadata={
+        "help": "Also save the training state every N steps within long epochs (0 = only at epoch ends)."})
+    resume: str | None = field(default=None, metadata={
+        "help": "Continue this run (killed, failed or interrupted) from its last checkpoint, with the same data and "
+                "settings."})
+    init_from: str | None = field(default=None, metadata={
+        "help": "Warm start: begin from this logged model's weights (models:/forecaster@champion, runs:/ID/model), with"
+                " its architecture and data settings; the scalers are refitted on the new data."})
 
     def __post_init__(self):
         if self.max_steps == 0 or self.max_steps < -1:
@@ -182,24 +179,23 @@ def _at_least(name: str, value, low, *, open_low: bool = False) -> None:
 
 @dataclass(frozen=True)
 class PredictConfig:
-    data_path: str = field(metadata={"option": "data", "help": "History rows (CSV or Parquet), same columns as in "
-                                                               "training."})
+    data_path: str = field(metadata={
+        "help": "History rows (CSV or Parquet), same columns as in training.", "option": "data"})
     output: str = field(metadata={"help": "Where to write forecasts (.csv or .parquet; with --spark a folder)."})
     model_uri: str = field(default=CHAMPION, metadata=_MODEL)
     batch_size: int = field(default=1024, metadata={"help": "Series per inference batch.", "min": 1})
-    horizon: int | None = field(default=None, metadata={"help": "Forecast the first N steps (auto: the trained "
-                                                                "horizon; at most that).", "min": 1})
-    quantiles: tuple[float, ...] | None = field(default=None, metadata={"help": "Comma-separated quantile levels "
-                                                                                "(auto: the trained ones); levels "
-                                                                                "between trained ones are interpolated "
-                                                                                "linearly."})
+    horizon: int | None = field(default=None, metadata={
+        "help": "Forecast the first N steps (auto: the trained horizon; at most that).", "min": 1})
+    quantiles: tuple[float, ...] | None = field(default=None, metadata={
+        "help": "Comma-separated quantile levels (auto: the trained ones); levels between trained ones are interpolated"
+                " linearly."})
     tracking_uri: str | None = field(default=None, metadata=_TRACKING)
-    spark: bool = field(default=False, metadata={"help": "Score on Spark, one task per series group; --data and "
-                                                         "--output may be any Spark path, and the output is a folder "
-                                                         "of part files."})
-    spark_master: str | None = field(default=None, metadata={"help": "Spark master URL (auto: $SPARK_MASTER, else "
-                                                                     "spark-defaults.conf, else local[*]).",
-                                                             "envvar": "SPARK_MASTER"})
+    spark: bool = field(default=False, metadata={
+        "help": "Score on Spark, one task per series group; --data and --output may be any Spark path, and the output "
+                "is a folder of part files."})
+    spark_master: str | None = field(default=None, metadata={
+        "help": "Spark master URL (auto: $SPARK_MASTER, else spark-defaults.conf, else local[*]).",
+        "envvar": "SPARK_MASTER"})
     progress: bool = field(default=False, metadata={"derived": True})   # a bar on a terminal only (app/cli.py)
 
     def __post_init__(self):
@@ -215,10 +211,10 @@ class ServeConfig:
     host: str = field(default="127.0.0.1", metadata={"help": "Interface to listen on (loopback by default)."})
     port: int = field(default=5000, metadata={"help": "Port to listen on."})
     workers: int = field(default=1, metadata={"help": "Server worker processes.", "min": 1})
-    max_request_mb: float = field(default=16.0, metadata={"help": "Larger request bodies get HTTP 413.", "min": 0,
-                                                          "min_open": True})
-    api_docs: bool = field(default=False, metadata={"help": "Also serve FastAPI's interactive API docs (/docs, "
-                                                            "/redoc, /openapi.json); off, they answer 404."})
+    max_request_mb: float = field(default=16.0, metadata={
+        "help": "Larger request bodies get HTTP 413.", "min": 0, "min_open": True})
+    api_docs: bool = field(default=False, metadata={
+        "help": "Also serve FastAPI's interactive API docs (/docs, /redoc, /openapi.json); off, they answer 404."})
     tracking_uri: str | None = field(default=None, metadata=_TRACKING)
 
     def __post_init__(self):
@@ -232,13 +228,12 @@ class ServeConfig:
 
 @dataclass(frozen=True)
 class BacktestConfig:
-    data_path: str = field(metadata={"option": "data", "help": "History rows (CSV or Parquet), same columns as in "
-                                                               "training."})
+    data_path: str = field(metadata={
+        "help": "History rows (CSV or Parquet), same columns as in training.", "option": "data"})
     model_uri: str = field(default=CHAMPION, metadata=_MODEL)
-    windows: int | None = field(default=None, metadata={"help": "Forecast origins per series, one horizon apart at the "
-                                                                "end (auto: up to 3, as many as lie after the model's "
-                                                                "training data where the data goes on after it).",
-                                                        "min": 1, "auto": True})
+    windows: int | None = field(default=None, metadata={
+        "help": "Forecast origins per series, one horizon apart at the end (auto: up to 3, as many as lie after the "
+                "model's training data where the data goes on after it).", "min": 1, "auto": True})
     experiment: str | None = field(default="forecast", metadata=_EXPERIMENT)
     tracking_uri: str | None = field(default=None, metadata=_TRACKING)
 
@@ -248,14 +243,15 @@ class BacktestConfig:
 
 @dataclass(frozen=True)
 class PromoteConfig:
-    data_path: str = field(metadata={"option": "data", "help": "Recent history (CSV or Parquet) that goes on after "
-                                                               "both models' training data."})
-    model_name: str = field(default="forecaster", metadata={"help": "Registered model whose champion and challenger "
-                                                                    "are compared."})
-    min_gain: float = field(default=0.0, metadata={"help": "Promote only if the challenger's MASE is lower by at least "
-                                                           "this share.", "min": 0.0, "max": 1.0, "max_open": True})
-    force: bool = field(default=False, metadata={"help": "Move champion to the challenger whatever the comparison says "
-                                                         "(it is still run and logged)."})
+    data_path: str = field(metadata={
+        "help": "Recent history (CSV or Parquet) that goes on after both models' training data.", "option": "data"})
+    model_name: str = field(default="forecaster", metadata={
+        "help": "Registered model whose champion and challenger are compared."})
+    min_gain: float = field(default=0.0, metadata={
+        "help": "Promote only if the challenger's MASE is lower by at least this share.",
+        "min": 0.0, "max": 1.0, "max_open": True})
+    force: bool = field(default=False, metadata={
+        "help": "Move champion to the challenger whatever the comparison says (it is still run and logged)."})
     experiment: str | None = field(default="forecast", metadata=_EXPERIMENT)
     tracking_uri: str | None = field(default=None, metadata=_TRACKING)
 
