@@ -1,10 +1,14 @@
 """MLflow plumbing shared by the pipelines: the store, the experiment, logged models. (The trainer's logger
 is pipelines/training/logger.py: it imports Lightning, which prediction and serving do not need.)"""
+import atexit
 import contextlib
+import errno
 import fcntl
 import os
 import pickle
+import shutil
 import socket
+import tempfile
 import urllib.parse
 from pathlib import Path
 
@@ -32,6 +36,7 @@ def use_store(tracking_uri: str | None, experiment: str | None = None, reads: st
     _reachable(uri)
     _create_sqlite_once(uri)
     if experiment:
+        _writable(uri)
         try:
             found = mlflow.set_experiment(experiment)
         except mlflow.exceptions.MlflowException as err:
@@ -83,7 +88,7 @@ def download_model(model_uri: str) -> Path:
     if pinned.startswith(("models:/", "runs:/")) and key in _DOWNLOADED and _DOWNLOADED[key].exists():
         return _DOWNLOADED[key]
     try:
-        local = Path(mlflow.artifacts.download_artifacts(pinned))
+        local = Path(_read_only_safe(lambda **dst: mlflow.artifacts.download_artifacts(pinned, **dst)))
     except (mlflow.exceptions.MlflowException, OSError, ImportError) as err:   # ImportError: s3:// without boto3
         raise _cannot_load(model_uri, err) from None
     _DOWNLOADED[key] = local
@@ -119,11 +124,26 @@ def model_columns(model) -> dict[str, tuple[str, ...]]:
     return {"text_columns": tuple(spec.text_columns), "id_columns": tuple(spec.schema.id_columns)}
 
 
-def load_pyfunc(model_uri: str):
-    """A logged model as MLflow's pyfunc (the code MLflow serves), or one ForecastError line saying why not."""
+def _read_only_safe(load):
+    """`load()` (an MLflow download or load of a registry version), else, where it failed writing into the model's
+    folder (MLflow writes `registered_model_meta` there; a store on a read-only disk refuses it), `load` into a copy
+    in a temporary folder."""
     try:
-        return mlflow.pyfunc.load_model(model_uri)
-    except mlflow.exceptions.MlflowException as err:
+        return load()
+    except OSError as err:
+        if err.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise
+        copy = tempfile.mkdtemp(prefix="forecast-model-")
+        atexit.register(shutil.rmtree, copy, ignore_errors=True)   # (a server exec'd after keeps it: no exit)
+        return load(dst_path=copy)
+
+
+def load_pyfunc(model_uri: str):
+    """A logged model as MLflow's pyfunc (the code MLflow serves), or one ForecastError line saying why not; from a
+    read-only store too (`_read_only_safe`)."""
+    try:
+        return _read_only_safe(lambda **dst: mlflow.pyfunc.load_model(model_uri, **dst))
+    except (mlflow.exceptions.MlflowException, OSError) as err:
         raise _cannot_load(model_uri, err) from None
 
 
@@ -136,6 +156,20 @@ def needs_store(reference: str) -> bool:
     """Whether a model URI or run id is looked up in the tracking store (models:/, runs:/, a run id), not a path."""
     return reference.startswith(("models:/", "runs:/")) or ("/" not in reference and ":" not in reference
                                                              and not Path(reference).exists())
+
+
+def _writable(uri: str) -> None:
+    """A command that records a run (train, backtest, promote, ...) refuses a sqlite store it cannot write, in
+    one line, before any work (sqlite's OperationalError 'attempt to write a readonly database' came as a
+    traceback when the run started). sqlite writes a journal beside the file: its folder must be writable too."""
+    if not uri.startswith("sqlite:///"):
+        return
+    path = Path(uri[len("sqlite:///"):])
+    blocked = next((p for p in (path, path.parent) if p.exists() and not os.access(p, os.W_OK)), None)
+    if blocked is not None:
+        raise ForecastError(f"tracking store {uri} is read-only ({blocked} cannot be written): this command records "
+                            "a run in it; give a writable store with --tracking-uri (predict and serve read from a "
+                            "read-only one)")
 
 
 def _reachable(uri: str, timeout: float = 5.0) -> None:
