@@ -149,7 +149,27 @@ def load_pyfunc(model_uri: str):
 
 def _cannot_load(model_uri: str, err: Exception) -> ForecastError:
     message = getattr(err, "message", str(err)).splitlines()[0]
-    return ForecastError(f"cannot load model {model_uri!r} from {mlflow.get_tracking_uri()}: {message}")
+    hint = _missing_alias(model_uri)
+    return ForecastError(f"cannot load model {model_uri!r} from {mlflow.get_tracking_uri()}: "
+                         f"{message.rstrip('.') if hint else message}{hint}")
+
+
+def _missing_alias(model_uri: str) -> str:
+    """Where a `models:/name@alias` names an alias the model does not have, which versions and aliases it has
+    (a training killed between registering its version and labelling it left a version without one)."""
+    name, _, alias = model_uri[len("models:/"):].partition("@") if model_uri.startswith("models:/") else ("", "", "")
+    if not alias:
+        return ""
+    try:
+        model = mlflow.MlflowClient().get_registered_model(name)
+        versions = sorted(int(v.version) for v in mlflow.MlflowClient().search_model_versions(f"name='{name}'"))
+    except mlflow.exceptions.MlflowException:
+        return ""
+    if alias in model.aliases or not versions:
+        return ""
+    aliases = ", ".join(f"{a} -> {v}" for a, v in sorted(model.aliases.items())) or "none"
+    return (f"; {name!r} has versions {', '.join(map(str, versions))} and aliases: {aliases}; give "
+            f"models:/{name}/<version>")
 
 
 def needs_store(reference: str) -> bool:
