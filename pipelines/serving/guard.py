@@ -9,7 +9,8 @@
 - answers 400 to JSON nested deeper than any request needs (Python's parser would hit its recursion limit: a 500);
 - reads a CSV body by the rules of a CSV file (ids as text, the delimiter sniffed) and hands it on as JSON;
 - keeps error answers to one line: MLflow's `stack_trace` field is dropped, and so is the echo of the input
-  frame or body that some of its messages carry.
+  frame or body that some of its messages carry;
+- writes missing values in a JSON answer as null (Python writes NaN, which strict JSON parsers reject).
 
 The body is read here, checked, and handed to MLflow's app whole.
 """
@@ -208,23 +209,37 @@ class RequestGuard:
             handed = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        return await self.inner(scope, replay, _errors_in_one_line(send))
+        return await self.inner(scope, replay, _answers_rewritten(send))
 
 
-def _errors_in_one_line(send):
-    """`send` that holds an error answer until its body is complete, then sends it through `one_line`."""
+def strict_json(body: bytes) -> bytes:
+    """A JSON answer with NaN and infinities as null: Python's encoder writes them as bare NaN/Infinity, which
+    strict parsers (JavaScript's JSON.parse, Go, Java) reject; a short series' forecast has no interval (NaN)."""
+    if b"NaN" not in body and b"Infinity" not in body:
+        return body
+    try:
+        return json.dumps(json.loads(body, parse_constant=lambda _: None)).encode()
+    except ValueError:
+        return body
+
+
+def _answers_rewritten(send):
+    """`send` that holds an answer until its body is complete, then sends an error through `one_line` and a JSON
+    answer through `strict_json`, with its Content-Length set anew."""
     held = {}
 
     async def wrapped(message):
-        if message["type"] == "http.response.start" and message["status"] >= 400:
-            held["start"], held["body"] = message, b""
-            return None
+        if message["type"] == "http.response.start":
+            headers = dict((k.lower(), v) for k, v in message.get("headers", []))
+            if message["status"] >= 400 or b"json" in headers.get(b"content-type", b""):
+                held["start"], held["body"] = message, b""
+                return None
         if message["type"] == "http.response.body" and "start" in held:
             held["body"] += message.get("body", b"")
             if message.get("more_body", False):
                 return None
-            body = one_line(held.pop("body"))
-            start = held.pop("start")
+            start, body = held.pop("start"), held.pop("body")
+            body = one_line(body) if start["status"] >= 400 else strict_json(body)
             headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
             await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
             return await send({"type": "http.response.body", "body": body})

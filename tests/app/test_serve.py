@@ -55,6 +55,13 @@ def _announce(port, path, length):
         connection.close()
 
 
+def _strict(text):
+    """JSON as a strict parser reads it (JavaScript's JSON.parse, Go, Java): NaN and Infinity are not JSON."""
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+    return json.loads(text, parse_constant=refuse)
+
+
 def _split(frame):
     return json.dumps({"dataframe_split": json.loads(frame.to_json(orient="split", index=False))}).encode()
 
@@ -126,7 +133,7 @@ def test_serve_answers_every_format_alike(served):
                                (history.to_csv(index=False, sep=";").encode(), "text/csv; charset=utf-8")):
         status, text = _request(port, "/invocations", body, content_type)
         assert status == 200, text
-        rows = pd.DataFrame(json.loads(text)["predictions"])
+        rows = pd.DataFrame(_strict(text)["predictions"])
         assert list(rows.columns) == ["series_id", "timestamp", "step", "prediction", "q0.1", "q0.5", "q0.9",
                                       "method"]
         assert len(rows) == 12 and set(rows["method"]) == {"model"}
@@ -136,10 +143,16 @@ def test_serve_answers_every_format_alike(served):
     assert answers[0]["series_id"].tolist() == ["007"] * 6 + ["7"] * 6
     for rows in answers[1:]:
         pd.testing.assert_frame_equal(rows, answers[0])
-    # brackets inside ids do not nest: 80 of them were once counted as "JSON nested 84 deep"
+    # a series of 2 rows gets a forecast without an interval: null, not NaN (strict parsers refused the answer)
+    short = pd.concat([history, history.head(2).assign(series_id="two rows")])
+    status, text = _request(port, "/invocations", _split(short))
+    rows = pd.DataFrame(_strict(text)["predictions"])
+    assert status == 200 and len(rows[rows["series_id"] == "two rows"]) == 6, text[:300]
+    assert '"q0.1": null' in text
+        # brackets inside ids do not nest: 80 of them were once counted as "JSON nested 84 deep"
     bracketed = history.replace({"series_id": {"7": "zone [[A"}})
     status, text = _request(port, "/invocations", _split(bracketed))
-    assert status == 200 and "zone [[A" in set(pd.DataFrame(json.loads(text)["predictions"])["series_id"]), text
+    assert status == 200 and "zone [[A" in set(pd.DataFrame(_strict(text)["predictions"])["series_id"]), text
 
 
 def test_serve_refuses_bad_requests_in_one_line_without_a_traceback(served):
@@ -168,14 +181,14 @@ def test_serve_refuses_bad_requests_in_one_line_without_a_traceback(served):
     }
     for name, (body, expected) in bad.items():
         status, text = _request(port, "/invocations", body, "text/csv" if "CSV" in name else "application/json")
-        message = json.loads(text)["message"]
+        message = _strict(text)["message"]
         assert 400 <= status < 500 and expected in message, (name, status, text[:500])
-        assert "Traceback" not in text and "stack_trace" not in json.loads(text) and "\n" not in message, name
+        assert "Traceback" not in text and "stack_trace" not in _strict(text) and "\n" not in message, name
         assert len(message) < 400 and "2024-01-07" not in message, (name, message)   # no echo of the frame
     huge = _split(pd.concat([history] * 300, ignore_index=True))   # ~1.4 MB
     assert len(huge) > 2**20
     status, text = _announce(port, "/invocations", len(huge))
-    assert status == 413 and "exceeds the limit of 1048576 bytes" in json.loads(text)["message"]
+    assert status == 413 and "exceeds the limit of 1048576 bytes" in _strict(text)["message"]
     assert _request(port, "/ping")[0] == 200  # still up
 
 
@@ -184,10 +197,10 @@ def test_serve_takes_the_horizon_and_quantiles_from_the_requests_params(served):
     split = json.loads(_split(served.history))
     asked = json.dumps({**split, "params": {"horizon": 3, "quantiles": [0.25, 0.5]}}).encode()
     status, text = _request(served.port, "/invocations", asked)
-    rows = pd.DataFrame(json.loads(text)["predictions"])
+    rows = pd.DataFrame(_strict(text)["predictions"])
     assert status == 200 and len(rows) == 6 and [c for c in rows.columns if c.startswith("q")] == ["q0.25", "q0.5"]
     status, text = _request(served.port, "/invocations", json.dumps({**split, "params": {"horizon": 9}}).encode())
-    assert status == 400 and "horizon must be a whole number from 1 to 6" in json.loads(text)["message"], text
+    assert status == 400 and "horizon must be a whole number from 1 to 6" in _strict(text)["message"], text
 
 
 def test_serve_answers_50_concurrent_clients_half_of_them_bad(served):
@@ -211,9 +224,9 @@ def test_serve_answers_50_concurrent_clients_half_of_them_bad(served):
     assert len(results) == 200
     for is_good, status, text in results:
         if is_good:
-            assert status == 200 and len(json.loads(text)["predictions"]) == 12, text[:300]
+            assert status == 200 and len(_strict(text)["predictions"]) == 12, text[:300]
         else:
-            assert status == 400 and "value" in json.loads(text)["message"], text[:300]
+            assert status == 400 and "value" in _strict(text)["message"], text[:300]
     assert _request(port, "/ping")[0] == 200  # alive afterwards
 
 
@@ -258,7 +271,7 @@ def test_serve_names_its_version_refuses_untyped_and_exploding_bodies_and_hides_
     port, history = served.port, served.history
     # no Content-Type: a 500 and a traceback in the server log before
     status, headers, text = _raw(port, "POST", "/invocations", _split(history))
-    assert status == 415 and json.loads(text)["message"].startswith("Content-Type none: send the rows as")
+    assert status == 415 and _strict(text)["message"].startswith("Content-Type none: send the rows as")
     # the version an alias named at the start answers every request, and says so
     status, headers, text = _raw(port, "POST", "/invocations", _split(history), [("Content-Type", "application/json")])
     assert status == 200 and headers["x-forecast-model"].startswith("models:/served/1 (version 1 of served, run ")
@@ -269,11 +282,11 @@ def test_serve_names_its_version_refuses_untyped_and_exploding_bodies_and_hides_
         exploding, index=False)
     parquet = [("Content-Type", "application/vnd.apache.parquet")]
     status, _, text = _raw(port, "POST", "/invocations", good.getvalue(), parquet)
-    assert status == 200 and len(json.loads(text)["predictions"]) == 12, text[:300]
+    assert status == 200 and len(_strict(text)["predictions"]) == 12, text[:300]
     started = time.monotonic()
     status, _, text = _raw(port, "POST", "/invocations", exploding.getvalue(), parquet)
-    assert status == 413 and "decodes to 1,000,000 rows x 3 columns" in json.loads(text)["message"]
+    assert status == 413 and "decodes to 1,000,000 rows x 3 columns" in _strict(text)["message"]
     assert time.monotonic() - started < 5
     for path in ("/docs", "/redoc", "/openapi.json"):
         status, _, text = _raw(port, "GET", path)
-        assert status == 404 and "--api-docs" in json.loads(text)["message"]
+        assert status == 404 and "--api-docs" in _strict(text)["message"]

@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from forecast.pipelines.serving.guard import RequestGuard, csv_as_json, json_depth, one_line
+from forecast.pipelines.serving.guard import RequestGuard, csv_as_json, json_depth, one_line, strict_json
 
 
 def _run(guard, messages, headers=(), method="POST", path="/"):
@@ -147,3 +147,25 @@ def test_the_api_docs_are_off_unless_asked_for_and_every_answer_names_the_model_
         status, _, headers = _run(RequestGuard(_echo, 1000, 5, api_docs=True, served=served),
                                   [{"type": "http.request", "body": b""}], method="GET", path=path)
         assert status == 200 and headers[b"x-forecast-model"] == served.encode()
+
+
+async def _nan_answer(scope, receive, send):
+    answer = b'{"predictions": [{"series_id": "NaN", "q0.1": NaN, "q0.9": Infinity, "prediction": 1.5}]}'
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(answer)).encode())]})
+    await send({"type": "http.response.body", "body": answer})
+
+
+def _strict(text: bytes):
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_a_json_answer_writes_missing_values_as_null_for_strict_parsers():
+    status, answer, headers = _run(RequestGuard(_nan_answer, limit=1000, timeout=5), _chunks(b"{}", 100),
+                                   headers=[("content-type", "application/json")], path="/invocations")
+    assert status == 200 and answer == {"predictions": [{"series_id": "NaN", "q0.1": None, "q0.9": None,
+                                                         "prediction": 1.5}]}
+    assert int(headers[b"content-length"]) == len(json.dumps(answer))
+    assert _strict(strict_json(b'{"a": NaN, "b": "NaN"}')) == {"a": None, "b": "NaN"}
