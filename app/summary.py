@@ -138,9 +138,9 @@ def print_benchmark(result) -> None:
 
 
 def print_promotion(r, model_name: str) -> None:
-    click.echo(f"Backtest on {r.windows} window(s) per series after both models' training data: MASE champion "
+    click.echo(f"Backtest on {r.windows} window(s) per series after the data both models saw: MASE champion "
                f"(version {r.champion}) {r.champion_mase:.4f}, challenger (version {r.challenger}) "
-               f"{r.challenger_mase:.4f}")
+               f"{r.challenger_mase:.4f}; the challenger's gain over {r.cases} window(s): t = {r.t:.2f}")
     click.echo(f"{'Promoted' if r.promoted else 'Kept the champion'}: {r.reason}; "
                f"models:/{model_name}@champion is version {r.challenger if r.promoted else r.champion} "
                f"(decision logged as run {r.run_id})")

@@ -35,6 +35,9 @@ class DataSpec:
     lag: int = 0   # the seasonal lag channel: the target this many rows earlier (0 = none)
     nonnegative: bool = False  # the target was never negative in training: forecasts are kept >= 0 too
     trained_until: str | None = None  # the last time in the training file (None: a model from before it was kept)
+    # the last time its weights and combination saw: the training file less its held-out test part (the latest of
+    # the series that have one); None: a model from before it was kept
+    seen_until: str | None = None
 
     def bound(self, forecasts: np.ndarray) -> np.ndarray:
         """Forecasts in the target's units, kept within what training saw (never below 0 for a count, a load)."""
@@ -83,7 +86,8 @@ class DataSpec:
     def to_dict(self) -> dict:
         return {"schema": asdict(self.schema), "freq": asdict(self.freq), "seq_len": self.seq_len,
                 "horizon": self.horizon, "fill": self.fill, "scaler": self.scaler.to_dict(), "lag": self.lag,
-                "nonnegative": self.nonnegative, "trained_until": self.trained_until}
+                "nonnegative": self.nonnegative, "trained_until": self.trained_until,
+                "seen_until": self.seen_until}
 
     @classmethod
     def from_dict(cls, d: dict) -> "DataSpec":
@@ -91,7 +95,7 @@ class DataSpec:
         freq = {k: tuple(v) if isinstance(v, list) else v for k, v in d["freq"].items()}
         return cls(Schema(**schema), Frequency(**freq), d["seq_len"], d["horizon"], d["fill"],
                    SeriesScaler.from_dict(d["scaler"]), d.get("lag", 0), d.get("nonnegative", False),
-                   d.get("trained_until"))
+                   d.get("trained_until"), d.get("seen_until"))
 
 
 @dataclass(frozen=True)
@@ -269,7 +273,8 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
     train_part = regular[in_train]
     scaler = SeriesScaler.fit(train_part, ID, value_columns)
     spec = DataSpec(schema, freq, config.seq_len, horizon, config.fill, scaler, lag,
-                    nonnegative=bool((train_part[TARGET] >= 0).all()), trained_until=str(frame[TIME].max()))
+                    nonnegative=bool((train_part[TARGET] >= 0).all()), trained_until=str(frame[TIME].max()),
+                    seen_until=_seen_until(regular, lengths, split))
 
     warnings += _column_warnings(frame, train_part, schema, config)
     for w in warnings:
@@ -326,6 +331,16 @@ def _without_future_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         f"{len(future)} row(s) after the last observed target of {future[ID].nunique()} series (e.g. series "
         f"{first[ID]!r} from {first[TIME]}) have no target: read as future rows, as forecast predict reads them, "
         "and not used in training or the test score"]
+
+
+def _seen_until(regular: pd.DataFrame, lengths: np.ndarray, split) -> str:
+    """The last time before the held-out test parts, the latest over the series that have one (the whole file
+    where none has): what the weights and the combination saw. A series too short for a test part was seen whole."""
+    tested = split.test_start < lengths
+    if not tested.any():
+        return str(regular[TIME].max())
+    last_seen = (np.cumsum(lengths) - lengths + split.test_start - 1)[tested]   # rows
+    return str(regular[TIME].iloc[last_seen].max())
 
 
 def _split(lengths: np.ndarray, config: DataConfig, horizon: int, lag: int):

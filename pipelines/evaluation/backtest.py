@@ -1,6 +1,6 @@
 """Rolling-origin backtest of a logged model: W origins one horizon apart at the end of every series. By default
-(`auto_windows`) up to AUTO_WINDOWS, as many as lie after the model's training data where the data goes on
-after it: origins inside it score targets the model was trained on.
+(`auto_windows`) up to AUTO_WINDOWS, as many as lie after the data the model saw (its training file less the
+held-out test part) where the data goes on after it: origins inside it score targets the model was trained on.
 
 At each origin the model gets only the rows before it (plus, for known-future covariates, those columns of
 the next horizon rows with the target and past covariates blanked), through the same `Predictor` that
@@ -25,7 +25,7 @@ from forecast.pipelines.evaluation.accuracy import Accuracy, accuracy, flat_metr
 from forecast.pipelines.evaluation.evaluate import log_accuracy
 from forecast.pipelines.evaluation.metrics import seasonal_scales
 from forecast.pipelines.serving.inference import Predictor, Request
-from forecast.pipelines.tracking import load_predictor, use_store
+from forecast.pipelines.tracking import load_predictor, resolved, use_store
 
 log = logging.getLogger("forecast")
 AUTO_WINDOWS = 3
@@ -38,6 +38,7 @@ class BacktestResult:
     accuracy: Accuracy
     windows: int
     series: int
+    errors: pd.Series   # the median's MAE over each (series, origin) window, in the series' MASE scale
 
 
 def _request(predictor: Predictor, regular: pd.DataFrame, position: np.ndarray, origin: np.ndarray) -> Request:
@@ -50,14 +51,14 @@ def _request(predictor: Predictor, regular: pd.DataFrame, position: np.ndarray, 
 
 
 def auto_windows(regular: pd.DataFrame, spec) -> int:
-    """Up to AUTO_WINDOWS origins per series, all after the model's training data where every series goes on for
+    """Up to AUTO_WINDOWS origins per series, all after the data the model saw where every series goes on for
     at least a horizon after it; else AUTO_WINDOWS (the warning below says where they lie)."""
-    until = trained_until(spec)
+    until = seen_until(spec)
     if until is None:
         return AUTO_WINDOWS
     fit = int((regular[TIME] > until).groupby(regular[ID]).sum().min()) // spec.horizon
     if 1 <= fit < AUTO_WINDOWS:
-        log.info(f"backtest: {fit} window(s) per series after the model's training data (it ends {until}); "
+        log.info(f"backtest: {fit} window(s) per series after the data the model saw (it ends {until}); "
                  f"--windows N asks for more")
     return min(fit, AUTO_WINDOWS) if fit >= 1 else AUTO_WINDOWS
 
@@ -103,28 +104,40 @@ def backtest_table(predictor: Predictor, raw: pd.DataFrame, windows: int | None)
     return table, scales, panel
 
 
-def trained_until(spec):
-    """The last time of the model's training data in the data's own kind (int or Timestamp); None if unknown."""
-    if spec.trained_until is None:
+def seen_until(spec):
+    """The last time the model's weights and combination saw (its training file less the held-out test part;
+    for a model from before that was kept, the file's end), in the data's own kind (int or Timestamp); None if
+    unknown (a model from before either was kept)."""
+    until = spec.seen_until or spec.trained_until
+    if until is None:
         return None
-    return int(spec.trained_until) if spec.freq.kind == "int" else pd.Timestamp(spec.trained_until)
+    return int(until) if spec.freq.kind == "int" else pd.Timestamp(until)
 
 
 def _warn_inside_training(table: pd.DataFrame, spec) -> None:
-    """One warning line where backtest origins lie inside the model's own training data: scores there are
-    optimistic (the model saw those targets)."""
-    until = trained_until(spec)
+    """One warning line where backtest origins lie inside the data the model saw (its training file less its
+    held-out test part): scores there are optimistic (its weights saw those targets)."""
+    until = seen_until(spec)
     if until is None:
         return
     origins = table.drop_duplicates([ID, "origin"])["origin"]
     inside = int((origins <= until).sum())
     if inside:
-        log.warning(f"{inside} of {len(origins)} backtest origins lie inside the model's training data (it ends "
-                    f"{until}): their scores are optimistic; backtest on data that continues after it")
+        log.warning(f"{inside} of {len(origins)} backtest origins lie inside the data the model's weights saw (up "
+                    f"to {until}): their scores are optimistic; backtest on data that continues after it")
 
 
-def backtest(config: BacktestConfig, predictor: Predictor | None = None) -> BacktestResult:
-    """Backtest `config.model_uri` (`predictor`: that model, where the caller has loaded it already)."""
+def window_errors(table: pd.DataFrame, scales: dict) -> pd.Series:
+    """Each (series, origin) window's MAE of the point forecast over its horizon, divided by the series' MASE
+    scale: the cases a paired comparison of two models runs over (promote)."""
+    errors = (table["prediction"] - table["actual"]).abs().groupby([table[ID], table["origin"]]).mean()
+    return errors / errors.index.get_level_values(0).map(scales).to_numpy(np.float64)
+
+
+def backtest(config: BacktestConfig, predictor: Predictor | None = None, run_name: str | None = None,
+             nested: bool = False) -> BacktestResult:
+    """Backtest `config.model_uri` (`predictor`: that model, where the caller has loaded it already), logged as a
+    run (`run_name`; `nested` under the active run: promote's)."""
     model_uri, data_path, windows = config.model_uri, config.data_path, config.windows
     use_store(config.tracking_uri, reads=model_uri)
     use_store(config.tracking_uri, config.experiment)
@@ -136,9 +149,11 @@ def backtest(config: BacktestConfig, predictor: Predictor | None = None) -> Back
     windows = int(table.drop_duplicates([ID, "origin"]).groupby(ID).size().max())
     result = accuracy(table, scales, quantiles)
     metrics = flat_metrics(result.overall, "backtest", quantiles)
-    with mlflow.start_run(tags={"forecast.kind": "backtest", "forecast.model_uri": model_uri}) as run:
+    tags = {"forecast.kind": "backtest", "forecast.model_uri": model_uri, "forecast.model": resolved(model_uri)}
+    with mlflow.start_run(run_name=run_name, nested=nested, tags=tags) as run:
         mlflow.log_params({"model_uri": model_uri, "data_path": str(data_path), "windows": windows,
                            "horizon": predictor.spec.horizon})
         mlflow.log_metrics({k: v for k, v in metrics.items() if not np.isnan(v)})
         log_accuracy(table, result, panel, quantiles, "backtest", "backtest")
-    return BacktestResult(run.info.run_id, metrics, result, windows, int(table[ID].nunique()))
+    return BacktestResult(run.info.run_id, metrics, result, windows, int(table[ID].nunique()),
+                          window_errors(table, scales))

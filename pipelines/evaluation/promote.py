@@ -1,11 +1,16 @@
 """promote(...): the registered model's `champion` and `challenger` backtested on the same rolling origins, all
-after both models' training data; `champion` moves to the challenger only where it is better by `min_gain` (or
-`force`). The decision is logged as a run.
+after the data both models saw; `champion` moves to the challenger only where its gain is both large enough
+(`min_gain`) and significant (a paired t over the windows), or where `force` says so. The decision is logged as
+a run, the parent of its two backtest runs.
 
-Origins after both models' training data: each model's bundle knows the last time of its training file
-(`DataSpec.trained_until`); the backtest windows are the most, one horizon apart at the end of every series, that
-all lie after the later of the two. A model logged before it kept that time cannot be compared this way: said in
-one line.
+The data a model saw is its training file less the held-out test part (`DataSpec.seen_until`; a model from
+before that was kept: its whole file). So "retrain on everything, then promote on the same file" compares the two
+on the challenger's own test windows, which neither model's weights saw. The backtest windows are the most, one
+horizon apart at the end of every series, that all lie after the later of the two ends.
+
+Significance: each (series, window) is a case, its error the median's MAE over the horizon in the series' MASE
+scale; the champion's error less the challenger's, over its standard error (models/ensemble.py: `paired_t`, the
+test the combination's rule uses; windows one horizon apart share no target), must reach `SIGNIFICANCE`.
 """
 from dataclasses import dataclass, replace
 
@@ -15,11 +20,14 @@ import numpy as np
 from forecast.data.errors import DataError
 from forecast.data.io import read_validated
 from forecast.data.schema import ID, TIME
+from forecast.models.ensemble import paired_t
 from forecast.pipelines.config import BacktestConfig, PromoteConfig
 from forecast.pipelines.errors import ForecastError
-from forecast.pipelines.evaluation.backtest import backtest, trained_until
+from forecast.pipelines.evaluation.backtest import backtest, seen_until
 from forecast.pipelines.serving.inference import Predictor
 from forecast.pipelines.tracking import load_predictor, registry_lock, use_store
+
+SIGNIFICANCE = 2.0   # standard errors of the paired gain, as the combination's rule (models/combination.py)
 
 
 @dataclass
@@ -32,6 +40,8 @@ class PromoteResult:
     windows: int
     promoted: bool
     reason: str
+    t: float = float("nan")   # the challenger's paired gain over its standard error (positive: it is better)
+    cases: int = 0            # (series, window) pairs compared
 
 
 def _version(client, name: str, alias: str):
@@ -43,8 +53,8 @@ def _version(client, name: str, alias: str):
 
 
 def _windows(data_path: str, champion: Predictor, challenger: Predictor, labels: tuple[str, str]) -> int:
-    """Backtest windows that all lie after both models' training data; one line where there are none."""
-    ends = [trained_until(p.spec) for p in (champion, challenger)]
+    """Backtest windows that all lie after the data both models saw; one line where there are none."""
+    ends = [seen_until(p.spec) for p in (champion, challenger)]
     for end, label in zip(ends, labels):
         if end is None:
             raise ForecastError(f"{label} was logged before models kept where their training data ended: retrain it "
@@ -61,14 +71,36 @@ def _windows(data_path: str, champion: Predictor, challenger: Predictor, labels:
     after = (frame[TIME] > cutoff).groupby(frame[ID]).sum()
     windows = int(after.min()) // H
     if windows < 1:
-        raise ForecastError(f"{data_path}: no backtest window lies after both models' training data (it ends "
+        raise ForecastError(f"{data_path}: no backtest window lies after the data both models saw (it ends "
                             f"{cutoff}): each series needs at least {H} points after it (the fewest has "
-                            f"{int(after.min())}, series {after.idxmin()!r})")
+                            f"{int(after.min())}, series {after.idxmin()!r}); give data that goes on after it, or "
+                            "train the challenger on this file: its held-out test part (--test-windows) is then "
+                            "after what its weights saw")
     return windows
 
 
+def _decision(scores: list[float], t: float, cases: int, min_gain: float, force: bool) -> tuple[bool, str]:
+    """Whether the challenger takes the champion's place, and the reason in words."""
+    if not all(np.isfinite(scores)):
+        if force:
+            return True, "forced"
+        raise ForecastError(f"the backtest MASE is undefined ({scores[0]:g} and {scores[1]:g}): the series do not "
+                            "change over the history that scales the errors (constant series); compare on data "
+                            "that varies, or --force")
+    gain = 1.0 - scores[1] / scores[0] if scores[0] > 0 else 0.0
+    stats = (f"challenger MASE {scores[1]:.4f}, champion's {scores[0]:.4f}: a gain of {gain:.2%} at t = {t:.2f} "
+             f"over {cases} window(s)")
+    if gain < min_gain:
+        verdict = f"{stats}; --min-gain {min_gain:g} needs {min_gain:.1%}"
+    elif not t >= SIGNIFICANCE:
+        verdict = f"{stats}; not significant ({SIGNIFICANCE:g} standard errors needed: more windows may show it)"
+    else:
+        return True, stats
+    return force, ("forced: " if force else "") + verdict
+
+
 def promote(config: PromoteConfig) -> PromoteResult:
-    model_name, data_path, min_gain, force = config.model_name, config.data_path, config.min_gain, config.force
+    model_name, data_path = config.model_name, config.data_path
     use_store(config.tracking_uri, reads=f"models:/{model_name}@champion")
     client = mlflow.MlflowClient()
     champion, challenger = _version(client, model_name, "champion"), _version(client, model_name, "challenger")
@@ -78,25 +110,30 @@ def promote(config: PromoteConfig) -> PromoteResult:
     uris = [f"models:/{model_name}/{v.version}" for v in (champion, challenger)]
     predictors = [load_predictor(uri) for uri in uris]
     windows = _windows(data_path, *predictors, (f"version {champion.version}", f"version {challenger.version}"))
+    use_store(config.tracking_uri, config.experiment)
     test = BacktestConfig(data_path, windows=windows, experiment=config.experiment, tracking_uri=config.tracking_uri)
-    scores = [backtest(replace(test, model_uri=uri), predictor).metrics["backtest_mase"]
-              for uri, predictor in zip(uris, predictors)]
-    if not all(np.isfinite(scores)) and not force:
-        raise ForecastError(f"the backtest MASE is undefined ({scores[0]:g} and {scores[1]:g}): the series do "
-                            "not change over the history that scales the errors (constant series); compare on data "
-                            "that varies, or --force")
-    better = scores[1] < scores[0] * (1.0 - min_gain)
-    promoted = better or force
-    reason = ("forced" if force and not better else f"challenger MASE {scores[1]:.4f} {'<' if better else '>='} "
-              f"champion's {scores[0]:.4f}" + (f" x (1 - {min_gain:g})" if min_gain else ""))
-    if promoted:
-        with registry_lock():   # not between a new version's alias updates
-            client.set_registered_model_alias(model_name, "champion", challenger.version)
     with mlflow.start_run(run_name=f"promote-{model_name}", tags={"forecast.kind": "promote"}) as run:
+        results = [backtest(replace(test, model_uri=uri), predictor, nested=True,
+                            run_name=f"backtest-{role}-v{version.version}")
+                   for uri, predictor, role, version in zip(uris, predictors, ("champion", "challenger"),
+                                                            (champion, challenger))]
+        scores = [r.metrics["backtest_mase"] for r in results]
+        errors = [r.errors for r in results]
+        common = errors[0].index.intersection(errors[1].index)
+        cases = len(common)
+        t = (-paired_t(errors[1][common].to_numpy(), errors[0][common].to_numpy(), np.arange(cases))
+             if cases > 1 else float("nan"))
+        promoted, reason = _decision(scores, t, cases, config.min_gain, config.force)
+        if promoted:
+            with registry_lock():   # not between a new version's alias updates
+                client.set_registered_model_alias(model_name, "champion", challenger.version)
+                if challenger.description:   # the registered model describes its champion
+                    client.update_registered_model(model_name, description=challenger.description)
         mlflow.log_params({"model_name": model_name, "data_path": str(data_path), "champion": champion.version,
-                           "challenger": challenger.version, "windows": windows, "min_gain": min_gain,
-                           "force": force, "promoted": promoted})
-        mlflow.log_metrics({"champion_mase": scores[0], "challenger_mase": scores[1]})
+                           "challenger": challenger.version, "windows": windows, "min_gain": config.min_gain,
+                           "force": config.force, "promoted": promoted})
+        mlflow.log_metrics({k: v for k, v in {"champion_mase": scores[0], "challenger_mase": scores[1],
+                                              "gain_t": t, "cases": cases}.items() if np.isfinite(v)})
         mlflow.set_tag("mlflow.note.content", ("promoted: " if promoted else "kept the champion: ") + reason)
     return PromoteResult(run.info.run_id, champion.version, challenger.version, scores[0], scores[1], windows,
-                         promoted, reason)
+                         promoted, reason, t, cases)

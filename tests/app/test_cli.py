@@ -153,8 +153,9 @@ def test_backtest_logs_its_run_and_says_its_origins_lie_in_the_training_data(e2e
                                        "--windows", "2", "--experiment", "e2e", "--tracking-uri", tracking_uri])
     assert result.exit_code == 0, result.output
     assert "Backtest: 2 series x 2 origin(s)" in result.output and "seasonal naive" in result.output
-    # its origins lie inside the model's own training data: said in one line
-    assert "warning: 4 of 4 backtest origins lie inside the model's training data (it ends" in result.output
+    # on its own training file: the earlier origins lie inside the data its weights saw (said in one line), the
+    # last is its held-out test part
+    assert "warning: 2 of 4 backtest origins lie inside the data the model's weights saw (up to" in result.output
     client = MlflowClient(tracking_uri)
     runs = client.search_runs([client.get_experiment_by_name("e2e").experiment_id])
     (backtest_run,) = [r for r in runs if r.data.tags.get("forecast.kind") == "backtest"]
@@ -480,40 +481,55 @@ def test_a_warm_start_begins_from_the_champions_weights_and_refuses_conflicting_
     assert len(client.search_runs([source.info.experiment_id])) == 3   # the refusals left no run
 
 
-def test_promote_compares_champion_and_challenger_after_both_trainings_and_moves_the_alias(tmp_path, make_frame,
-                                                                                          tracking_uri, tiny_model):
-    """The loop: a champion, a warm-started challenger on newer data, promote on data after both, predict from
-    the champion with a chosen horizon and quantiles; and the refusals."""
+def test_the_production_loop_train_on_80_retrain_on_all_then_promote_on_the_same_file(tmp_path, make_frame,
+                                                                                      tracking_uri, tiny_model):
+    """README's loop: a champion on the first 80 %, a warm-started challenger on the whole file, promote on that
+    same file: the comparison rests on the challenger's held-out test windows (it was refused: 'no backtest window
+    lies after both models' training data'), with a t statistic; the refusals say why; predict from the champion."""
     frame = make_frame(n_series=2, length=200)
     rank = frame.groupby("series_id").cumcount()
-    for rows, name in ((150, "old.csv"), (170, "newer.csv"), (200, "recent.csv")):
-        frame[rank < rows].to_csv(tmp_path / name, index=False)
+    frame[rank < 160].to_csv(tmp_path / "first80.csv", index=False)
+    frame.to_csv(tmp_path / "all.csv", index=False)
     common = ["--tracking-uri", tracking_uri, "--model-name", "loop", "--experiment", "loop", "--max-epochs", "1"]
-    first = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "old.csv"), *common, "--seq-len", "12",
+    first = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "first80.csv"), *common, "--seq-len", "12",
                                       "--horizon", "6", *tiny_model])
     assert first.exit_code == 0, first.output
-    second = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "newer.csv"), *common,
+    second = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "all.csv"), *common, "--test-windows", "2",
                                        "--init-from", "models:/loop@champion", "--no-progress"])
     assert second.exit_code == 0, second.output
     client = MlflowClient(tracking_uri)
     assert client.get_registered_model("loop").aliases == {"champion": 1, "challenger": 2}
     args = ["promote", "--model-name", "loop", "--tracking-uri", tracking_uri, "--experiment", "loop"]
-    refused = CliRunner().invoke(main, [*args, "--data", str(tmp_path / "newer.csv")])
-    assert refused.exit_code == 1 and "no backtest window lies after both models' training data" in refused.output
-    result = CliRunner().invoke(main, [*args, "--data", str(tmp_path / "recent.csv"), "--force"])
-    assert result.exit_code == 0, result.output
-    assert "Backtest on 5 window(s) per series after both models' training data: MASE champion (version 1)" in \
-        result.output and "models:/loop@champion is version 2" in result.output
-    assert client.get_registered_model("loop").aliases == {"champion": 2, "challenger": 2}
-    (decision,) = [r for r in client.search_runs([client.get_experiment_by_name("loop").experiment_id])
-                   if r.data.tags.get("forecast.kind") == "promote"]
-    assert decision.data.params["promoted"] == "True"
-    assert {"champion_mase", "challenger_mase"} <= set(decision.data.metrics)
-    again = CliRunner().invoke(main, [*args, "--data", str(tmp_path / "recent.csv")])
+    refused = CliRunner().invoke(main, [*args, "--data", str(tmp_path / "first80.csv")])
+    assert refused.exit_code == 1 and "no backtest window lies after the data both models saw" in refused.output
+    assert "train the challenger on this file: its held-out test part (--test-windows)" in refused.output
+
+    compared = CliRunner().invoke(main, [*args, "--data", str(tmp_path / "all.csv"), "--min-gain", "0.99"])
+    assert compared.exit_code == 0, compared.output
+    assert ("Backtest on 2 window(s) per series after the data both models saw: MASE champion (version 1) "
+            in compared.output and "the challenger's gain over 4 window(s): t = " in compared.output)
+    assert "Kept the champion: challenger MASE" in compared.output and "--min-gain 0.99 needs 99.0%" in compared.output
+    assert client.get_registered_model("loop").aliases == {"champion": 1, "challenger": 2}
+
+    forced = CliRunner().invoke(main, [*args, "--data", str(tmp_path / "all.csv"), "--force"])
+    assert forced.exit_code == 0 and "models:/loop@champion is version 2" in forced.output, forced.output
+    model = client.get_registered_model("loop")
+    assert model.aliases == {"champion": 2, "challenger": 2}
+    assert model.description == client.get_model_version("loop", "2").description   # describes the champion
+    decisions = [r for r in client.search_runs([client.get_experiment_by_name("loop").experiment_id])
+                 if r.data.tags.get("forecast.kind") == "promote"]
+    assert [r.data.params["promoted"] for r in decisions] == ["True", "False"]      # newest first
+    for decision in decisions:
+        assert {"champion_mase", "challenger_mase", "gain_t", "cases"} <= set(decision.data.metrics)
+        children = client.search_runs([decision.info.experiment_id],
+                                      f"tags.mlflow.parentRunId = '{decision.info.run_id}'")
+        assert sorted(c.info.run_name for c in children) == ["backtest-challenger-v2", "backtest-champion-v1"]
+        assert {c.data.tags["forecast.model"].split(" (")[0] for c in children} == {"models:/loop/1", "models:/loop/2"}
+    again = CliRunner().invoke(main, [*args, "--data", str(tmp_path / "all.csv")])
     assert again.exit_code == 1 and "already the champion" in again.output
     out = tmp_path / "f.csv"
     predicted = CliRunner().invoke(main, ["predict", "--model", "models:/loop@champion", "--data",
-                                          str(tmp_path / "recent.csv"), "--output", str(out), "--tracking-uri",
+                                          str(tmp_path / "all.csv"), "--output", str(out), "--tracking-uri",
                                           tracking_uri, "--horizon", "3", "--quantiles", "0.2,0.8"])
     assert predicted.exit_code == 0, predicted.output
     assert len(pd.read_csv(out)) == 6 and list(pd.read_csv(out).columns)[4:6] == ["q0.2", "q0.8"]

@@ -49,24 +49,30 @@ def test_origins_and_no_look_ahead(make_frame):
     assert scales["s0"] == 24.0                         # mean |y_t - y_{t-24}| of a unit ramp, before the first origin
 
 
-def test_by_default_the_origins_lie_after_the_model_training_data_where_the_data_allows(make_frame, caplog):
+def test_by_default_the_origins_lie_after_the_data_the_model_saw_where_the_data_allows(make_frame, caplog):
+    """The model saw its training file less the held-out test part (the last 6 rows of each series): windows after
+    that are the default, its own test part included."""
     H, n, trained = 6, 120, 100
     frame = make_frame(n_series=2, length=n, covariates=0)
-    cut = frame[frame.groupby("series_id").cumcount() < trained]      # the model's training file: 100 rows each
+    rank = frame.groupby("series_id").cumcount()
+    cut = frame[rank < trained]                                       # the model's training file: 100 rows each
     prepared = prepare_training(cut, DataConfig(seq_len=10, horizon=H))
     config = ModelConfig(d_model=8, n_heads=2, layers=1, seq_len=10, horizon=H,
                          n_features=prepared.panel.values.shape[1], n_known=prepared.spec.n_known,
                          lag_feature=prepared.spec.lag_feature)
     predictor = Predictor(Forecaster(config), prepared.spec)
-    until = pd.Timestamp(prepared.spec.trained_until)
+    until = pd.Timestamp(prepared.spec.seen_until)
+    assert until == frame["timestamp"].iloc[trained - H - 1]          # 94 rows seen, the test part's 6 not
 
-    table, _, _ = backtest_table(predictor, frame, None)            # 20 rows after training: 3 windows of 6 fit
+    table, _, _ = backtest_table(predictor, frame, None)            # 26 rows after: 3 windows of 6 fit
     assert table["origin"].nunique() == 3 and (table["origin"] > until).all()
     with caplog.at_level("INFO", logger="forecast"):               # 13 rows after: 2 windows, and it says so
-        table, _, _ = backtest_table(predictor, frame[frame.groupby("series_id").cumcount() < trained + 13], None)
+        table, _, _ = backtest_table(predictor, frame[rank < trained + 7], None)
     assert table["origin"].nunique() == 2 and (table["origin"] > until).all()
-    assert "2 window(s) per series after the model's training data" in caplog.text
-    table, _, _ = backtest_table(predictor, cut, None)                # nothing after: 3 windows, inside (warned later)
+    assert "2 window(s) per series after the data the model saw" in caplog.text
+    table, _, _ = backtest_table(predictor, cut, None)                # the training file: its own test window
+    assert table["origin"].nunique() == 1 and (table["origin"] > until).all()
+    table, _, _ = backtest_table(predictor, frame[rank < trained - H], None)   # nothing after: 3, inside (warned)
     assert table["origin"].nunique() == 3 and (table["origin"] <= until).all()
     table, _, _ = backtest_table(predictor, frame, 5)                 # asked for: as asked
     assert table["origin"].nunique() == 5
