@@ -99,8 +99,10 @@ def predict(**options):
         print_spark_forecasts(spark_predict(config))
         return
     from forecast.pipelines.serving.predict import predict_file
+    from forecast.pipelines.tracking import resolved
 
-    print_forecasts(predict_file(config), config.output)
+    forecasts = predict_file(config)
+    print_forecasts(forecasts, config.output, resolved(config.model_uri))   # which version an alias named
 
 
 @main.command()

@@ -6,6 +6,7 @@ import click
 from forecast.data.errors import cut, some
 
 METRICS = ("mae", "rmse", "smape", "mase")
+UI_PORT = 5050   # not 5000, where `forecast serve` and `mlflow models serve` listen by default
 
 
 def _fmt(value) -> str:
@@ -29,7 +30,8 @@ def print_training(result) -> None:
     else:
         _test_table(m, r)
     click.echo(f"\nRun {result.run_id}; {'registered ' if result.version else 'model at '}{result.model_uri}")
-    click.echo(f"See it: mlflow ui --backend-store-uri {_store()}, then open {_run_page(result.run_id)}")
+    click.echo(f"See it: mlflow ui --port {UI_PORT} --backend-store-uri {_store()}, then open "
+               f"{_run_page(result.run_id)}")
 
 
 def _test_table(m: dict, r) -> None:
@@ -59,7 +61,7 @@ def _run_page(run_id: str) -> str:
     import mlflow
 
     experiment = mlflow.MlflowClient().get_run(run_id).info.experiment_id
-    return f"http://127.0.0.1:5000/#/experiments/{experiment}/runs/{run_id}?workflowType=machine_learning"
+    return f"http://127.0.0.1:{UI_PORT}/#/experiments/{experiment}/runs/{run_id}?workflowType=machine_learning"
 
 
 def _accuracy_table(overall: dict) -> None:
@@ -80,10 +82,11 @@ def print_backtest(result) -> None:
     click.echo(f"\nRun {result.run_id}: backtest/accuracy.json, backtest/per_series.csv, plots")
 
 
-def print_forecasts(forecasts, output: str) -> None:
+def print_forecasts(forecasts, output: str, model: str = "") -> None:
     fallback = forecasts.loc[forecasts["method"] != "model", "series_id"].unique()
     n = forecasts["series_id"].nunique()
-    click.echo(f"Wrote {len(forecasts)} rows ({n} series x {forecasts['step'].max()} steps) to {output}")
+    click.echo(f"Wrote {len(forecasts)} rows ({n} series x {forecasts['step'].max()} steps) to {output}"
+               + (f" with {model}" if model else ""))
     if len(fallback):
         click.echo(f"warning: {len(fallback)} series too short for the model got a fallback forecast "
                    f"(see the `method` column): {some(fallback)}", err=True)

@@ -57,14 +57,15 @@ def test_train_prints_what_it_did_and_logs_everything(e2e, tracking_uri, tmp_pat
     assert "\r" not in result.output and "it/s" not in result.output
     assert any(line.startswith("Stopped by the epoch cap (2, --max-epochs)") for line in lines)
     assert "test: 2 window(s) of 6 steps over 2 series" in result.output and "(nominal 0.8)" in result.output
-    assert result.stdout.splitlines()[-1].startswith(f"See it: mlflow ui --backend-store-uri {tracking_uri}, then open "
-                                                     "http://127.0.0.1:5000/#/experiments/")
+    assert result.stdout.splitlines()[-1].startswith(f"See it: mlflow ui --port 5050 --backend-store-uri "
+                                                     f"{tracking_uri}, then open http://127.0.0.1:5050/#/experiments/")
     assert result.stdout.splitlines()[-1].endswith("?workflowType=machine_learning")
 
     client = MlflowClient(tracking_uri)
     (version,) = client.search_model_versions("name='e2e'")
     run = client.get_run(version.run_id)
     assert run.info.status == "FINISHED" and run.data.tags["forecast.stopped"].startswith("the epoch cap (2")
+    assert run.data.tags["forecast.version"] == "0.1.0"   # and the git commit: tests/pipelines/test_run_context.py
     params, metrics = run.data.params, run.data.metrics
     assert params["data.seq_len"] == "12" and params["model.layers"] == "1" and params["data.frequency"] == "h"
     # settings inferred from the data show the value used, not None, and a tag names them
@@ -93,6 +94,8 @@ def test_predict_writes_the_horizon_and_quantiles_asked_for(e2e, tracking_uri, t
     out = tmp_path / "next.csv"
     result = _predict(e2e, tracking_uri, out)
     assert result.exit_code == 0, result.output
+    assert f"Wrote 12 rows (2 series x 6 steps) to {out} with models:/e2e/latest (version 1 of e2e, run " \
+        in result.output
     forecasts = pd.read_csv(out)
     assert list(forecasts.columns) == ["series_id", "timestamp", "step", "prediction", "q0.1", "q0.5", "q0.9", "method"]
     assert len(forecasts) == 2 * 6
