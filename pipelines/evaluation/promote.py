@@ -122,7 +122,7 @@ def promote(config: PromoteConfig) -> PromoteResult:
         common = errors[0].index.intersection(errors[1].index)
         cases = len(common)
         t = (-paired_t(errors[1][common].to_numpy(), errors[0][common].to_numpy(), np.arange(cases))
-             if cases > 1 else float("nan"))
+             if cases > 1 and np.isfinite(scores).all() else float("nan"))   # (constant series: no scale)
         promoted, reason = _decision(scores, t, cases, config.min_gain, config.force)
         if promoted:
             with registry_lock():   # not between a new version's alias updates
