@@ -247,10 +247,11 @@ def registry_lock():
         os.close(folder)   # releases the lock
 
 
-def label_version(name: str, version: str, description: str, tags: dict[str, str]) -> None:
+def label_version(name: str, version: str, description: str, tags: dict[str, str],
+                  version_tags: dict[str, str] | None = None) -> None:
     """A new version of a registered model: `challenger` on the name's newest version (a candidate until a
-    comparison promotes it), and `champion` on its first where it has none; a description and tags on the
-    version, and on the registered model where it has none yet.
+    comparison promotes it), and `champion` on its first where it has none; a description and `tags` on the
+    version and the registered model (its description where it has none yet), `version_tags` on the version.
 
     Read under `registry_lock` from the registry, not from this call's version: two trainings registering one name
     at once left champion on 2 and challenger on 1 (each set its own), and a training killed between creating its
@@ -266,5 +267,7 @@ def label_version(name: str, version: str, description: str, tags: dict[str, str
     for key, value in tags.items():
         client.set_model_version_tag(name, version, key, value)
         client.set_registered_model_tag(name, key, value)
+    for key, value in (version_tags or {}).items():   # about this version only (a caution)
+        client.set_model_version_tag(name, version, key, value)
     if not model.description:
         client.update_registered_model(name, description=f"Forecaster trained with `forecast train`: {description}")

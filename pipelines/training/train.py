@@ -31,6 +31,7 @@ from forecast.models.health import NonFiniteError
 from forecast.models.lightning import ForecastModule
 from forecast.pipelines.config import TrainConfig
 from forecast.pipelines.errors import ForecastError
+from forecast.pipelines.evaluation.caution import caution
 from forecast.pipelines.evaluation.evaluate import Evaluation, evaluate, log_accuracy
 from forecast.pipelines.evaluation.plots import log_figure, loss_figure
 from forecast.pipelines.serving.logged_model import log_forecaster
@@ -294,11 +295,16 @@ def _describe(config: TrainConfig, setup: Setup, evaluation: Evaluation | None, 
                   f"{r.windows['test']} window(s) of {r.horizon} steps over {r.series - r.series_without_test} series")
     health = (fitted.health or {}).get("status", "not checked")
     text = f"{result}; gradient health {health}; stopped by {fitted.stopped}"
+    doubt = caution(evaluation.metrics if evaluation else None, setup.module.config.quantiles, r.windows["test"])
+    if doubt:
+        log.warning(f"caution: {doubt}")
+        text += f"; caution: {doubt}"
+        mlflow.set_tag("forecast.caution", doubt)
     mlflow.set_tag("mlflow.note.content", text)
     if version:
         label_version(config.model_name, version, text, {
             "frequency": setup.prepared.spec.freq.alias, "horizon": str(r.horizon), "season": str(r.season_length),
-            "target": r.target, "series": str(r.series)})
+            "target": r.target, "series": str(r.series)}, {"caution": doubt} if doubt else None)
 
 
 def _log_inputs(config: TrainConfig, setup: Setup, data_sha: str) -> None:

@@ -200,7 +200,10 @@ def test_an_accepted_input_trains_registers_and_predicts(case, make, extra, erro
             "--model-name", name, *TINY, *extra]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    assert len(MlflowClient(tracking_uri).search_model_versions(f"name='{name}'")) == 1
+    (version,) = MlflowClient(tracking_uri).search_model_versions(f"name='{name}'")
+    if case == "one series of 50 hourly points":   # no test part: said, and tagged on the version
+        assert "warning: caution: no test part: this version was not scored" in result.output
+        assert version.tags["caution"].startswith("no test part")
     out = tmp_path / "forecasts.csv"
     result = CliRunner().invoke(main, ["predict", "--model", f"models:/{name}/1", "--data", args[2],
                                        "--output", str(out), "--tracking-uri", tracking_uri])
