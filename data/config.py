@@ -38,8 +38,8 @@ class DataConfig:
         "help": "Test forecast origins per series, one horizon apart at the end of each series."})
     season_length: int | None = field(default=None, metadata={
         "help": "Rows per season (12 monthly, 4 quarterly, 24 hourly, ...; 1 = none), statsforecast's name: drives the "
-                "seasonal lag channel, seasonal MASE and fallbacks (default: from the frequency; integer time: found in"
-                " the autocorrelation)."})
+                "seasonal lag channel, seasonal MASE and fallbacks (default: from the frequency; integer time: found "
+                "in the autocorrelation)."})
     seasonal_lag: bool = field(default=True, metadata={
         "help": "Add the target one season earlier as an input channel, known over the horizon too (the seasonal-naive "
                 "forecast): a window shorter than a season still sees the same hour yesterday. Over a horizon longer "

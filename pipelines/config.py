@@ -74,9 +74,9 @@ class TrainConfig:
         "help": "Stop training after this long (90s, 15m, 2h; 0 = no limit), keeping the best checkpoint so far; the "
                 "log says at the start how long training will take."})
     combination: bool = field(default=True, metadata={
-        "help": "Combine the network's forecast with the statistical members (Theta, ETS, drift, seasonal naive, naive)"
-                " where that is better on the validation windows (the weights chosen there and saved with the model; "
-                "models/combination.py).", "aliases": ("theta-combination",)})
+        "help": "Combine the network's forecast with the statistical members (Theta, ETS, drift, seasonal naive, "
+                "naive) where that is better on the validation windows (the weights chosen there and saved with the "
+                "model; models/combination.py).", "aliases": ("theta-combination",)})
     patience: int = field(default=5, metadata={"help": "Epochs without validation improvement before stopping."})
     seed: int = field(default=0, metadata={"help": "Seed for weights, shuffling and dropout."})
     experiment: str | None = field(default="forecast", metadata={"help": "MLflow experiment name."})
@@ -103,8 +103,8 @@ class TrainConfig:
         "help": "Continue this run (killed, failed or interrupted) from its last checkpoint, with the same data and "
                 "settings."})
     init_from: str | None = field(default=None, metadata={
-        "help": "Warm start: begin from this logged model's weights (models:/forecaster@champion, runs:/ID/model), with"
-                " its architecture and data settings; the scalers are refitted on the new data."})
+        "help": "Warm start: begin from this logged model's weights (models:/forecaster@champion, runs:/ID/model), "
+                "with its architecture and data settings; the scalers are refitted on the new data."})
 
     def __post_init__(self):
         if self.max_steps == 0 or self.max_steps < -1:
@@ -187,8 +187,8 @@ class PredictConfig:
     horizon: int | None = field(default=None, metadata={
         "help": "Forecast the first N steps (auto: the trained horizon; at most that).", "min": 1})
     quantiles: tuple[float, ...] | None = field(default=None, metadata={
-        "help": "Comma-separated quantile levels (auto: the trained ones); levels between trained ones are interpolated"
-                " linearly."})
+        "help": "Comma-separated quantile levels (auto: the trained ones); levels between trained ones are "
+                "interpolated linearly."})
     tracking_uri: str | None = field(default=None, metadata=_TRACKING)
     spark: bool = field(default=False, metadata={
         "help": "Score on Spark, one task per series group; --data and --output may be any Spark path, and the output "
@@ -248,10 +248,9 @@ class PromoteConfig:
     model_name: str = field(default="forecaster", metadata={
         "help": "Registered model whose champion and challenger are compared."})
     min_gain: float = field(default=0.01, metadata={
-        "help": "Promote only if the challenger's MASE is lower by at least this share, and significantly (2 "
-                "standard errors over the windows). 0.01: retraining the same model with another seed moves its MASE "
-                "by about 1 % (docs/benchmarks.md).",
-        "min": 0.0, "max": 1.0, "max_open": True})
+        "help": "Promote only if the challenger's MASE is lower by at least this share, and significantly (2 standard "
+                "errors over the windows). 0.01: retraining the same model with another seed moves its MASE by about 1 "
+                "% (docs/benchmarks.md).", "min": 0.0, "max": 1.0, "max_open": True})
     force: bool = field(default=False, metadata={
         "help": "Move champion to the challenger whatever the comparison says (it is still run and logged)."})
     experiment: str | None = field(default="forecast", metadata=_EXPERIMENT)
