@@ -68,9 +68,7 @@ def _train_config(data_path: str, options: dict) -> TrainConfig:
 
         use_store(options.get("tracking_uri"), reads=options["init_from"])
         options = {**options, **settings_from_source(options["init_from"], options)}
-    config = given(TrainConfig, options, data_path=data_path, data=given(DataConfig, options),
-                   model=given(ModelConfig, options), optim=given(OptimConfig, options),
-                   health=given(HealthConfig, options))
+    config = TrainConfig.from_options(data_path, options)
     if config.progress and not sys.stderr.isatty():   # a log file or a scheduler: a line per epoch, no redraws
         config = replace(config, progress=False)
     return _in_mlflow_run(config)

@@ -1,7 +1,8 @@
 """TrainConfig: one training run, owning the data, model and optimiser configs."""
 import math
+import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from forecast.data.config import DataConfig
 from forecast.models.config import ConfigError, HealthConfig, ModelConfig, OptimConfig
@@ -106,7 +107,21 @@ class TrainConfig:
         "help": "Warm start: begin from this logged model's weights (models:/forecaster@champion, runs:/ID/model), "
                 "with its architecture and data settings; the scalers are refitted on the new data."})
 
+    @classmethod
+    def from_options(cls, data_path: str, options: dict) -> "TrainConfig":
+        """A run's config from flat option names (the CLI's, the Python API's: `layers`, `season_length`,
+        `max_steps`, ...), each given to the config that has it; None = not given."""
+        def given(config_cls, **extra):
+            names = {f.name for f in fields(config_cls) if not f.metadata.get("derived")}
+            return config_cls(**{k: v for k, v in options.items() if k in names and v is not None}, **extra)
+
+        return given(cls, data_path=data_path, data=given(DataConfig), model=given(ModelConfig),
+                     optim=given(OptimConfig), health=given(HealthConfig))
+
     def __post_init__(self):
+        if not isinstance(self.data_path, (str, os.PathLike)):
+            raise ConfigError(f"data_path must be a file's path, got a {type(self.data_path).__name__}; from Python, "
+                              "train on a DataFrame with forecast.Forecaster(...).fit(df)")
         if self.max_steps == 0 or self.max_steps < -1:
             raise ConfigError(f"--max-steps must be a positive integer (or -1: no bound), got {self.max_steps}")
         if self.max_epochs < 1 and not (self.max_epochs == -1 and self.max_steps > 0):
@@ -164,6 +179,10 @@ class TrainConfig:
 
 
 # ---- the other commands: one small config each, passed whole (app/options.py makes the options) -----------
+# every option of a training run, by the name the CLI's flag and the Python API's keyword share
+TRAIN_OPTIONS = frozenset(f.name for c in (DataConfig, ModelConfig, OptimConfig, HealthConfig, TrainConfig)
+                          for f in fields(c) if not f.metadata.get("derived") and f.name not in
+                          ("data_path", "data", "model", "optim", "health"))
 CHAMPION = "models:/forecaster@champion"   # what `forecast promote` moves; a name's first version starts as it
 _MODEL = {"option": "model", "help": "Any MLflow model URI: models:/forecaster@champion, models:/forecaster/3, "
                                      "runs:/<id>/model, ..."}

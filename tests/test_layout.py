@@ -1,4 +1,4 @@
-"""The house rules a reader relies on, checked on the source: imports flow app -> pipelines -> {models, data}
+"""The house rules a reader relies on, checked on the source: imports flow {app, api} -> pipelines -> {models, data}
 (models and data never import each other), also where a module is named in a string (a server's app, a
 pyfunc's module); every module is imported as `forecast.<folder>...`; no function is over 50 lines; and the
 distribution installs exactly the folders, under the one package name `forecast`."""
@@ -11,13 +11,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("app", "pipelines", "models", "data")
-ALLOWED = {"app": {"app", "pipelines", "models", "data"}, "pipelines": {"pipelines", "models", "data"},
-           "models": {"models"}, "data": {"data"}}
+ROOT_PACKAGE = "api"   # the package `forecast` itself: its __init__ and the Python API (forecast.forecaster)
+ALLOWED = {"api": {"api", "pipelines", "models", "data"}, "app": {"app", "pipelines", "models", "data"},
+           "pipelines": {"pipelines", "models", "data"}, "models": {"models"}, "data": {"data"}}
 MAX_LINES = 50
 
 
 def _sources():
-    return sorted(p for package in PACKAGES for p in (ROOT / package).rglob("*.py"))
+    return sorted(p for package in (*PACKAGES, ROOT_PACKAGE) for p in (ROOT / package).rglob("*.py"))
 
 
 NAMED = re.compile(r"forecast\.(?:%s)(?:\.\w+)*" % "|".join(PACKAGES))   # `forecast.app.x`, also inside "mod:attr"
@@ -34,7 +35,8 @@ def _imports(path: Path) -> set[str]:
             names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             names |= set(NAMED.findall(node.value))
-    return {n.removeprefix("forecast.") for n in names if n.startswith("forecast.")}
+    ours = {n.removeprefix("forecast.") for n in names if n.startswith("forecast.")}
+    return {n if n.split(".")[0] in PACKAGES else f"{ROOT_PACKAGE}.{n}" for n in ours}   # forecast.forecaster: api/
 
 
 def _bare_imports(path: Path) -> set[str]:
@@ -67,12 +69,13 @@ def _function_level_imports(path: Path) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("path", [p for p in _sources() if p.relative_to(ROOT).parts[0] != "app"],
+@pytest.mark.parametrize("path", [p for p in _sources() if p.relative_to(ROOT).parts[0] not in ("app", ROOT_PACKAGE)],
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_function_imports_the_project(path):
     """A logged model imports its own copy of data/, models/ and pipelines/ in isolation and then takes it out of
     sys.modules (pipelines/serving/pyfunc_model.py): an import run later, inside a function, finds the serving
-    machine's `forecast` or none (tests/pipelines/serving/test_isolation.py). app/ is not in a logged model."""
+    machine's `forecast` or none (tests/pipelines/serving/test_isolation.py). app/ and api/ are not in a logged
+    model (its code has a `forecast/__init__.py` of its own)."""
     assert not _function_level_imports(path), f"{path.relative_to(ROOT)}: {_function_level_imports(path)}"
 
 
@@ -103,6 +106,7 @@ def test_the_distribution_installs_every_folder_under_forecast():
     listed = set(config["options"]["packages"].split())
     folders = {"forecast." + str(p.parent.relative_to(ROOT)).replace("/", ".") for package in PACKAGES
                for p in (ROOT / package).rglob("__init__.py")}
-    assert listed == folders
+    assert listed == folders | {"forecast"}
+    assert not [p for p in (ROOT / ROOT_PACKAGE).iterdir() if p.is_dir() and p.name != "__pycache__"]
     mapping = dict(line.split(" = ") for line in config["options"]["package_dir"].strip().splitlines())
-    assert mapping == {f"forecast.{p}": p for p in PACKAGES}
+    assert mapping == {"forecast": ROOT_PACKAGE, **{f"forecast.{p}": p for p in PACKAGES}}
