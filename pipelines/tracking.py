@@ -4,12 +4,14 @@ import atexit
 import contextlib
 import errno
 import fcntl
+import hashlib
 import os
 import pickle
 import shutil
 import socket
 import tempfile
 import urllib.parse
+import warnings
 from pathlib import Path
 
 import mlflow
@@ -63,6 +65,21 @@ def model_version(model_uri: str):
                 else max(client.search_model_versions(f"name='{name}'"), key=lambda v: int(v.version)))
     except (mlflow.exceptions.MlflowException, ValueError) as err:
         raise _cannot_load(model_uri, err) from None
+
+
+def log_dataset(path: str, context: str, digest: str | None = None) -> None:
+    """A data file as the active run's dataset (MLflow datasets: its path, and a digest of its bytes, the SHA-256
+    unless given), under `context` (training, backtest)."""
+    from mlflow.data.dataset_source_registry import resolve_dataset_source
+    from mlflow.data.meta_dataset import MetaDataset
+
+    if digest is None:
+        with open(path, "rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    with warnings.catch_warnings():   # "can be interpreted in multiple ways": a local file, either way
+        warnings.simplefilter("ignore", UserWarning)
+        source = resolve_dataset_source(str(Path(path).resolve()))
+    mlflow.log_input(MetaDataset(source, name=Path(path).name, digest=digest[:16]), context=context)
 
 
 def resolved(model_uri: str) -> str:

@@ -25,7 +25,7 @@ from forecast.pipelines.evaluation.accuracy import Accuracy, accuracy, flat_metr
 from forecast.pipelines.evaluation.evaluate import log_accuracy
 from forecast.pipelines.evaluation.metrics import seasonal_scales
 from forecast.pipelines.serving.inference import Predictor, Request
-from forecast.pipelines.tracking import load_predictor, resolved, use_store
+from forecast.pipelines.tracking import load_predictor, log_dataset, resolved, use_store
 
 log = logging.getLogger("forecast")
 AUTO_WINDOWS = 3
@@ -153,6 +153,7 @@ def backtest(config: BacktestConfig, predictor: Predictor | None = None, run_nam
     with mlflow.start_run(run_name=run_name, nested=nested, tags=tags) as run:
         mlflow.log_params({"model_uri": model_uri, "data_path": str(data_path), "windows": windows,
                            "horizon": predictor.spec.horizon})
+        log_dataset(str(data_path), "backtest")
         mlflow.log_metrics({k: v for k, v in metrics.items() if not np.isnan(v)})
         log_accuracy(table, result, panel, quantiles, "backtest", "backtest")
     return BacktestResult(run.info.run_id, metrics, result, windows, int(table[ID].nunique()),

@@ -10,7 +10,6 @@ import math
 import shutil
 import tempfile
 import time
-import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -19,8 +18,6 @@ import mlflow
 import pandas as pd
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
-from mlflow.data.dataset_source_registry import resolve_dataset_source
-from mlflow.data.meta_dataset import MetaDataset
 from torch.utils.data import DataLoader
 
 from forecast.data.io import read_validated
@@ -35,7 +32,7 @@ from forecast.pipelines.evaluation.caution import caution
 from forecast.pipelines.evaluation.evaluate import Evaluation, evaluate, log_accuracy
 from forecast.pipelines.evaluation.plots import log_figure, loss_figure
 from forecast.pipelines.serving.logged_model import log_forecaster
-from forecast.pipelines.tracking import label_version, resolved, use_store
+from forecast.pipelines.tracking import label_version, log_dataset, resolved, use_store
 from forecast.pipelines.training.budget import TrainingTime
 from forecast.pipelines.training.callbacks import EpochHistory, EpochLine, StopOnCtrlC, stop_reason
 from forecast.pipelines.training.health_log import log_health
@@ -319,10 +316,7 @@ def _log_inputs(config: TrainConfig, setup: Setup, data_sha: str) -> None:
                        "model.n_known": m.n_known, "batch_size_resolved": setup.batch_size,
                        "n_parameters": setup.n_parameters})
     mlflow.log_dict(setup.prepared.report.to_dict(), "data_report.json")
-    with warnings.catch_warnings():   # "can be interpreted in multiple ways": a local file, either way
-        warnings.simplefilter("ignore", UserWarning)
-        source = resolve_dataset_source(str(Path(config.data_path).resolve()))
-    mlflow.log_input(MetaDataset(source, name=Path(config.data_path).name, digest=data_sha[:16]), context="training")
+    log_dataset(config.data_path, "training", data_sha)
     mlflow.set_tags({"forecast.data_path": str(config.data_path), "forecast.features": ",".join(spec.feature_names),
                      DATA_TAG: data_sha, INFERRED_TAG: ",".join(inferred) or "none",
                      **({LINEAGE_TAG: resolved(config.init_from)} if config.init_from else {})})

@@ -163,6 +163,9 @@ def test_backtest_logs_its_run_and_says_its_origins_lie_in_the_training_data(e2e
     runs = client.search_runs([client.get_experiment_by_name("e2e").experiment_id])
     (backtest_run,) = [r for r in runs if r.data.tags.get("forecast.kind") == "backtest"]
     assert "backtest_mase" in backtest_run.data.metrics and "snaive_mase" in backtest_run.data.metrics
+    assert backtest_run.data.tags["forecast.model"].startswith("models:/e2e/1 (version 1 of e2e, run ")
+    (dataset,) = backtest_run.inputs.dataset_inputs   # the file it was scored on
+    assert dataset.dataset.name == "history.csv" and dataset.tags[0].value == "backtest"
     saved = {a.path for a in client.list_artifacts(backtest_run.info.run_id, "backtest")}
     assert {"backtest/accuracy.json", "backtest/per_series.csv", "backtest/forecasts.csv"} <= saved
 
