@@ -29,6 +29,10 @@ class DataConfig:
                 "(default: numbers are an integer index)."})
     fill: str = field(default="interpolate", metadata={
         "help": "How to fill inserted/missing timestamps: interpolate|ffill|zero|error."})
+    holidays: str | None = field(default=None, metadata={
+        "help": "Public holidays of a country or region (AU, AU-VIC, US-CA: codes of the `holidays` package) as "
+                "known-future inputs: a holiday flag and flags for the days before and after one, computed from "
+                "the dates (dated data only)."})
     seq_len: int = field(default=20, metadata={"help": "Input window length (timesteps)."})
     horizon: int | None = field(default=None, metadata={
         "help": "Forecast horizon (default from the frequency: 24 hourly, 48 half-hourly, 7 daily, 12 monthly, ...)."})

@@ -16,6 +16,9 @@ from forecast.data.calendar import calendar_features, calendar_names
 from forecast.data.config import DataConfig
 from forecast.data.errors import DataError, some
 from forecast.data.frequency import Frequency, check_one_frequency, infer_frequency, regularise
+from forecast.data.holidays import NAMES as HOLIDAY_NAMES
+from forecast.data.holidays import check as check_holidays
+from forecast.data.holidays import holiday_features
 from forecast.data.scaling import SeriesScaler
 from forecast.data.schema import ID, TARGET, TIME, Schema, canonical, detect, history_rows, run_starts, split_ids
 from forecast.data.season import detect_season
@@ -38,6 +41,7 @@ class DataSpec:
     # the last time its weights and combination saw: the training file less its held-out test part (the latest of
     # the series that have one); None: a model from before it was kept
     seen_until: str | None = None
+    holidays: str | None = None   # the holiday calendar whose flags are known-future inputs (data/holidays.py)
 
     def bound(self, forecasts: np.ndarray) -> np.ndarray:
         """Forecasts in the target's units, kept within what training saw (never below 0 for a count, a load)."""
@@ -53,7 +57,7 @@ class DataSpec:
         seasonal lag, calendar features)."""
         s = self.schema
         return [s.target, *s.covariates, *s.known_covariates, *([self.lag_name] if self.lag else []),
-                *calendar_names(self.freq.calendar)]
+                *calendar_names(self.freq.calendar), *(HOLIDAY_NAMES if self.holidays else ())]
 
     @property
     def text_columns(self) -> tuple[str, ...]:
@@ -81,13 +85,14 @@ class DataSpec:
 
     @property
     def n_known(self) -> int:
-        return len(self.schema.known_covariates) + (1 if self.lag else 0) + 2 * len(self.freq.calendar)
+        return (len(self.schema.known_covariates) + (1 if self.lag else 0) + 2 * len(self.freq.calendar)
+                + (len(HOLIDAY_NAMES) if self.holidays else 0))
 
     def to_dict(self) -> dict:
         return {"schema": asdict(self.schema), "freq": asdict(self.freq), "seq_len": self.seq_len,
                 "horizon": self.horizon, "fill": self.fill, "scaler": self.scaler.to_dict(), "lag": self.lag,
                 "nonnegative": self.nonnegative, "trained_until": self.trained_until,
-                "seen_until": self.seen_until}
+                "seen_until": self.seen_until, "holidays": self.holidays}
 
     @classmethod
     def from_dict(cls, d: dict) -> "DataSpec":
@@ -95,7 +100,7 @@ class DataSpec:
         freq = {k: tuple(v) if isinstance(v, list) else v for k, v in d["freq"].items()}
         return cls(Schema(**schema), Frequency(**freq), d["seq_len"], d["horizon"], d["fill"],
                    SeriesScaler.from_dict(d["scaler"]), d.get("lag", 0), d.get("nonnegative", False),
-                   d.get("trained_until"), d.get("seen_until"))
+                   d.get("trained_until"), d.get("seen_until"), d.get("holidays"))
 
 
 @dataclass(frozen=True)
@@ -157,6 +162,8 @@ def build_panel(regular: pd.DataFrame, spec: DataSpec, scaler: SeriesScaler) -> 
         parts.append(seasonal_lag(scaled[:, 0], offsets, spec.lag)[:, None])
     if spec.freq.calendar:
         parts.append(calendar_features(regular[TIME], spec.freq.calendar))
+    if spec.holidays:
+        parts.append(holiday_features(regular[TIME], spec.holidays))
     values = np.nan_to_num(np.concatenate(parts, axis=1).astype(np.float32))
     return Panel(ids, offsets, regular[TIME].to_numpy(), values, regular[TARGET].to_numpy(np.float64), spec.n_known)
 
@@ -259,7 +266,7 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
     freq, season_source = _season(config, freq, regular)
 
     lag = _lag(config, freq)
-    _no_generated_names(schema, lag, freq)
+    _no_generated_names(schema, lag, freq, config.holidays)
     first = first_origin(config.seq_len, lag)
     every_series = regular
     regular, short, short_warnings = _drop_short(regular, first + horizon, config.seq_len, lag, horizon)
@@ -274,7 +281,7 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
     scaler = SeriesScaler.fit(train_part, ID, value_columns)
     spec = DataSpec(schema, freq, config.seq_len, horizon, config.fill, scaler, lag,
                     nonnegative=bool((train_part[TARGET] >= 0).all()), trained_until=str(frame[TIME].max()),
-                    seen_until=_seen_until(regular, lengths, split))
+                    seen_until=_seen_until(regular, lengths, split), holidays=_holidays(config, freq))
 
     warnings += _column_warnings(frame, train_part, schema, config)
     for w in warnings:
@@ -308,15 +315,16 @@ def _training_histories(regular: pd.DataFrame, val_start: dict) -> list[np.ndarr
     return [target[a:a + val_start.get(ids[a], b - a)] for a, b in zip(starts, ends)]
 
 
-def _no_generated_names(schema: Schema, lag: int, freq: Frequency) -> None:
+def _no_generated_names(schema: Schema, lag: int, freq: Frequency, holidays: str | None = None) -> None:
     """A covariate named like an input the model makes itself (`value_lag24`, `cal_hour_sin`) would appear twice
     among the inputs, and the gradient-health diagnoses could not tell which one they name."""
-    generated = {*([f"{schema.target}_lag{lag}"] if lag else []), *calendar_names(freq.calendar)}
+    generated = {*([f"{schema.target}_lag{lag}"] if lag else []), *calendar_names(freq.calendar),
+                 *(HOLIDAY_NAMES if holidays else ())}
     clash = [c for c in (*schema.covariates, *schema.known_covariates) if c in generated]
     if clash:
         raise DataError(f"column(s) {', '.join(map(repr, clash))} have the name of an input the model adds itself "
-                        "(the seasonal lag channel or a calendar feature); rename or drop them (--no-seasonal-lag "
-                        "turns the lag channel off)")
+                        "(the seasonal lag channel, a calendar or holiday feature); rename or drop them "
+                        "(--no-seasonal-lag turns the lag channel off)")
 
 
 def _without_future_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -331,6 +339,15 @@ def _without_future_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         f"{len(future)} row(s) after the last observed target of {future[ID].nunique()} series (e.g. series "
         f"{first[ID]!r} from {first[TIME]}) have no target: read as future rows, as forecast predict reads them, "
         "and not used in training or the test score"]
+
+
+def _holidays(config: DataConfig, freq: Frequency) -> str | None:
+    """The holiday calendar asked for (--holidays), checked: dated data and a code the `holidays` package knows."""
+    if not config.holidays:
+        return None
+    if freq.kind != "datetime":
+        raise DataError(f"--holidays {config.holidays!r} needs dates: the time column holds an integer index")
+    return check_holidays(config.holidays)
 
 
 def _seen_until(regular: pd.DataFrame, lengths: np.ndarray, split) -> str:

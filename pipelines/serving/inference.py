@@ -28,6 +28,7 @@ import torch
 from forecast.data.calendar import calendar_features
 from forecast.data.errors import DataError, some
 from forecast.data.frequency import already_regular, check_one_frequency, infer_frequency, regularise
+from forecast.data.holidays import holiday_features
 from forecast.data.prepare import DataSpec, build_panel
 from forecast.data.scaling import SeriesScaler
 from forecast.data.schema import ID, TARGET, TIME, canonical, history_rows, run_starts, split_ids
@@ -223,6 +224,8 @@ class Predictor:
             parts.append(lagged[:, :, None])
         if spec.freq.calendar:
             parts.append(calendar_features(grid.ravel(), spec.freq.calendar).reshape(S, H, -1))
+        if spec.holidays:   # from the dates alone: the request needs no holiday column
+            parts.append(holiday_features(grid.ravel(), spec.holidays).reshape(S, H, -1))
         if not parts:
             return np.zeros((S, H, 0), dtype=np.float32)
         return np.concatenate(parts, axis=-1).astype(np.float32)

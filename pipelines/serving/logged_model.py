@@ -36,10 +36,11 @@ def _stage_code(directory: Path) -> Path:
     return directory
 
 
-def packages(combination: Combination, fallback: Fallback) -> tuple[str, ...]:
-    """What the logged model needs installed: statsmodels only where a member with a weight fits with it."""
+def packages(combination: Combination, fallback: Fallback, holidays: str | None = None) -> tuple[str, ...]:
+    """What the logged model needs installed: statsmodels only where a member with a weight fits with it, the
+    `holidays` package only where the model reads holiday flags."""
     used = {*combination.statistical, *(m for b in fallback.buckets for m in b.used)}
-    return (*REQUIREMENTS, "statsmodels") if used & STATSMODELS else REQUIREMENTS
+    return (*REQUIREMENTS, *(("statsmodels",) if used & STATSMODELS else ()), *(("holidays",) if holidays else ()))
 
 
 def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_name: str | None, tmp: Path,
@@ -65,7 +66,8 @@ def log_forecaster(model: Forecaster, spec: DataSpec, prepared: Prepared, model_
     required = {c for c in (*s.id_columns, s.time_col, s.target, *s.covariates, *s.known_covariates) if c}
     inputs = Schema([ColSpec(AnyType(), c, required=c in required) for c in example.columns])
     signature = ModelSignature(inputs=inputs, outputs=signature.outputs, params=signature.params)
-    requirements = [f"{name}=={installed(name).split('+')[0]}" for name in packages(combination, fallback)]
+    needed = packages(combination, fallback, spec.holidays)
+    requirements = [f"{name}=={installed(name).split('+')[0]}" for name in needed]
     with warnings.catch_warnings():  # MLflow's hints about integer columns and predict() type hints
         warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow\.")
         info = mlflow.pyfunc.log_model(name="model", python_model=pyfunc_model.__file__,

@@ -30,7 +30,7 @@ def source_settings(model_uri: str) -> tuple[dict, dict]:
     data = {"seq_len": spec.seq_len, "horizon": spec.horizon, "season_length": spec.freq.season_length,
             "seasonal_lag": bool(spec.lag), "fill": spec.fill, "target": s.target, "time_col": s.time_col,
             "id_col": ",".join(s.id_parts) if s.id_parts else s.id_col, "covariates": tuple(s.covariates),
-            "known_covariates": tuple(s.known_covariates), "time_unit": s.time_unit}
+            "known_covariates": tuple(s.known_covariates), "time_unit": s.time_unit, "holidays": spec.holidays}
     derived = {f.name for f in fields(ModelConfig) if f.metadata.get("derived")}
     architecture = {k: v for k, v in asdict(model.config).items() if k not in derived}
     return data, architecture

@@ -18,3 +18,4 @@ def test_statsmodels_is_required_where_theta_or_ets_has_a_weight_and_only_there(
     for fitted in ("theta", "ets"):
         assert "statsmodels" in packages(_combination(network=0.75, **{fitted: 0.25}), Fallback())
         assert "statsmodels" in packages(Combination(), _fallback(drift=0.5, **{fitted: 0.5}))
+    assert packages(Combination(), Fallback(), holidays="AU-VIC") == (*REQUIREMENTS, "holidays")
