@@ -17,7 +17,6 @@ import json
 import os
 import random
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -29,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serving import ROOT, request_body, start  # noqa: E402  (the neighbouring benchmark's model and server)
+from serving import request_body, start, train_model  # noqa: E402  (the neighbouring benchmark's model and server)
 
 
 def group_rss_mb(pgid: int) -> float:
@@ -124,9 +123,7 @@ def main() -> None:
     forecast = str(Path(sys.executable).parent / "forecast")
     with tempfile.TemporaryDirectory() as tmp:
         uri = f"sqlite:///{tmp}/mlflow.db"
-        subprocess.run([forecast, "train", "--data", str(ROOT / "examples" / "hourly_load.csv"), "--tracking-uri",
-                        uri, "--max-steps", "5", "--no-progress", "--health-every", "0"], cwd=tmp, check=True,
-                       capture_output=True)
+        train_model(forecast, uri, tmp)
         server, port = start(forecast, uri, args.workers, Path(tmp))
         try:
             kinds = bodies()

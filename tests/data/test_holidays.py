@@ -13,8 +13,8 @@ from forecast.pipelines.serving.inference import Predictor
 
 
 def test_a_holiday_the_day_before_and_the_day_after_by_region():
-    days = pd.to_datetime(["2024-11-04 12:00", "2024-11-05 08:00", "2024-11-06 00:00", "2024-12-24 00:00", "2024-12-25 23:00",
-                           "2024-12-27 00:00", "2024-07-01 00:00"])
+    days = pd.to_datetime(["2024-11-04 12:00", "2024-11-05 08:00", "2024-11-06 00:00", "2024-12-24 00:00",
+                           "2024-12-25 23:00", "2024-12-27 00:00", "2024-07-01 00:00"])
     vic = holiday_features(days, "AU-VIC")
     # Melbourne Cup (5 November) is a holiday in Victoria only; Christmas (25th) and Boxing Day (26th) everywhere
     np.testing.assert_array_equal(vic, [[0, 1, 0], [1, 0, 0], [0, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1], [0, 0, 0]])
