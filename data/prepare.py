@@ -186,17 +186,17 @@ def _season(config: DataConfig, freq: Frequency, regular: pd.DataFrame) -> tuple
     if freq.kind != "int":
         return freq, "frequency"
     found = detect_season(regular)
-    scores = ", ".join(f"{m}: {v:+.2f} ({found.passing[m]:.0%} pass)" for m, v in found.scores.items())
+    tests = ", ".join(f"{m}: {found.passing[m]:.0%} pass, p {found.p_values[m]:.1g}" for m in found.scores)
     if found.season == 1:
-        log.warning("integer time and no season in the autocorrelation (median over series, lag: value, share of "
-                "series passing the 5 % white-noise bound: "
-                    f"{scores}): forecasting without one; give --season-length N if the data has one "
-                    "(12 monthly, 4 quarterly, 7 daily, 24 hourly)")
+        log.warning("integer time and no season found (lag: share of series whose autocorrelation passes the 5 % "
+                    f"white-noise bound, the panel test's p-value: {tests}): forecasting without one; give "
+                    "--season-length N if the data has one (12 monthly, 4 quarterly, 7 daily, 24 hourly)")
         return freq, "none"
-    log.info(f"integer time: season {found.season} found in the autocorrelation of the differences "
-             f"({found.scores[found.season]:+.2f}, median over {found.series} series; "
-             f"{found.passing[found.season]:.0%} of them pass the 5 % white-noise bound on their own); "
-             "--season-length N sets another (1 = none)")
+    m = found.season
+    log.info(f"integer time: season {m} found by a test on the autocorrelation of the differences: "
+             f"{found.passing[m]:.0%} of {found.series} series pass the 5 % white-noise bound on their own, "
+             f"against 2.5 % by chance (p {found.p_values[m]:.1g}; lag {2 * m} confirms it where the series are "
+             "long enough); --season-length N sets another (1 = none)")
     return replace(freq, season_length=found.season), "autocorrelation"
 
 
