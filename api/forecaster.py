@@ -1,8 +1,9 @@
 """`forecast.Forecaster`: the product from Python (a notebook), on the CLI's code paths: `fit` is `forecast train`
-(an MLflow run, a registered version), `predict` is `forecast predict` (the logged pyfunc), `cross_validation` is
-`forecast backtest`'s table, `load` reads any logged forecaster. Options are the train command's, by their field
-names (`max_steps`, `layers`, `d_model`, `season_length`, ...). Frames come in with the CLI's column rules
-(Nixtla's `unique_id`, `ds`, `y` included) and go out in the user's own column names.
+(an MLflow run, a registered version), `predict` is `forecast predict` (the predictor the logged pyfunc wraps),
+`cross_validation` is `forecast backtest`'s table, `load` reads any logged forecaster (its bundle, once).
+Options are the train command's, by their field names (`max_steps`, `layers`, `d_model`, `season_length`, ...).
+Frames come in with the CLI's column rules (Nixtla's `unique_id`, `ds`, `y` included) and go out in the user's own
+column names.
 
     from forecast import Forecaster
     model = Forecaster(horizon=6, max_steps=10).fit(df)          # df: unique_id, ds, y
@@ -20,8 +21,8 @@ from forecast.data.schema import ID, TARGET, TIME
 from forecast.pipelines.config import TRAIN_OPTIONS, TrainConfig
 from forecast.pipelines.errors import ForecastError
 from forecast.pipelines.evaluation.backtest import backtest_table
-from forecast.pipelines.serving.predict import forecast_with
-from forecast.pipelines.tracking import load_predictor, load_pyfunc, use_store
+from forecast.pipelines.serving.loading import load_predictor
+from forecast.pipelines.tracking import use_store
 from forecast.pipelines.training.train import train
 
 
@@ -34,7 +35,7 @@ class Forecaster:
         self.options = {"horizon": horizon, "progress": False, **options}
         self.model_uri: str | None = None
         self.history: pd.DataFrame | None = None   # the frame `fit` trained on: what `predict()` forecasts after
-        self._model = self._predictor = None
+        self._predictor = None
 
     def fit(self, df: pd.DataFrame) -> "Forecaster":
         """Train (an MLflow run; registered as `model_name`, `forecaster` by default, unless register=False)."""
@@ -52,8 +53,7 @@ class Forecaster:
 
     def _use(self, model_uri: str) -> "Forecaster":
         use_store(self.options.get("tracking_uri"), reads=model_uri)
-        self.model_uri, self._model = model_uri, load_pyfunc(model_uri)
-        self._predictor = load_predictor(model_uri)
+        self.model_uri, self._predictor = model_uri, load_predictor(model_uri)
         return self
 
     def predict(self, df: pd.DataFrame | None = None, horizon: int | None = None,
@@ -61,32 +61,26 @@ class Forecaster:
         """The next `horizon` steps (default: the trained horizon) after each series of `df` (default: the frame
         `fit` trained on), one row per series and step, the quantiles asked for (default: the trained ones)."""
         df = self._history_or(df)
-        params = {k: v for k, v in (("horizon", horizon), ("quantiles", quantiles)) if v is not None}
-        if "quantiles" in params:
-            params["quantiles"] = list(params["quantiles"])
-        return self._named(forecast_with(self._model, df, params))
+        return self._named(self._predictor.predict(df, horizon=horizon, quantiles=quantiles))
 
     def cross_validation(self, df: pd.DataFrame | None = None, n_windows: int = 1,
                          step_size: int | None = None) -> pd.DataFrame:
         """Forecasts from `n_windows` origins per series, one horizon apart at the end of each series of `df`
         (default: the frame `fit` trained on), beside the actual values: one row per series, window (`cutoff`,
         the last time before the origin) and step. The rows `forecast backtest` scores on the same windows."""
-        self._loaded()
+        df = self._history_or(df)
         H = self._predictor.spec.horizon
         if step_size not in (None, H):
             raise ValueError(f"step_size must be the horizon ({H}): the windows are one horizon apart")
-        table, _, _ = backtest_table(self._predictor, self._history_or(df), n_windows)
+        table, _, _ = backtest_table(self._predictor, df, n_windows)
         table = table.drop(columns=["naive", "seasonal_naive"])
         table = table.rename(columns={"origin": "cutoff", "actual": self._predictor.spec.schema.target or TARGET})
         table["cutoff"] = table["cutoff"] - self._predictor.spec.freq.step   # the last time the model saw
         return self._named(table)
 
-    def _loaded(self) -> None:
-        if self._model is None:
-            raise ForecastError("no model yet: fit(df) first, or Forecaster.load('models:/...')")
-
     def _history_or(self, df: pd.DataFrame | None) -> pd.DataFrame:
-        self._loaded()
+        if self._predictor is None:
+            raise ForecastError("no model yet: fit(df) first, or Forecaster.load('models:/...')")
         if df is None and self.history is None:
             raise ForecastError("give the history rows to forecast from (this forecaster was loaded, not fitted)")
         return self.history if df is None else df

@@ -7,10 +7,10 @@ from dataclasses import replace
 
 import click
 
-from forecast.app.options import given, option_for, options_from
+from forecast.app.options import option_for, options_from
 from forecast.data.config import DataConfig
 from forecast.models.config import HealthConfig, ModelConfig, OptimConfig
-from forecast.pipelines.config import BacktestConfig, PredictConfig, PromoteConfig, ServeConfig, TrainConfig
+from forecast.pipelines.config import BacktestConfig, PredictConfig, PromoteConfig, ServeConfig, TrainConfig, given
 from forecast.pipelines.errors import USER_ERRORS
 
 tracking_uri_option = option_for(TrainConfig, "tracking_uri")   # the same option on every command

@@ -1,10 +1,10 @@
 """Click options generated from the config dataclasses, so names, help and defaults have one source.
 
-Every option defaults to None ("not given"); `given()` keeps only what the user set, and the dataclass
-supplies the rest. Tuple fields take comma-separated values; bool fields become --x/--no-x flags. A field's
-metadata gives its help, and optionally its flag (`option`: --data for `data_path`), old flags it still takes
-(`aliases`: --theta-combination for `combination`), an environment variable
-(`envvar`) and a range (`min`, `max`, `min_open`, `max_open`: click refuses values outside, exit 2). A field
+Every option defaults to None ("not given"); `given()` (pipelines/config.py) keeps only what the user set, and
+the dataclass supplies the rest. Tuple fields take comma-separated values; bool fields become --x/--no-x flags.
+A field's metadata gives its help, and optionally its flag (`option`: --data for `data_path`), old flags it
+still takes (`aliases`: --theta-combination for `combination`), an environment variable (`envvar`) and a range
+(`min`, `max`, `min_open`, `max_open`: click refuses values outside, exit 2). A field
 without a default is a required option.
 """
 import types
@@ -100,7 +100,3 @@ def option_for(cls, name: str):
     return _click_option(field, typing.get_type_hints(cls)[name])
 
 
-def given(cls, options: dict, **extra):
-    """An instance of `cls` from the options the user gave (None = not given) plus `extra`."""
-    names = {f.name for f in fields(cls) if not f.metadata.get("derived")}
-    return cls(**{k: v for k, v in options.items() if k in names and v is not None}, **extra)

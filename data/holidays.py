@@ -5,6 +5,8 @@ eve of Christmas). Computed from the date alone, so predict and serve need no ho
 The calendars are the `holidays` package's (country codes, and regions as COUNTRY-REGION: AU-VIC, US-CA,
 GB-ENG). It is imported only where a model uses it: a logged model without holidays loads without the package.
 """
+import functools
+
 import numpy as np
 
 from forecast.data.errors import DataError
@@ -29,14 +31,20 @@ def check(code: str) -> str:
     return code
 
 
+@functools.lru_cache(maxsize=64)
+def _dates(code: str, first: int, last: int) -> np.ndarray:
+    """The holidays of years first..last (inclusive), once per process: building a calendar takes about a
+    millisecond, and every prediction request asks for the same few years."""
+    return np.array(sorted(_calendar(code, range(first, last + 1))), dtype="datetime64[D]")
+
+
 def holiday_features(timestamps, code: str) -> np.ndarray:
     """(n,) timestamps -> (n, 3) float32: on a holiday, on the day before one, on the day after one."""
     days = np.asarray(timestamps, dtype="datetime64[ns]").astype("datetime64[D]")
     if not len(days):
         return np.zeros((0, len(NAMES)), dtype=np.float32)
     years = days.astype("datetime64[Y]").astype(np.int64) + 1970
-    dates = np.array(sorted(_calendar(code, range(int(years.min()) - 1, int(years.max()) + 2))),
-                     dtype="datetime64[D]")
+    dates = _dates(code, int(years.min()) - 1, int(years.max()) + 1)
     one = np.timedelta64(1, "D")
     return np.column_stack([np.isin(days, dates), np.isin(days + one, dates),
                             np.isin(days - one, dates)]).astype(np.float32)

@@ -10,6 +10,13 @@ from forecast.models.config import ConfigError, HealthConfig, ModelConfig, Optim
 UNITS = {"s": 1, "m": 60, "h": 3600}
 
 
+def given(cls, options: dict, **extra):
+    """An instance of the config `cls` from flat options by field name (the CLI's, the Python API's; None = not
+    given, so the field keeps its default) plus `extra`."""
+    names = {f.name for f in fields(cls) if not f.metadata.get("derived")}
+    return cls(**{k: v for k, v in options.items() if k in names and v is not None}, **extra)
+
+
 def _registrable(name: str) -> None:
     """A --model-name the registry takes, checked by MLflow's own rule before any training (it refused a name with
     '/' or ':', an empty one or '..' only at registration, after the whole training, the run FAILED)."""
@@ -111,12 +118,9 @@ class TrainConfig:
     def from_options(cls, data_path: str, options: dict) -> "TrainConfig":
         """A run's config from flat option names (the CLI's, the Python API's: `layers`, `season_length`,
         `max_steps`, ...), each given to the config that has it; None = not given."""
-        def given(config_cls, **extra):
-            names = {f.name for f in fields(config_cls) if not f.metadata.get("derived")}
-            return config_cls(**{k: v for k, v in options.items() if k in names and v is not None}, **extra)
-
-        return given(cls, data_path=data_path, data=given(DataConfig), model=given(ModelConfig),
-                     optim=given(OptimConfig), health=given(HealthConfig))
+        return given(cls, options, data_path=data_path, data=given(DataConfig, options),
+                     model=given(ModelConfig, options), optim=given(OptimConfig, options),
+                     health=given(HealthConfig, options))
 
     def __post_init__(self):
         if not isinstance(self.data_path, (str, os.PathLike)):

@@ -6,7 +6,6 @@ import errno
 import fcntl
 import hashlib
 import os
-import pickle
 import shutil
 import socket
 import tempfile
@@ -17,7 +16,6 @@ from pathlib import Path
 import mlflow
 
 from forecast.pipelines.errors import ForecastError
-from forecast.pipelines.serving.inference import Predictor
 
 KIND_TAG = "mlflow.experimentKind"   # "custom_model_development": the UI's "Machine learning" kind, opening on runs
 
@@ -64,7 +62,7 @@ def model_version(model_uri: str):
         return (client.get_model_version(name, number) if number.isdigit()
                 else max(client.search_model_versions(f"name='{name}'"), key=lambda v: int(v.version)))
     except (mlflow.exceptions.MlflowException, ValueError) as err:
-        raise _cannot_load(model_uri, err) from None
+        raise cannot_load(model_uri, err) from None
 
 
 def log_dataset(path: str, context: str, digest: str | None = None) -> None:
@@ -107,23 +105,9 @@ def download_model(model_uri: str) -> Path:
     try:
         local = Path(_read_only_safe(lambda **dst: mlflow.artifacts.download_artifacts(pinned, **dst)))
     except (mlflow.exceptions.MlflowException, OSError, ImportError) as err:   # ImportError: s3:// without boto3
-        raise _cannot_load(model_uri, err) from None
+        raise cannot_load(model_uri, err) from None
     _DOWNLOADED[key] = local
     return local
-
-
-def load_predictor(model_uri: str) -> Predictor:
-    """A logged forecaster read by this version's code (backtest, promote and warm start compare or reuse its
-    weights), or one ForecastError line: a folder, a file or a model that is not a forecaster says so."""
-    bundle = download_model(model_uri) / "artifacts" / "bundle"
-    if not (bundle / "model.pt").is_file() or not (bundle / "spec.json").is_file():
-        raise ForecastError(f"{model_uri}: is not a forecaster logged by this tool (it has no artifacts/bundle with "
-                            "model.pt and spec.json); give models:/<name>@<alias>, models:/<name>/<version> or "
-                            "runs:/<run id>/model of a `forecast train` run")
-    try:
-        return Predictor.load(bundle)
-    except (OSError, EOFError, KeyError, ValueError, TypeError, RuntimeError, pickle.UnpicklingError) as err:
-        raise _cannot_load(model_uri, err) from None
 
 
 def model_columns(model) -> dict[str, tuple[str, ...]]:
@@ -161,10 +145,10 @@ def load_pyfunc(model_uri: str):
     try:
         return _read_only_safe(lambda **dst: mlflow.pyfunc.load_model(model_uri, **dst))
     except (mlflow.exceptions.MlflowException, OSError) as err:
-        raise _cannot_load(model_uri, err) from None
+        raise cannot_load(model_uri, err) from None
 
 
-def _cannot_load(model_uri: str, err: Exception) -> ForecastError:
+def cannot_load(model_uri: str, err: Exception) -> ForecastError:
     message = getattr(err, "message", str(err)).splitlines()[0]
     hint = _missing_alias(model_uri)
     return ForecastError(f"cannot load model {model_uri!r} from {mlflow.get_tracking_uri()}: "
@@ -177,9 +161,10 @@ def _missing_alias(model_uri: str) -> str:
     name, _, alias = model_uri[len("models:/"):].partition("@") if model_uri.startswith("models:/") else ("", "", "")
     if not alias:
         return ""
+    client = mlflow.MlflowClient()
     try:
-        model = mlflow.MlflowClient().get_registered_model(name)
-        versions = sorted(int(v.version) for v in mlflow.MlflowClient().search_model_versions(f"name='{name}'"))
+        model = client.get_registered_model(name)
+        versions = sorted(int(v.version) for v in client.search_model_versions(f"name='{name}'"))
     except mlflow.exceptions.MlflowException:
         return ""
     if alias in model.aliases or not versions:
@@ -228,40 +213,45 @@ def _missing_sqlite(uri: str) -> bool:
     return uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///"):]).exists()
 
 
+@contextlib.contextmanager
+def _folder_lock(path: Path):
+    """An exclusive flock on a folder (no lock file left behind), released when the block ends or the process
+    dies."""
+    folder = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(folder)   # releases the lock
+
+
 def _create_sqlite_once(uri: str) -> None:
     """A new sqlite store is created (tables and migrations) by one process at a time: two `forecast train`
     started together on a new store both ran MLflow's migrations, and one died in alembic ("duplicate column
-    name", "Online migration expected to match one row") with its run lost. The lock is the store folder's
-    (flock on the directory: no lock file left behind), held only while the file does not exist yet."""
+    name", "Online migration expected to match one row") with its run lost. The lock is the store folder's,
+    held only while the file does not exist yet."""
     if not uri.startswith("sqlite:///"):
         return
     path = Path(uri[len("sqlite:///"):])
     if path.exists() or not path.parent.is_dir():
         return
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        fcntl.flock(folder, fcntl.LOCK_EX)
+    with _folder_lock(path.parent):
         if not path.exists() or path.stat().st_size == 0:
             mlflow.tracking.MlflowClient(uri).search_experiments(max_results=1)   # creates and migrates it
-    finally:
-        os.close(folder)   # releases the lock
 
 
 @contextlib.contextmanager
 def registry_lock():
-    """This tool's alias updates (a new version's, a promotion's) one at a time on a sqlite store: an flock on the
-    store's folder, held for the few calls of an update (released by the OS if the process dies). A tracking
-    server is left to its own ordering; the rules below keep the outcome right in most interleavings there too."""
+    """This tool's alias updates (a new version's, a promotion's) one at a time on a sqlite store: the store
+    folder's lock, held for the few calls of an update. A tracking server is left to its own ordering; the rules
+    below keep the outcome right in most interleavings there too."""
     uri = mlflow.get_tracking_uri()
-    if not uri.startswith("sqlite:///") or not Path(uri[len("sqlite:///"):]).parent.is_dir():
+    folder = Path(uri[len("sqlite:///"):]).parent if uri.startswith("sqlite:///") else None
+    if folder is None or not folder.is_dir():
         yield
         return
-    folder = os.open(Path(uri[len("sqlite:///"):]).parent, os.O_RDONLY)
-    try:
-        fcntl.flock(folder, fcntl.LOCK_EX)
+    with _folder_lock(folder):
         yield
-    finally:
-        os.close(folder)   # releases the lock
 
 
 def label_version(name: str, version: str, description: str, tags: dict[str, str],

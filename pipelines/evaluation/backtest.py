@@ -25,7 +25,8 @@ from forecast.pipelines.evaluation.accuracy import Accuracy, accuracy, flat_metr
 from forecast.pipelines.evaluation.evaluate import log_accuracy
 from forecast.pipelines.evaluation.metrics import seasonal_scales
 from forecast.pipelines.serving.inference import Predictor, Request
-from forecast.pipelines.tracking import load_predictor, log_dataset, resolved, use_store
+from forecast.pipelines.serving.loading import load_predictor
+from forecast.pipelines.tracking import log_dataset, resolved, use_store
 
 log = logging.getLogger("forecast")
 AUTO_WINDOWS = 3

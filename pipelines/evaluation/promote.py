@@ -25,7 +25,8 @@ from forecast.pipelines.config import BacktestConfig, PromoteConfig
 from forecast.pipelines.errors import ForecastError
 from forecast.pipelines.evaluation.backtest import backtest, seen_until
 from forecast.pipelines.serving.inference import Predictor
-from forecast.pipelines.tracking import load_predictor, registry_lock, use_store
+from forecast.pipelines.serving.loading import load_predictor
+from forecast.pipelines.tracking import registry_lock, use_store
 
 SIGNIFICANCE = 2.0   # standard errors of the paired gain, as the combination's rule (models/combination.py)
 

@@ -85,32 +85,34 @@ class Predictor:
 
     def prepare(self, raw: pd.DataFrame) -> Request:
         """A user's rows (their column names, parsed and checked: data/schema.py) -> the regular request."""
-        if raw is None or len(raw) == 0:
-            raise DataError("no input rows: send history rows (series id, timestamp, target)")
-        self._check_columns(raw)
-        return self.request(canonical(raw, self.spec.schema))  # sorted by series, then time
+        return self.request(self._canonical(raw))  # sorted by series, then time
 
     def history_of(self, raw: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         """A user's rows as canonical history, checked as `prepare` checks them (its columns, the model's step),
         without the rows after each series' last observed target, and how many those were: a backtest scores
         observed targets only (empty ones would be filled with the last value and scored against it)."""
-        if raw is None or len(raw) == 0:
-            raise DataError("no input rows: give history rows (series id, timestamp, target)")
-        self._check_columns(raw)
-        frame = canonical(raw, self.spec.schema)
-        is_history = history_rows(frame)
-        history = frame[is_history].reset_index(drop=True)
-        self._check_frequency(history)
-        return history, int((~is_history).sum())
+        history, future = self._split(self._canonical(raw))
+        return history, len(future)
 
     def request(self, frame: pd.DataFrame) -> Request:
         """Canonical rows -> history on the model's grid (checked to be at its frequency) and future rows: rows
         after a series' last observed target carry known covariates for the future."""
+        history, future = self._split(frame)
+        return Request(regularise(history, self.spec.freq, self.spec.scaled_columns, self.spec.fill)[0], future)
+
+    def _canonical(self, raw: pd.DataFrame) -> pd.DataFrame:
+        if raw is None or len(raw) == 0:
+            raise DataError("no input rows: send history rows (series id, timestamp, target)")
+        self._check_columns(raw)
+        return canonical(raw, self.spec.schema)
+
+    def _split(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(history, future rows), the history checked to step at the model's frequency."""
         is_history = history_rows(frame)
         history, future = ((frame, frame.iloc[:0]) if is_history.all()          # no rows of known future covariates
                            else (frame[is_history].reset_index(drop=True), frame[~is_history]))
         self._check_frequency(history)
-        return Request(regularise(history, self.spec.freq, self.spec.scaled_columns, self.spec.fill)[0], future)
+        return history, future
 
     def check_request(self, horizon, quantiles) -> tuple[int, tuple[float, ...]]:
         """The horizon and quantile levels asked for, checked against what the model was trained for."""

@@ -17,7 +17,7 @@ import torch
 from forecast.data.prepare import DataSpec
 from forecast.models.config import ModelConfig
 from forecast.pipelines.errors import ForecastError
-from forecast.pipelines.tracking import load_predictor
+from forecast.pipelines.serving.loading import load_predictor
 
 LINEAGE_TAG = "forecast.init_from"
 

@@ -42,7 +42,8 @@ def test_options_come_from_the_config_fields_with_one_default_each():
     import click
     from click.testing import CliRunner
 
-    from forecast.app.options import given, options_from
+    from forecast.app.options import options_from
+    from forecast.pipelines.config import given
 
     @dataclass(frozen=True)
     class Toy:

@@ -3,7 +3,8 @@ import mlflow
 import pytest
 
 from forecast.pipelines.errors import ForecastError
-from forecast.pipelines.tracking import load_predictor, load_pyfunc
+from forecast.pipelines.serving.loading import load_predictor
+from forecast.pipelines.tracking import load_pyfunc
 
 
 def test_a_folder_that_is_not_a_forecaster_is_refused_naming_what_to_give(tmp_path):
