@@ -10,7 +10,16 @@ import click
 from forecast.app.options import option_for, options_from
 from forecast.data.config import DataConfig
 from forecast.models.config import HealthConfig, ModelConfig, OptimConfig
-from forecast.pipelines.config import BacktestConfig, PredictConfig, PromoteConfig, ServeConfig, TrainConfig, given
+from forecast.pipelines.config import (
+    PRETRAINED,
+    BacktestConfig,
+    PredictConfig,
+    PretrainConfig,
+    PromoteConfig,
+    ServeConfig,
+    TrainConfig,
+    given,
+)
 from forecast.pipelines.errors import USER_ERRORS
 
 tracking_uri_option = option_for(TrainConfig, "tracking_uri")   # the same option on every command
@@ -43,6 +52,7 @@ def main():
     log.setLevel(logging.INFO)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     warnings.filterwarnings("ignore", message=".*(treespec|LeafSpec).*")  # torch/lightning internals
+    warnings.filterwarnings("ignore", message=".*IterableDataset.*__len__.*")   # pretraining's batches: one process
 
 
 @main.command()
@@ -96,6 +106,11 @@ def predict(**options):
 
         print_spark_forecasts(spark_predict(config))
         return
+    if config.model_uri == PRETRAINED:   # zero-shot: no store, no training
+        from forecast.pipelines.serving.zero_shot import predict_zero_shot
+
+        print_forecasts(predict_zero_shot(config), config.output, "the pretrained network (zero-shot, no training)")
+        return
     from forecast.pipelines.serving.predict import predict_file
     from forecast.pipelines.tracking import resolved
 
@@ -110,6 +125,17 @@ def serve(**options):
     from forecast.pipelines.serving.serve import serve as run_server
 
     run_server(given(ServeConfig, options), announce=lambda line: click.echo(line, err=True))
+
+
+@main.command()
+@options_from(PretrainConfig)
+def pretrain(**options):
+    """Pretrain the network on synthetic series and write the checkpoints `forecast train` starts from."""
+    from forecast.app.summary import print_pretraining
+    from forecast.pipelines.training.pretrain import pretrain as run_pretraining
+
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    print_pretraining(run_pretraining(given(PretrainConfig, options)))
 
 
 @main.command()

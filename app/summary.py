@@ -34,6 +34,13 @@ def print_training(result) -> None:
                f"{_run_page(result.run_id)}")
 
 
+def print_pretraining(results) -> None:
+    for r in results:
+        click.echo(f"{r.layout}: {r.steps} steps in {r.seconds / 60:.1f} min over {r.windows:,} windows of "
+                   f"{r.series:,} series; best validation loss {r.best_val_loss:.4f}; stopped by {r.stopped}")
+        click.echo(f"  checkpoint {r.path} ({r.path.stat().st_size / 2**20:.1f} MB); run {r.run_id}")
+
+
 def _test_table(m: dict, r) -> None:
     series = r.series - r.series_without_test
     click.echo(f"test: {r.windows['test']} window(s) of {r.horizon} steps over {series} series"

@@ -306,6 +306,24 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
     return Prepared(spec, panel, starts, split.val_start, example, report, histories)
 
 
+def describe(raw: pd.DataFrame, config: DataConfig) -> DataSpec:
+    """A file's spec with no training on it (a zero-shot forecast): its columns, frequency, season and lag channel
+    as `prepare_training` finds them, and scalers fitted on every series' whole history."""
+    schema = detect(raw, config)
+    frame, _ = _without_future_rows(canonical(raw, schema))
+    freq = infer_frequency(frame, schema.time_kind)
+    check_one_frequency(frame, freq)
+    value_columns = [TARGET, *schema.covariates, *schema.known_covariates]
+    regular, _ = regularise(frame, freq, value_columns, config.fill)
+    freq, _ = _season(config, freq, regular)
+    lag = _lag(config, freq)
+    _no_generated_names(schema, lag, freq, config.holidays)
+    return DataSpec(schema, freq, config.seq_len, config.horizon or freq.default_horizon, config.fill,
+                    SeriesScaler.fit(regular, ID, value_columns), lag, nonnegative=bool((regular[TARGET] >= 0).all()),
+                    trained_until=str(frame[TIME].max()), seen_until=str(frame[TIME].max()),
+                    holidays=_holidays(config, freq))
+
+
 def _training_histories(regular: pd.DataFrame, val_start: dict) -> list[np.ndarray]:
     """Each series' target up to where its validation part starts (a short series: all of it), in the order of
     the regular frame: what the short-series forecast (models/short_series.py) is validated on."""

@@ -110,6 +110,10 @@ class TrainConfig:
     resume: str | None = field(default=None, metadata={
         "help": "Continue this run (killed, failed or interrupted) from its last checkpoint, with the same data and "
                 "settings."})
+    pretrained: bool = field(default=True, metadata={
+        "help": "Start from the pretrained network that ships with the package (trained by `forecast pretrain` on "
+                "synthetic series: docs/pretraining.md) and fine-tune it; --no-pretrained starts from random "
+                "weights. A warm start (--init-from) starts from its source instead."})
     init_from: str | None = field(default=None, metadata={
         "help": "Warm start: begin from this logged model's weights (models:/forecaster@champion, runs:/ID/model), "
                 "with its architecture and data settings; the scalers are refitted on the new data."})
@@ -188,8 +192,11 @@ TRAIN_OPTIONS = frozenset(f.name for c in (DataConfig, ModelConfig, OptimConfig,
                           for f in fields(c) if not f.metadata.get("derived") and f.name not in
                           ("data_path", "data", "model", "optim", "health"))
 CHAMPION = "models:/forecaster@champion"   # what `forecast promote` moves; a name's first version starts as it
+PRETRAINED = "pretrained"   # `forecast predict --model pretrained`: the shipped network, no training
 _MODEL = {"option": "model", "help": "Any MLflow model URI: models:/forecaster@champion, models:/forecaster/3, "
                                      "runs:/<id>/model, ..."}
+_PREDICT_MODEL = {**_MODEL, "help": _MODEL["help"] + " Or `pretrained`: the network that ships with the package, "
+                  "with no training (zero-shot, combined with Theta and ETS at a third each: docs/pretraining.md)."}
 _TRACKING = TrainConfig.__dataclass_fields__["tracking_uri"].metadata
 _EXPERIMENT = {"help": "MLflow experiment for the run."}
 
@@ -205,7 +212,7 @@ class PredictConfig:
     data_path: str = field(metadata={
         "help": "History rows (CSV or Parquet), same columns as in training.", "option": "data"})
     output: str = field(metadata={"help": "Where to write forecasts (.csv or .parquet; with --spark a folder)."})
-    model_uri: str = field(default=CHAMPION, metadata=_MODEL)
+    model_uri: str = field(default=CHAMPION, metadata=_PREDICT_MODEL)
     batch_size: int = field(default=1024, metadata={"help": "Series per inference batch.", "min": 1})
     horizon: int | None = field(default=None, metadata={
         "help": "Forecast the first N steps (auto: the trained horizon; at most that).", "min": 1})
@@ -219,10 +226,21 @@ class PredictConfig:
     spark_master: str | None = field(default=None, metadata={
         "help": "Spark master URL (auto: $SPARK_MASTER, else spark-defaults.conf, else local[*]).",
         "envvar": "SPARK_MASTER"})
+    target: str | None = field(default=None, metadata={
+        "help": "With --model pretrained only (a trained model knows its columns): the target column (auto: "
+                "value|y|target, or the only numeric column)."})
+    id_col: str | None = field(default=None, metadata={
+        "help": "With --model pretrained only: the series id column(s) (auto: series_id|unique_id|id|item_id)."})
+    time_col: str | None = field(default=None, metadata={
+        "help": "With --model pretrained only: the time column (auto: timestamp|ds|date|time|month|quarter|week)."})
     progress: bool = field(default=False, metadata={"derived": True})   # a bar on a terminal only (app/cli.py)
 
     def __post_init__(self):
         _at_least("batch_size", self.batch_size, 1)
+        named = [f"--{k.replace('_', '-')}" for k in ("target", "id_col", "time_col") if getattr(self, k)]
+        if named and self.model_uri != PRETRAINED:
+            raise ConfigError(f"{', '.join(named)}: for --model pretrained only; a trained model reads the columns "
+                              "it was trained on")
         _at_least("horizon", self.horizon, 1)
         if self.quantiles is not None and not self.quantiles:
             raise ConfigError("--quantiles: give at least one level")
@@ -282,3 +300,47 @@ class PromoteConfig:
     def __post_init__(self):
         if not 0.0 <= self.min_gain < 1.0:
             raise ConfigError(f"--min-gain must be in [0, 1), got {self.min_gain}")
+
+
+DECILES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+LAYOUTS = ("plain", "seasonal")   # the shipped checkpoints: the target alone; the target and its seasonal lag
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    series: int = field(default=6000, metadata={
+        "help": "Synthetic series in the corpus (data/synthetic.py; lengths 10-2,000).", "min": 1})
+    corpus_seed: int = field(default=0, metadata={"help": "Seed of the synthetic corpus."})
+    layouts: tuple[str, ...] = field(default=LAYOUTS, metadata={
+        "help": "Checkpoints to pretrain: plain (target only: panels without a season), seasonal (target and its "
+                "seasonal lag channel)."})
+    horizon: int = field(default=48, metadata={
+        "help": "Horizon pretrained (a model of a shorter horizon takes the first steps).", "min": 1})
+    max_steps: int = field(default=3000, metadata={"help": "Optimiser steps per checkpoint.", "min": 1})
+    batch_size: int = field(default=256, metadata={"help": "Windows per batch.", "min": 1})
+    time_budget: str = field(default="30m", metadata={
+        "help": "Stop each checkpoint's training after this long (0 = no limit), keeping the best so far."})
+    output: str = field(default="pretrained", metadata={
+        "help": "Folder for the checkpoints (<layout>.pt; the shipped ones are in the package's "
+                "models/checkpoints)."})
+    seed: int = field(default=0, metadata={"help": "Seed for weights, batches and dropout."})
+    experiment: str | None = field(default="forecast-pretraining", metadata=_EXPERIMENT)
+    tracking_uri: str | None = field(default=None, metadata=_TRACKING)
+    progress: bool = field(default=False, metadata={"derived": True})
+    model: ModelConfig = field(default=ModelConfig(quantiles=DECILES), metadata={"derived": True})
+    optim: OptimConfig = field(default=OptimConfig(), metadata={"derived": True})
+    health: HealthConfig = field(default=HealthConfig(), metadata={"derived": True})
+
+    def __post_init__(self):
+        unknown = [x for x in self.layouts if x not in LAYOUTS]
+        if unknown or not self.layouts:
+            raise ConfigError(f"--layouts must be some of {', '.join(LAYOUTS)}, got {','.join(self.layouts)}")
+        parse_duration(self.time_budget)
+
+    @property
+    def time_budget_seconds(self) -> float:
+        return parse_duration(self.time_budget)
+
+    def budget(self) -> Budget:
+        return Budget(-1, self.max_steps, 10**6, self.batch_size, self.seed, self.optim.grad_clip, self.progress,
+                      self.time_budget_seconds)

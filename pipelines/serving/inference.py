@@ -163,7 +163,7 @@ class Predictor:
         if not len(short):
             return self._with_id_parts(self._forecast(regular, future, batch_size, progress))
         need = f"seq_len {spec.seq_len}, a season {spec.lag}" if spec.lag else f"seq_len {T}"
-        method = ("the fallback chosen in training (named in `method`)" if not self.fallback.is_default else
+        method = ("the short-series combination (named in `method`)" if not self.fallback.is_default else
                   f"a {'seasonal-naive/' if spec.freq.season_length > 1 else ''}naive forecast")
         log.warning(f"{len(short)} series shorter than {T} rows ({need}) get {method}: "
                     f"{some(short.tolist())}")

@@ -32,7 +32,7 @@ def _stage_code(directory: Path) -> Path:
     for package in RUNTIME:
         name = package.__name__.split(".")[-1]
         shutil.copytree(Path(package.__file__).parent, directory / "forecast" / name,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "checkpoints"))   # pretraining's, 2.5 MB
     return directory
 
 

@@ -38,6 +38,7 @@ from forecast.pipelines.training.callbacks import EpochHistory, EpochLine, StopO
 from forecast.pipelines.training.health_log import log_health
 from forecast.pipelines.training.logger import RunLogger
 from forecast.pipelines.training.members import choose_members
+from forecast.pipelines.training.pretrained import start_from_pretrained
 from forecast.pipelines.training.resume import (
     DATA_TAG,
     INFERRED_TAG,
@@ -82,6 +83,8 @@ class Setup:
     steps_per_epoch: int
     total_steps: int
     monitor: ForecasterHealthMonitor
+    start: str = "random weights"   # where the weights started: random, a pretrained checkpoint, a warm start
+    start_warning: bool = False     # the pretrained checkpoint was asked for and not used
 
     @property
     def n_parameters(self) -> int:
@@ -166,12 +169,16 @@ def _setup(config: TrainConfig) -> Setup:
     module = ForecastModule(model_config, config.optim, total)
     x, y, future = train_set.__getitems__(evenly_spaced(len(train_set), ANCHOR_WINDOWS))
     module.model.fit_anchor(x, future, y)
+    start, warn = "random weights", False
     if config.init_from:   # a warm start: the source's weights, its anchor included
         use_store(config.tracking_uri)
         load_weights(module.model, spec, config.init_from)
+        start = f"warm start from {config.init_from}"
+    elif config.pretrained:
+        start, warn = start_from_pretrained(module.model, spec)
     # always on: the per-step non-finite check; --health-every 0 turns off only the periodic checks
     monitor = ForecasterHealthMonitor(spec.feature_names, config.health)
-    return Setup(prepared, module, train_loader, val_loader, batch_size, steps_per_epoch, total, monitor)
+    return Setup(prepared, module, train_loader, val_loader, batch_size, steps_per_epoch, total, monitor, start, warn)
 
 
 def planned_steps(config: TrainConfig, steps_per_epoch: int) -> int:
@@ -206,6 +213,7 @@ def _checkpoint(dirpath: Path, setup: Setup) -> ModelCheckpoint:
 
 def _announce(setup: Setup) -> None:
     r, spec = setup.prepared.report, setup.prepared.spec
+    (log.warning if setup.start_warning else log.info)(f"weights: {setup.start}")
     log.info(f"{r.series} series, frequency {spec.freq.alias}, seq_len {spec.seq_len}, horizon {spec.horizon} "
              f"({r.horizon_source}); {r.windows['train']} training windows, batch {setup.batch_size}, "
              f"{setup.steps_per_epoch} steps per epoch; inputs: {', '.join(spec.feature_names)}")
@@ -318,7 +326,7 @@ def _log_inputs(config: TrainConfig, setup: Setup, data_sha: str) -> None:
     mlflow.log_dict(setup.prepared.report.to_dict(), "data_report.json")
     log_dataset(config.data_path, "training", data_sha)
     mlflow.set_tags({"forecast.data_path": str(config.data_path), "forecast.features": ",".join(spec.feature_names),
-                     DATA_TAG: data_sha, INFERRED_TAG: ",".join(inferred) or "none",
+                     DATA_TAG: data_sha, INFERRED_TAG: ",".join(inferred) or "none", "forecast.start": setup.start,
                      **({LINEAGE_TAG: resolved(config.init_from)} if config.init_from else {})})
 
 

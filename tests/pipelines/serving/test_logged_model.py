@@ -19,3 +19,13 @@ def test_statsmodels_is_required_where_theta_or_ets_has_a_weight_and_only_there(
         assert "statsmodels" in packages(_combination(network=0.75, **{fitted: 0.25}), Fallback())
         assert "statsmodels" in packages(Combination(), _fallback(drift=0.5, **{fitted: 0.5}))
     assert packages(Combination(), Fallback(), holidays="AU-VIC") == (*REQUIREMENTS, "holidays")
+
+
+def test_the_logged_code_is_sources_only_without_the_pretrained_checkpoints(tmp_path):
+    """The model's `code` artifact carries the package's modules, not pretraining's checkpoints (2.5 MB a model):
+    a served model never reads them."""
+    from forecast.pipelines.serving.logged_model import _stage_code
+
+    code = _stage_code(tmp_path / "code")
+    assert (code / "forecast" / "models" / "forecaster.py").exists()
+    assert not list(code.rglob("*.pt")) and not list(code.rglob("checkpoints"))
