@@ -37,8 +37,10 @@ def _forecast(args: list[str], env: dict) -> None:
         raise SystemExit(f"forecast {args[0]} failed: {(done.stderr or done.stdout).strip().splitlines()[-1]}")
 
 
-def score(path: Path, horizon: int, season: int, windows: int, work: Path) -> dict:
-    """Ours and seasonal naive on one dataset: MASE, and our train seconds."""
+def score(path: Path, horizon: int, season: int, windows: int, work: Path, zero_shot: bool = False,
+          train_args: tuple[str, ...] = ()) -> dict:
+    """Ours and seasonal naive on one dataset: MASE, and our train seconds. `zero_shot`: no training, the shipped
+    pretrained network (`forecast predict --model pretrained`)."""
     full = pd.read_csv(path, dtype={"series_id": str})
     full["_t"] = _as_time(full["timestamp"])
     full = full.sort_values(["series_id", "_t"], kind="stable").reset_index(drop=True)
@@ -49,14 +51,16 @@ def score(path: Path, horizon: int, season: int, windows: int, work: Path) -> di
     train = full[position < first_test]
     train.drop(columns="_t").to_csv(work / "train.csv", index=False)
     started = time.perf_counter()
-    _forecast(["train", "--data", str(work / "train.csv"), "--horizon", str(horizon), "--max-steps", "500",
-               "--no-progress"], env)
+    if not zero_shot:
+        _forecast(["train", "--data", str(work / "train.csv"), "--horizon", str(horizon), "--max-steps", "500",
+                   "--no-progress", *train_args], env)
     train_seconds = time.perf_counter() - started
+    model = ["--model", "pretrained", "--horizon", str(horizon)] if zero_shot else ["--model", "models:/forecaster/1"]
     errors = []
     for w in range(windows):
         origin = first_test + w * horizon
         full[position < origin].drop(columns="_t").to_csv(work / f"history{w}.csv", index=False)
-        _forecast(["predict", "--model", "models:/forecaster/1", "--data", str(work / f"history{w}.csv"),
+        _forecast(["predict", *model, "--data", str(work / f"history{w}.csv"),
                    "--output", str(work / f"forecast{w}.csv")], env)
         forecast = pd.read_csv(work / f"forecast{w}.csv", dtype={"series_id": str})
         actual = full[(position >= origin) & (position < origin + horizon)]
@@ -92,6 +96,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", required=True, help="the folder benchmarks/build_suite.py wrote")
     parser.add_argument("datasets", nargs="*", help="some of them (default: all)")
+    parser.add_argument("--zero-shot", action="store_true",
+                        help="no training: forecast with the shipped pretrained network (--model pretrained)")
+    parser.add_argument("--train-args", default="", help="extra options for forecast train, e.g. '--no-pretrained'")
     args = parser.parse_args()
     suite = Path(args.suite)
     specs = {d["name"]: d for d in json.loads((suite / "suite.json").read_text())}
@@ -99,7 +106,8 @@ def main() -> None:
     for name in args.datasets or list(specs):
         d = specs[name]
         with tempfile.TemporaryDirectory(prefix=f"suite-{name}-") as tmp:
-            r = score(suite / f"{name}.csv", d["horizon"], d["season"], d["windows"], Path(tmp))
+            r = score(suite / f"{name}.csv", d["horizon"], d["season"], d["windows"], Path(tmp), args.zero_shot,
+                      tuple(args.train_args.split()))
         print(f"{name:<18} {r['ours']:8.3f} {r['seasonal_naive']:8.3f} {r['train_seconds']:8.0f}", flush=True)
 
 
