@@ -72,7 +72,10 @@ class TrainConfig:
     health: HealthConfig = HealthConfig()
     max_epochs: int = field(default=30, metadata={
         "help": "Upper bound on epochs (early stopping usually ends sooner)."})
-    max_steps: int = field(default=-1, metadata={"help": "Upper bound on optimiser steps (-1 = no bound)."})
+    max_steps: int | None = field(default=None, metadata={
+        "help": "Upper bound on optimiser steps (-1 = no bound; auto: 200 where training starts from the pretrained "
+                "checkpoint, which on the suite matched 500 from random weights at half the time: docs/benchmarks.md; "
+                "else no bound)."})
     batch_size: int | None = field(default=None, metadata={
         "help": "Windows per batch (auto: 256, or fewer so that an epoch has at least 32 steps on small data)."})
     ema_decay: float = field(default=0.99, metadata={
@@ -130,9 +133,9 @@ class TrainConfig:
         if not isinstance(self.data_path, (str, os.PathLike)):
             raise ConfigError(f"data_path must be a file's path, got a {type(self.data_path).__name__}; from Python, "
                               "train on a DataFrame with forecast.Forecaster(...).fit(df)")
-        if self.max_steps == 0 or self.max_steps < -1:
+        if self.max_steps is not None and (self.max_steps == 0 or self.max_steps < -1):
             raise ConfigError(f"--max-steps must be a positive integer (or -1: no bound), got {self.max_steps}")
-        if self.max_epochs < 1 and not (self.max_epochs == -1 and self.max_steps > 0):
+        if self.max_epochs < 1 and not (self.max_epochs == -1 and (self.max_steps or 0) > 0):
             raise ConfigError(f"--max-epochs must be a positive integer (or -1 with --max-steps: no bound), "
                               f"got {self.max_epochs}")
         if self.batch_size is not None and self.batch_size < 1:
@@ -160,7 +163,8 @@ class TrainConfig:
         return max(8, min(256, n_train_windows // 32))
 
     def budget(self, batch_size: int) -> Budget:
-        return Budget(self.max_epochs, self.max_steps, self.patience, batch_size, self.seed, self.optim.grad_clip,
+        steps = -1 if self.max_steps is None else self.max_steps   # auto, unresolved (training resolves it)
+        return Budget(self.max_epochs, steps, self.patience, batch_size, self.seed, self.optim.grad_clip,
                       self.progress, self.time_budget_seconds)
 
     @property

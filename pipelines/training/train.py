@@ -38,7 +38,7 @@ from forecast.pipelines.training.callbacks import EpochHistory, EpochLine, StopO
 from forecast.pipelines.training.health_log import log_health
 from forecast.pipelines.training.logger import RunLogger
 from forecast.pipelines.training.members import choose_members
-from forecast.pipelines.training.pretrained import start_from_pretrained
+from forecast.pipelines.training.pretrained import start_from_pretrained, with_steps
 from forecast.pipelines.training.resume import (
     DATA_TAG,
     INFERRED_TAG,
@@ -83,6 +83,7 @@ class Setup:
     steps_per_epoch: int
     total_steps: int
     monitor: ForecasterHealthMonitor
+    config: TrainConfig             # as given, with --max-steps auto resolved
     start: str = "random weights"   # where the weights started: random, a pretrained checkpoint, a warm start
     start_warning: bool = False     # the pretrained checkpoint was asked for and not used
 
@@ -111,6 +112,7 @@ def train(config: TrainConfig, rank: int = 0, nested: bool = False, register: bo
     unregistered; `tags` are set on the run."""
     started = time.perf_counter()
     setup = _setup(config)
+    config = setup.config   # its step budget resolved (--max-steps auto)
     if rank != 0:
         return _train_other_rank(config, setup)
     use_store(config.tracking_uri, config.experiment)
@@ -155,6 +157,7 @@ def _setup(config: TrainConfig) -> Setup:
     prepared = read_validated(config.data_path, lambda frame: prepare_training(frame, config.data),
                               config.data.text_columns)
     spec = prepared.spec
+    config = with_steps(config, spec)
     model_config = replace(config.model, seq_len=spec.seq_len, horizon=spec.horizon,
                            n_features=prepared.panel.values.shape[1], n_known=spec.n_known,
                            lag_feature=spec.lag_feature)
@@ -165,7 +168,7 @@ def _setup(config: TrainConfig) -> Setup:
     val_loader = (spec.dataset(prepared.panel, prepared.starts["val"]).loader(batch_size, shuffle=False)
                   if len(prepared.starts["val"]) else None)
     steps_per_epoch = math.ceil(len(train_loader) / config.world_size)  # each process sees its share
-    total = config.max_steps if config.max_steps > 0 else config.max_epochs * steps_per_epoch
+    total = planned_steps(config, steps_per_epoch)   # the learning-rate schedule's length: the cap that binds
     module = ForecastModule(model_config, config.optim, total)
     x, y, future = train_set.__getitems__(evenly_spaced(len(train_set), ANCHOR_WINDOWS))
     module.model.fit_anchor(x, future, y)
@@ -178,7 +181,8 @@ def _setup(config: TrainConfig) -> Setup:
         start, warn = start_from_pretrained(module.model, spec)
     # always on: the per-step non-finite check; --health-every 0 turns off only the periodic checks
     monitor = ForecasterHealthMonitor(spec.feature_names, config.health)
-    return Setup(prepared, module, train_loader, val_loader, batch_size, steps_per_epoch, total, monitor, start, warn)
+    return Setup(prepared, module, train_loader, val_loader, batch_size, steps_per_epoch, total, monitor, config,
+                 start, warn)
 
 
 def planned_steps(config: TrainConfig, steps_per_epoch: int) -> int:

@@ -8,7 +8,7 @@ import torch
 from forecast.models.config import HealthConfig, ModelConfig
 from forecast.pipelines.config import DECILES, PretrainConfig, TrainConfig
 from forecast.pipelines.training.pretrain import pretrain
-from forecast.pipelines.training.pretrained import checkpoint_path, read_checkpoint
+from forecast.pipelines.training.pretrained import PRETRAINED_STEPS, checkpoint_path, read_checkpoint
 from forecast.pipelines.training.train import _announce, _setup, train
 
 SMALL = ModelConfig(d_model=16, n_heads=2, layers=1, quantiles=DECILES)
@@ -64,3 +64,16 @@ def test_an_architecture_the_checkpoint_does_not_fit_starts_from_random_weights_
     assert "layers=2 (checkpoint 8)" in said[0].getMessage()
     plain = _setup(replace(config, pretrained=False))
     assert plain.start == "random weights" and not plain.start_warning
+
+
+def test_the_step_budget_is_200_from_the_checkpoint_and_unbounded_from_random_weights(tmp_path, make_frame):
+    """--max-steps auto: 200 steps where training starts from the checkpoint (measured against 500 from random
+    weights on the suite), no bound where it does not (random weights, a warm start, an architecture it does not
+    fit); a given --max-steps is kept."""
+    config = _config(tmp_path, make_frame)
+    assert config.max_steps is None
+    setup = _setup(config)
+    assert setup.config.max_steps == PRETRAINED_STEPS and setup.total_steps == PRETRAINED_STEPS
+    assert _setup(replace(config, pretrained=False)).config.max_steps == -1
+    assert _setup(replace(config, model=replace(config.model, layers=2))).config.max_steps == -1
+    assert _setup(replace(config, max_steps=37)).config.max_steps == 37
