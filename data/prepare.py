@@ -254,19 +254,40 @@ def _column_warnings(frame: pd.DataFrame, train_part: pd.DataFrame, schema, conf
     return warnings
 
 
-def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
-    """Validate, regularise, split by time, fit scalers on the training part and cut windows."""
+@dataclass(frozen=True)
+class _Grid:
+    """A file read onto its grid: what training and a zero-shot forecast (`describe`) both start from."""
+    schema: Schema
+    frame: pd.DataFrame          # canonical history rows
+    warnings: list[str]
+    freq: Frequency              # with its season
+    season_source: str
+    value_columns: list[str]
+    regular: pd.DataFrame        # on the grid, gaps filled
+    gaps: dict
+    lag: int
+
+
+def _grid(raw: pd.DataFrame, config: DataConfig) -> _Grid:
+    """Columns, history rows, frequency, the regular grid, the season and the seasonal lag channel."""
     schema = detect(raw, config)
     frame, warnings = _without_future_rows(canonical(raw, schema))
     freq = infer_frequency(frame, schema.time_kind)
     check_one_frequency(frame, freq)
-    horizon = config.horizon or freq.default_horizon
     value_columns = [TARGET, *schema.covariates, *schema.known_covariates]
     regular, gaps = regularise(frame, freq, value_columns, config.fill)
     freq, season_source = _season(config, freq, regular)
-
     lag = _lag(config, freq)
     _no_generated_names(schema, lag, freq, config.holidays)
+    return _Grid(schema, frame, warnings, freq, season_source, value_columns, regular, gaps, lag)
+
+
+def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
+    """Validate, regularise, split by time, fit scalers on the training part and cut windows."""
+    g = _grid(raw, config)
+    schema, frame, warnings, freq, season_source = g.schema, g.frame, g.warnings, g.freq, g.season_source
+    value_columns, regular, gaps, lag = g.value_columns, g.regular, g.gaps, g.lag
+    horizon = config.horizon or freq.default_horizon
     first = first_origin(config.seq_len, lag)
     every_series = regular
     regular, short, short_warnings = _drop_short(regular, first + horizon, config.seq_len, lag, horizon)
@@ -309,19 +330,12 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
 def describe(raw: pd.DataFrame, config: DataConfig) -> DataSpec:
     """A file's spec with no training on it (a zero-shot forecast): its columns, frequency, season and lag channel
     as `prepare_training` finds them, and scalers fitted on every series' whole history."""
-    schema = detect(raw, config)
-    frame, _ = _without_future_rows(canonical(raw, schema))
-    freq = infer_frequency(frame, schema.time_kind)
-    check_one_frequency(frame, freq)
-    value_columns = [TARGET, *schema.covariates, *schema.known_covariates]
-    regular, _ = regularise(frame, freq, value_columns, config.fill)
-    freq, _ = _season(config, freq, regular)
-    lag = _lag(config, freq)
-    _no_generated_names(schema, lag, freq, config.holidays)
-    return DataSpec(schema, freq, config.seq_len, config.horizon or freq.default_horizon, config.fill,
-                    SeriesScaler.fit(regular, ID, value_columns), lag, nonnegative=bool((regular[TARGET] >= 0).all()),
-                    trained_until=str(frame[TIME].max()), seen_until=str(frame[TIME].max()),
-                    holidays=_holidays(config, freq))
+    g = _grid(raw, config)
+    last = str(g.frame[TIME].max())
+    return DataSpec(g.schema, g.freq, config.seq_len, config.horizon or g.freq.default_horizon, config.fill,
+                    SeriesScaler.fit(g.regular, ID, g.value_columns), g.lag,
+                    nonnegative=bool((g.regular[TARGET] >= 0).all()), trained_until=last, seen_until=last,
+                    holidays=_holidays(config, g.freq))
 
 
 def _training_histories(regular: pd.DataFrame, val_start: dict) -> list[np.ndarray]:

@@ -33,7 +33,7 @@ from forecast.pipelines.experiments.statistical import LABELS as STATISTICAL_LAB
 from forecast.pipelines.experiments.statistical import STATISTICAL, run_statistical
 from forecast.pipelines.tracking import use_store
 from forecast.pipelines.training.health_log import health_tags
-from forecast.pipelines.training.pretrained import with_steps
+from forecast.pipelines.training.pretrained import start_for, with_steps
 from forecast.pipelines.training.train import train
 
 log = logging.getLogger("forecast")
@@ -142,7 +142,7 @@ def benchmark(config: TrainConfig, peers: tuple[str, ...], seeds: int,
                               config.data.text_columns)
     if auto_test_windows:
         config, prepared = _with_test_windows(config, prepared)
-    config = with_steps(config, prepared.spec)   # the same step budget for ours and every peer
+    config = with_steps(config, start_for(config, prepared.spec))   # the same step budget for ours and the peers
     if not len(prepared.starts["test"]):
         raise ForecastError(f"{config.data_path}: no series is long enough for a test part, so there is nothing to "
                             "compare the models on; lower --seq-len or --horizon")

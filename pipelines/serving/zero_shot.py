@@ -21,7 +21,7 @@ from forecast.models.short_series import Bucket, Fallback
 from forecast.pipelines.config import PredictConfig
 from forecast.pipelines.errors import ForecastError
 from forecast.pipelines.serving.inference import Predictor
-from forecast.pipelines.training.pretrained import checkpoint_path, read_checkpoint
+from forecast.pipelines.training.pretrained import checkpoint_path, layout_of, read_checkpoint
 
 log = logging.getLogger("forecast")
 WEIGHTS = {"network": 1 / 3, "theta": 1 / 3, "ets": 1 / 3}
@@ -33,7 +33,7 @@ def zero_shot_predictor(frame: pd.DataFrame, horizon: int | None = None,
     """A Predictor for `frame`'s series from the shipped checkpoint, with no training (module docstring); `columns`
     names the id, time and target columns where they are not found by name."""
     spec = describe(frame, replace(columns, covariates=(), known_covariates=(), horizon=horizon))
-    layout = "seasonal" if spec.lag else "plain"
+    layout = layout_of(spec)
     checkpoint, source = read_checkpoint(checkpoint_path(layout))
     if spec.horizon > source.horizon:
         raise ForecastError(f"the pretrained network forecasts at most {source.horizon} steps; ask --horizon "

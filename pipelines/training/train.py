@@ -38,7 +38,7 @@ from forecast.pipelines.training.callbacks import EpochHistory, EpochLine, StopO
 from forecast.pipelines.training.health_log import log_health
 from forecast.pipelines.training.logger import RunLogger
 from forecast.pipelines.training.members import choose_members
-from forecast.pipelines.training.pretrained import start_from_pretrained, with_steps
+from forecast.pipelines.training.pretrained import start_for, with_steps
 from forecast.pipelines.training.resume import (
     DATA_TAG,
     INFERRED_TAG,
@@ -157,7 +157,8 @@ def _setup(config: TrainConfig) -> Setup:
     prepared = read_validated(config.data_path, lambda frame: prepare_training(frame, config.data),
                               config.data.text_columns)
     spec = prepared.spec
-    config = with_steps(config, spec)
+    start = start_for(config, spec)   # a warm start, the pretrained checkpoint or random weights
+    config = with_steps(config, start)
     model_config = replace(config.model, seq_len=spec.seq_len, horizon=spec.horizon,
                            n_features=prepared.panel.values.shape[1], n_known=spec.n_known,
                            lag_feature=spec.lag_feature)
@@ -172,17 +173,14 @@ def _setup(config: TrainConfig) -> Setup:
     module = ForecastModule(model_config, config.optim, total)
     x, y, future = train_set.__getitems__(evenly_spaced(len(train_set), ANCHOR_WINDOWS))
     module.model.fit_anchor(x, future, y)
-    start, warn = "random weights", False
     if config.init_from:   # a warm start: the source's weights, its anchor included
         use_store(config.tracking_uri)
         load_weights(module.model, spec, config.init_from)
-        start = f"warm start from {config.init_from}"
-    elif config.pretrained:
-        start, warn = start_from_pretrained(module.model, spec)
+    said = start.apply(module.model, spec)
     # always on: the per-step non-finite check; --health-every 0 turns off only the periodic checks
     monitor = ForecasterHealthMonitor(spec.feature_names, config.health)
     return Setup(prepared, module, train_loader, val_loader, batch_size, steps_per_epoch, total, monitor, config,
-                 start, warn)
+                 said, start.warning)
 
 
 def planned_steps(config: TrainConfig, steps_per_epoch: int) -> int:

@@ -62,3 +62,11 @@ def test_column_options_are_refused_for_a_trained_model(tmp_path):
     result = CliRunner().invoke(main, ["predict", "--model", "models:/forecaster/1", "--data", "x.csv", "--output",
                                        str(tmp_path / "f.csv"), "--target", "sales"])
     assert result.exit_code != 0 and "--target: for --model pretrained only" in result.output
+
+
+def test_an_installation_without_the_checkpoint_is_said_in_one_line(monkeypatch, tmp_path):
+    import forecast.pipelines.serving.zero_shot as zero_shot
+
+    monkeypatch.setattr(zero_shot, "checkpoint_path", lambda layout: tmp_path / f"{layout}.pt")
+    with pytest.raises(ForecastError, match="no pretrained checkpoint in this installation"):
+        zero_shot_predictor(_monthly(), horizon=6, columns=COLUMNS)
