@@ -18,12 +18,13 @@ from pathlib import Path
 import pandas as pd
 
 from forecast.data.schema import ID, TARGET, TIME
-from forecast.pipelines.config import TRAIN_OPTIONS, TrainConfig
+from forecast.pipelines.config import TRAIN_OPTIONS
 from forecast.pipelines.errors import ForecastError
 from forecast.pipelines.evaluation.backtest import backtest_table
 from forecast.pipelines.serving.loading import load_predictor
 from forecast.pipelines.tracking import use_store
 from forecast.pipelines.training.train import train
+from forecast.pipelines.training.warm_start import train_config
 
 
 class Forecaster:
@@ -42,7 +43,7 @@ class Forecaster:
         with tempfile.TemporaryDirectory(prefix="forecast-fit-") as tmp:
             path = Path(tmp) / "data.parquet"
             df.to_parquet(path, index=False)
-            result = train(TrainConfig.from_options(str(path), self.options))
+            result = train(train_config(str(path), self.options))
         self.history = df
         return self._use(result.model_uri)
 

@@ -71,14 +71,11 @@ def train(data_path, **options):
 
 
 def _train_config(data_path: str, options: dict) -> TrainConfig:
-    """The run's config from the options given (train, compare and benchmark)."""
-    if options.get("init_from"):   # a warm start: the source model's architecture and data settings
-        from forecast.pipelines.tracking import use_store
-        from forecast.pipelines.training.warm_start import settings_from_source
+    """The run's config from the options given (train, compare and benchmark), resolved as the Python API's is;
+    then the terminal's and `mlflow run`'s adjustments."""
+    from forecast.pipelines.training.warm_start import train_config
 
-        use_store(options.get("tracking_uri"), reads=options["init_from"])
-        options = {**options, **settings_from_source(options["init_from"], options)}
-    config = TrainConfig.from_options(data_path, options)
+    config = train_config(data_path, options)
     if config.progress and not sys.stderr.isatty():   # a log file or a scheduler: a line per epoch, no redraws
         config = replace(config, progress=False)
     return _in_mlflow_run(config)

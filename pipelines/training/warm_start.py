@@ -16,10 +16,21 @@ import torch
 
 from forecast.data.prepare import DataSpec
 from forecast.models.config import ModelConfig
+from forecast.pipelines.config import TrainConfig
 from forecast.pipelines.errors import ForecastError
 from forecast.pipelines.serving.loading import load_predictor
+from forecast.pipelines.tracking import use_store
 
 LINEAGE_TAG = "forecast.init_from"
+
+
+def train_config(data_path: str, options: dict) -> TrainConfig:
+    """A training run's config from flat options (the CLI's train, compare and benchmark, and the Python API's
+    `fit`: one resolution for both): with `init_from`, the source model's architecture and data settings."""
+    if options.get("init_from"):
+        use_store(options.get("tracking_uri"), reads=options["init_from"])
+        options = {**options, **settings_from_source(options["init_from"], options)}
+    return TrainConfig.from_options(data_path, options)
 
 
 def source_settings(model_uri: str) -> tuple[dict, dict]:

@@ -57,6 +57,13 @@ def test_fit_predict_and_cross_validate_in_the_users_column_names(nixtla, tracki
     loaded = Forecaster.load("models:/api@champion", tracking_uri=tracking_uri)
     pd.testing.assert_frame_equal(loaded.predict(nixtla), forecasts)
 
+    # a warm start from Python resolves its settings as the CLI does: the source's architecture, not the defaults
+    warm = Forecaster(init_from="models:/api@champion", tracking_uri=tracking_uri, model_name="api", experiment="api",
+                      max_steps=2).fit(nixtla)
+    run = client.get_run(client.get_model_version("api", "2").run_id)
+    assert warm.model_uri == "models:/api/2" and run.data.params["model.d_model"] == "8"
+    assert run.data.tags["forecast.init_from"].startswith("models:/api@champion (version 1 of api")
+
 
 def test_unknown_options_and_a_dataframe_as_a_path_are_refused_in_one_line(nixtla):
     with pytest.raises(TypeError, match=r"unknown option\(s\) hidden_size; it takes forecast train's options"):
