@@ -4,6 +4,7 @@ quantile columns, `naive` and `seasonal_naive`): overall, per horizon step and p
 Each row counts as a one-step window, so MASE averages |error| / the series' seasonal scale over rows: with
 every window complete this equals the mean over windows of their MASE.
 """
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -13,6 +14,8 @@ from forecast.data.schema import ID
 from forecast.pipelines.evaluation.metrics import coverage, pinball, point_metrics
 
 METHODS = {"model": "prediction", "naive": "naive", "snaive": "seasonal_naive"}
+SECTION = "accuracy"   # MLflow's run page charts a section per key prefix, alphabetically, prefix-less keys last:
+                       # the score opens it, before the gradient-health sections (agg/, attn/, grad/, ...)
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,15 @@ def accuracy(table: pd.DataFrame, scales: dict[str, float], quantiles) -> Accura
     return Accuracy(_metrics(table.reset_index(drop=True), scale, quantiles), by_step, pd.DataFrame(series))
 
 
+def logged(metrics: dict[str, float]) -> dict[str, float]:
+    """Accuracy metrics as MLflow keys, `accuracy/<where>_<measure>` (`accuracy/test_mase`, `accuracy/backtest_mase`,
+    `accuracy/snaive_mase`, ...: one scheme for every run kind), undefined ones (NaN) left out."""
+    return {f"{SECTION}/{k}": v for k, v in metrics.items() if not math.isnan(v)}
+
+
 def flat_metrics(overall: dict[str, Scores], prefix: str, quantiles) -> dict[str, float]:
-    """MLflow metric names: `<prefix>_mae` ... for the model, `naive_*`, `snaive_*` for the baselines."""
+    """Metric names: `<prefix>_mae` ... for the model, `naive_*`, `snaive_*` for the baselines (logged to MLflow
+    under `logged`'s section)."""
     out = {}
     for method, values in overall.items():
         for k, v in values.items():

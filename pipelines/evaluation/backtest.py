@@ -21,7 +21,7 @@ from forecast.data.schema import ID, TARGET, TIME, run_starts
 from forecast.data.windows import Panel
 from forecast.models.naive import naive_forecasts
 from forecast.pipelines.config import BacktestConfig
-from forecast.pipelines.evaluation.accuracy import Accuracy, accuracy, flat_metrics
+from forecast.pipelines.evaluation.accuracy import Accuracy, accuracy, flat_metrics, logged
 from forecast.pipelines.evaluation.evaluate import log_accuracy
 from forecast.pipelines.evaluation.metrics import seasonal_scales
 from forecast.pipelines.serving.inference import Predictor, Request
@@ -155,7 +155,7 @@ def backtest(config: BacktestConfig, predictor: Predictor | None = None, run_nam
         mlflow.log_params({"model_uri": model_uri, "data_path": str(data_path), "windows": windows,
                            "horizon": predictor.spec.horizon})
         log_dataset(str(data_path), "backtest")
-        mlflow.log_metrics({k: v for k, v in metrics.items() if not np.isnan(v)})
+        mlflow.log_metrics(logged(metrics))
         log_accuracy(table, result, panel, quantiles, "backtest", "backtest")
     return BacktestResult(run.info.run_id, metrics, result, windows, int(table[ID].nunique()),
                           window_errors(table, scales))

@@ -23,6 +23,7 @@ from forecast.data.schema import ID, TIME
 from forecast.models.ensemble import paired_t
 from forecast.pipelines.config import BacktestConfig, PromoteConfig
 from forecast.pipelines.errors import ForecastError
+from forecast.pipelines.evaluation.accuracy import logged
 from forecast.pipelines.evaluation.backtest import backtest, seen_until
 from forecast.pipelines.serving.inference import Predictor
 from forecast.pipelines.serving.loading import load_predictor
@@ -133,8 +134,8 @@ def promote(config: PromoteConfig) -> PromoteResult:
         mlflow.log_params({"model_name": model_name, "data_path": str(data_path), "champion": champion.version,
                            "challenger": challenger.version, "windows": windows, "min_gain": config.min_gain,
                            "force": config.force, "promoted": promoted})
-        mlflow.log_metrics({k: v for k, v in {"champion_mase": scores[0], "challenger_mase": scores[1],
-                                              "gain_t": t, "cases": cases}.items() if np.isfinite(v)})
+        mlflow.log_metrics({**logged({"champion_mase": scores[0], "challenger_mase": scores[1]}),
+                            **({"gain_t": t} if np.isfinite(t) else {}), "cases": cases})
         mlflow.set_tag("mlflow.note.content", ("promoted: " if promoted else "kept the champion: ") + reason)
     return PromoteResult(run.info.run_id, champion.version, challenger.version, scores[0], scores[1], windows,
                          promoted, reason, t, cases)

@@ -11,7 +11,6 @@ for a trained peer its gradient health (models/health.py, the generic monitor): 
 model's health status, and its diagnoses, beside its accuracy.
 """
 import logging
-import math
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,6 +25,7 @@ from forecast.models.config import ConfigError
 from forecast.models.diagnoses import SEVERITY
 from forecast.pipelines.config import Budget, TrainConfig
 from forecast.pipelines.errors import ForecastError
+from forecast.pipelines.evaluation.accuracy import logged
 from forecast.pipelines.evaluation.evaluate import log_accuracy, score
 from forecast.pipelines.experiments.peers import LABELS as LEARNED_LABELS
 from forecast.pipelines.experiments.peers import run_peer
@@ -88,7 +88,7 @@ def _peer(name: str, prepared, budget: Budget, config: TrainConfig) -> dict:
         mlflow.log_params({"model": PEER_LABELS[name], **{f"budget.{k}": v for k, v in vars(budget).items()},
                            **{f"hparams.{k}": v for k, v in list(result.hyperparameters.items())[:80]},
                            "n_parameters": result.n_parameters})
-        mlflow.log_metrics({**{k: v for k, v in evaluation.metrics.items() if not math.isnan(v)},
+        mlflow.log_metrics({**logged(evaluation.metrics),
                             "train_seconds": result.train_seconds, "predict_seconds": result.predict_seconds,
                             "epochs": result.epochs})
         log_accuracy(evaluation.table, evaluation.accuracy, prepared.panel, quantiles, "evaluation", "test")

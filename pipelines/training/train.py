@@ -28,6 +28,7 @@ from forecast.models.health import NonFiniteError
 from forecast.models.lightning import ForecastModule
 from forecast.pipelines.config import TrainConfig
 from forecast.pipelines.errors import ForecastError
+from forecast.pipelines.evaluation.accuracy import logged
 from forecast.pipelines.evaluation.caution import caution
 from forecast.pipelines.evaluation.evaluate import Evaluation, evaluate, log_accuracy
 from forecast.pipelines.evaluation.plots import log_figure, loss_figure
@@ -369,7 +370,7 @@ def _log_evaluation(evaluation: Evaluation | None, prepared: Prepared, history: 
                      "forecast.test": f"{prepared.report.windows['test']} window(s)" if evaluation else
                      "none: no series is long enough for a test part"})
     if evaluation is not None:
-        mlflow.log_metrics(evaluation.metrics, step=step)
+        mlflow.log_metrics(logged(evaluation.metrics), step=step)
         log_accuracy(evaluation.table, evaluation.accuracy, prepared.panel, quantiles, "evaluation", "test")
     if len(history):
         log_figure(loss_figure(history), "plots/loss.png")

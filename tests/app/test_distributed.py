@@ -28,4 +28,4 @@ def test_two_process_ddp_gives_one_run_and_one_registered_version(tmp_path, make
     # before the end, less a horizon) = 580 windows; each process takes half of them, 290 = 10 batches of 32,
     # so 2 epochs are 20 optimiser steps (a single process would take 38)
     assert run.data.metrics["steps"] == 20
-    assert run.data.tags["health.status"] == "healthy" and "test_mase" in run.data.metrics
+    assert run.data.tags["health.status"] == "healthy" and "accuracy/test_mase" in run.data.metrics

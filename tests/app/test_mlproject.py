@@ -32,8 +32,8 @@ def test_train_and_backtest_entry_points_log_into_the_run_mlflow_started(tmp_pat
     client = MlflowClient(uri)
     runs = client.search_runs([client.get_experiment_by_name("Default").experiment_id])
     assert len(runs) == 2 and all(r.info.status == "FINISHED" for r in runs)
-    (trained,) = [r for r in runs if "test_mase" in r.data.metrics]
+    (trained,) = [r for r in runs if "accuracy/test_mase" in r.data.metrics]
     assert trained.data.params["max_epochs"] == "1"
     assert str(client.search_model_versions("name='projected'")[0].version) == "1"
     (tested,) = [r for r in runs if r.data.tags.get("forecast.kind") == "backtest"]
-    assert "backtest_mase" in tested.data.metrics
+    assert "accuracy/backtest_mase" in tested.data.metrics

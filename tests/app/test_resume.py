@@ -64,4 +64,4 @@ def test_sigkill_then_resume_finishes_the_same_run(tmp_path, make_frame, trainin
     assert len(client.search_runs([client.get_experiment_by_name("forecast").experiment_id])) == 1
     assert [str(v.version) for v in client.search_model_versions("name='resumed'")] == ["1"]
     epochs = [m.step for m in client.get_metric_history(run_id, "epoch")]
-    assert max(epochs) > 0 and "test_mase" in run.data.metrics
+    assert max(epochs) > 0 and "accuracy/test_mase" in run.data.metrics
