@@ -46,12 +46,10 @@ def _grid_sse(y: np.ndarray, alphas: np.ndarray) -> np.ndarray:
     return np.sum((y[1:] - out[:, :-1]) ** 2, axis=1)
 
 
-def seasonal_adjustment(history: np.ndarray, season: int):
-    """statsmodels' `ThetaModel` decomposition of one series: its seasonality test (90 %) and classical
-    decomposition where two seasons exist, else none. Returns the adjusted series and `put_back(forecast)`, which
-    puts the season back on a forecast that starts right after the history. It calls two of ThetaModel's private
-    steps (`_test_seasonality`, `_deseasonalize_data`): statsmodels is pinned (0.15.0), and
-    `tests/models/test_theta.py` compares Theta's result with `ThetaModel.fit()` itself."""
+def _tested(history: np.ndarray, season: int):
+    """statsmodels' `ThetaModel` of one series after its seasonality test (a 10 % chi-squared test of the
+    autocorrelation at the season's lag): the series is adjusted where `deseasonalize` (two seasons of history) and
+    `_has_seasonality` (the test passed)."""
     from statsmodels.tsa.forecasting.theta import ThetaModel
 
     seasonal = season > 1 and len(history) >= 2 * season
@@ -60,6 +58,24 @@ def seasonal_adjustment(history: np.ndarray, season: int):
         model = ThetaModel(history, period=season if seasonal else 1, deseasonalize=seasonal)
         if model.deseasonalize and model.use_test:
             model._test_seasonality()
+    return model
+
+
+def adjusted(history: np.ndarray, season: int) -> bool:
+    """Whether Theta and ETS take this series' season out (`seasonal_adjustment`): its own test, not the panel's."""
+    model = _tested(np.asarray(history, dtype=np.float64), season)
+    return bool(model.deseasonalize and model._has_seasonality)
+
+
+def seasonal_adjustment(history: np.ndarray, season: int):
+    """statsmodels' `ThetaModel` decomposition of one series: its seasonality test (90 %) and classical
+    decomposition where two seasons exist, else none. Returns the adjusted series and `put_back(forecast)`, which
+    puts the season back on a forecast that starts right after the history. It calls two of ThetaModel's private
+    steps (`_test_seasonality`, `_deseasonalize_data`): statsmodels is pinned (0.15.0), and
+    `tests/models/test_theta.py` compares Theta's result with `ThetaModel.fit()` itself."""
+    model = _tested(history, season)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         y, seasonal_part = model._deseasonalize_data()
     seasonal_part, n = np.asarray(seasonal_part, dtype=np.float64), len(history)
 

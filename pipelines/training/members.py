@@ -14,6 +14,7 @@ from forecast.models import members, short_series
 from forecast.models.combination import SIGNIFICANCE, Combination
 from forecast.models.forecaster import Forecaster
 from forecast.models.short_series import Bucket, Fallback, length_edges, scale_of
+from forecast.models.theta import adjusted
 from forecast.pipelines.evaluation.evaluate import predict_scaled, statistical_scaled
 
 log = logging.getLogger("forecast")
@@ -27,6 +28,7 @@ def choose_members(model: Forecaster, prepared: Prepared, batch_size: int, combi
         Combination, Fallback]:
     """The network's combination (the network alone without `combine`) and the short series' forecast, each chosen
     on validation and logged to the active run and the console."""
+    log_adjusted(prepared)
     combination = Combination()
     if combine:
         combination, errors = choose_combination(model, prepared, batch_size)
@@ -37,6 +39,19 @@ def choose_members(model: Forecaster, prepared: Prepared, batch_size: int, combi
         f"{m} {w:g}" for m, w in b.weights.items() if w) + ")" for b in fallback.buckets})
     mlflow.log_metrics({f"val_fallback_error_{k}": v for k, v in errors.items()})
     return combination, fallback
+
+
+def log_adjusted(prepared: Prepared) -> int | None:
+    """How many series Theta and ETS adjust for the panel's season (each series by its own test,
+    models/theta.py: `adjusted`), said and logged (`members_adjusted_series`); None without a season."""
+    m = prepared.spec.freq.season_length
+    if m <= 1 or not prepared.histories:
+        return None
+    count = sum(adjusted(h[-members.HISTORY:], m) for h in prepared.histories)
+    log.info(f"season {m}: Theta and ETS take it out of {count} of {len(prepared.histories)} series (each series' own "
+             "90 % autocorrelation test, with two seasons of history); the others they forecast without one")
+    mlflow.log_metric("members_adjusted_series", count)
+    return count
 
 
 def _log_combination(combination: Combination, errors: dict) -> None:

@@ -1,11 +1,12 @@
 """The members chosen in training (pipelines/training/members.py): the short-series forecast on panels where the
 right answer is known."""
+import mlflow
 import numpy as np
 import pandas as pd
 
 from forecast.data.config import DataConfig
 from forecast.data.prepare import prepare_training
-from forecast.pipelines.training.members import choose_fallback, validation_cases
+from forecast.pipelines.training.members import choose_fallback, log_adjusted, validation_cases
 
 
 def _panel(values_of, n_series=60, length=30):
@@ -33,3 +34,17 @@ def test_steady_trends_get_the_drift_and_pure_seasons_keep_seasonal_naive():
                                   (0.1, 0.5, 0.9))
     assert [b.min_length for b in fallback.buckets] == [1, 4, 8]
     assert all(b.weights.get("seasonal_naive", 0) >= 0.5 for b in fallback.buckets[1:])
+
+
+def test_theta_and_ets_take_the_season_out_only_of_the_series_that_pass_their_own_test(tracking_uri):
+    """20 seasonal series and 20 of noise: the panel has season 4, and only the seasonal ones are adjusted."""
+    rng = np.random.default_rng(0)
+    t = np.arange(48)
+    panel = pd.concat([pd.DataFrame({"series_id": f"s{i:02d}", "timestamp": t, "value": 50 + rng.normal(0, 1.0, 48)
+                                     + (10.0 * np.sin(2 * np.pi * t / 4) if i < 20 else 0)}) for i in range(40)])
+    mlflow.set_tracking_uri(tracking_uri)
+    with mlflow.start_run() as run:
+        count = log_adjusted(prepare_training(panel, DataConfig(seq_len=12, horizon=4, season_length=4)))
+    assert 20 <= count <= 23   # the seasonal 20, and the noise a 10 % test lets through by chance (about 2 of 20)
+    assert mlflow.get_run(run.info.run_id).data.metrics["members_adjusted_series"] == count
+    assert log_adjusted(prepare_training(panel, DataConfig(seq_len=12, horizon=4, season_length=1))) is None
