@@ -15,7 +15,8 @@ from forecast.pipelines.evaluation.metrics import coverage, pinball, point_metri
 
 METHODS = {"model": "prediction", "naive": "naive", "snaive": "seasonal_naive"}
 SECTION = "accuracy"   # MLflow's run page charts a section per key prefix, alphabetically, prefix-less keys last:
-                       # the score opens it, before the gradient-health sections (agg/, attn/, grad/, ...)
+                       # the score opens it, before the gradient-health sections (agg/, attn/, grad/, ...);
+BASELINES = "accuracy/baselines"   # and the baselines' scores right after it, not before it (charts go by name)
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,11 @@ def accuracy(table: pd.DataFrame, scales: dict[str, float], quantiles) -> Accura
 
 def logged(metrics: dict[str, float]) -> dict[str, float]:
     """Accuracy metrics as MLflow keys, `accuracy/<where>_<measure>` (`accuracy/test_mase`, `accuracy/backtest_mase`,
-    `accuracy/snaive_mase`, ...: one scheme for every run kind), undefined ones (NaN) left out."""
-    return {f"{SECTION}/{k}": v for k, v in metrics.items() if not math.isnan(v)}
+    `accuracy/champion_mase`: one scheme for every run kind) and the baselines'
+    `accuracy/baselines/<baseline>_<measure>` (`accuracy/baselines/snaive_mase`); undefined ones (NaN) left out."""
+    baseline = tuple(f"{m}_" for m in METHODS if m != "model")
+    return {f"{BASELINES if k.startswith(baseline) else SECTION}/{k}": v for k, v in metrics.items()
+            if not math.isnan(v)}
 
 
 def flat_metrics(overall: dict[str, Scores], prefix: str, quantiles) -> dict[str, float]:

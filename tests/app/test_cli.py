@@ -75,8 +75,8 @@ def test_train_prints_what_it_did_and_logs_everything(e2e, tracking_uri, tmp_pat
     inferred = "data.covariates,data.id_col,data.season_length,data.target,data.time_col"
     assert run.data.tags["forecast.inferred"] == inferred
     for key in ("test_mae", "test_rmse", "test_smape", "test_mase", "test_pinball", "test_coverage_q0.1_q0.9",
-                "naive_mase", "snaive_mase", "snaive_mae"):
-        assert f"accuracy/{key}" in metrics, key   # the section MLflow's run page charts first
+                "baselines/naive_mase", "baselines/snaive_mase", "baselines/snaive_mae"):
+        assert f"accuracy/{key}" in metrics, key   # the sections MLflow's run page charts first
     assert "best_val_loss" in metrics and "test_mase" not in metrics
     assert len(client.get_metric_history(run.info.run_id, "val_loss")) == 2
     # the logged model carries the test score (its final values), not the first gradient check
@@ -163,7 +163,7 @@ def test_backtest_logs_its_run_and_says_its_origins_lie_in_the_training_data(e2e
     client = MlflowClient(tracking_uri)
     runs = client.search_runs([client.get_experiment_by_name("e2e").experiment_id])
     (backtest_run,) = [r for r in runs if r.data.tags.get("forecast.kind") == "backtest"]
-    assert {"accuracy/backtest_mase", "accuracy/snaive_mase"} <= set(backtest_run.data.metrics)
+    assert {"accuracy/backtest_mase", "accuracy/baselines/snaive_mase"} <= set(backtest_run.data.metrics)
     assert backtest_run.data.tags["forecast.model"].startswith("models:/e2e/1 (version 1 of e2e, run ")
     (dataset,) = backtest_run.inputs.dataset_inputs   # the file it was scored on
     assert dataset.dataset.name == "history.csv" and dataset.tags[0].value == "backtest"
