@@ -20,26 +20,41 @@ def best_peer(peers: Path, name: str) -> tuple[float, str]:
 
 
 def read(paths: list[str], peers: Path | None = None) -> dict[str, dict]:
-    """dataset -> {ours, best, which, snaive, train_s} from score tables: the harness's six columns, or
-    score_suite.py's four (dataset, ours, snaive, train_s: the best peer then from `peers`). Headers, `work
-    files:` and failures are skipped."""
-    rows = {}
+    """dataset -> {ours, best, which, snaive, train_s, wql, coverage} from score tables: the harness's six columns
+    (dataset, ours, best peer, which, snaive, train_s), score_suite.py's six (dataset, ours, snaive, wql, coverage,
+    train_s; `-` where it trained nothing) or its older four (dataset, ours, snaive, train_s); the best peer from
+    `peers` where the table lacks it. A dataset's rows from several tables are merged, the later one winning
+    field by field. Headers, `work files:` and failures are skipped."""
+    rows: dict[str, dict] = {}
     for path in paths:
         for line in Path(path).read_text().splitlines():
             parts = line.split()
             try:
-                if len(parts) == 6:
-                    ours, best, which, snaive, train = (float(parts[1]), float(parts[2]), parts[3], float(parts[4]),
-                                                        float(parts[5]))
-                elif len(parts) == 4 and peers is not None:
-                    ours, snaive, train = float(parts[1]), float(parts[2]), float(parts[3])
-                    best, which = best_peer(peers, parts[0])
+                if len(parts) == 6 and not _number(parts[3]):      # the harness's
+                    found = {"ours": float(parts[1]), "best": float(parts[2]), "which": parts[3],
+                             "snaive": float(parts[4]), "train_s": float(parts[5])}
+                elif len(parts) == 6:                              # score_suite.py's
+                    found = {"ours": float(parts[1]), "snaive": float(parts[2]), "wql": float(parts[3]),
+                             "coverage": float(parts[4]), **({"train_s": float(parts[5])} if _number(parts[5]) else {})}
+                elif len(parts) == 4:
+                    found = {"ours": float(parts[1]), "snaive": float(parts[2]), "train_s": float(parts[3])}
                 else:
                     continue
-            except (ValueError, FileNotFoundError):
+            except ValueError:
                 continue
-            rows[parts[0]] = {"ours": ours, "best": best, "which": which, "snaive": snaive, "train_s": train}
-    return rows
+            row = rows.setdefault(parts[0], {"train_s": float("nan")})
+            row.update(found)
+            if "best" not in row and peers is not None and (peers / f"{parts[0]}.json").exists():
+                row["best"], row["which"] = best_peer(peers, parts[0])
+    return {name: row for name, row in rows.items() if "best" in row}
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
 
 
 def geomean(values: list[float]) -> float:
@@ -74,6 +89,8 @@ def main() -> None:
     parser.add_argument("tables", nargs="+")
     parser.add_argument("--before", nargs="*", default=[], help="score tables of the baseline")
     parser.add_argument("--peers", help="folder of the peers' <dataset>.json")
+    parser.add_argument("--peers-prob", type=Path, help="benchmarks/peers_prob.py's JSON: the statistical peers' WQL "
+                        "and coverage beside ours")
     args = parser.parse_args()
     peers = Path(args.peers) if args.peers else None
     rows, before = read(args.tables, peers), read(args.before, peers)
@@ -103,6 +120,30 @@ def main() -> None:
         for peer, (vs_best, vs_snaive, n) in sorted(peer_aggregates(rows, peers).items(),
                                                     key=lambda kv: kv[1][1]):
             print(f"{peer:<18} {vs_best:7.4f} {vs_snaive:8.4f} {n:9d}")
+    if any("wql" in r for r in rows.values()):
+        probabilistic(rows, json.loads(args.peers_prob.read_text()) if args.peers_prob else {})
+
+
+def probabilistic(rows: dict[str, dict], peers: dict) -> None:
+    """WQL over the deciles and the q0.1-q0.9 interval's coverage, ours beside each peer's, and the geometric mean
+    of WQL over the datasets all of them have."""
+    names = sorted(n for n in rows if "wql" in rows[n] and all(p in peers.get(n, {}) for p in _prob_peers(peers)))
+    who = _prob_peers(peers)
+    if not names:
+        print("\nWQL: no dataset has ours and every peer's (--peers-prob)")
+        return
+    print(f"\n{'dataset':<18} {'wql':>7} {'cover':>6}" + "".join(f" {p + ' wql':>13} {'cover':>6}" for p in who))
+    for n in names:
+        print(f"{n:<18} {rows[n]['wql']:7.4f} {rows[n]['coverage']:6.3f}"
+              + "".join(f" {peers[n][p]['wql']:13.4f} {peers[n][p]['coverage']:6.3f}" for p in who))
+    print(f"\nWQL, geometric mean over {len(names)} datasets: ours {geomean([rows[n]['wql'] for n in names]):.4f}"
+          + "".join(f", {p} {geomean([peers[n][p]['wql'] for n in names]):.4f}" for p in who)
+          + f"; coverage of the 0.8 interval, mean: ours {sum(rows[n]['coverage'] for n in names) / len(names):.3f}"
+          + "".join(f", {p} {sum(peers[n][p]['coverage'] for n in names) / len(names):.3f}" for p in who))
+
+
+def _prob_peers(peers: dict) -> list[str]:
+    return sorted({p for results in peers.values() for p in results})
 
 
 if __name__ == "__main__":
