@@ -2,7 +2,7 @@
 gain is significant, or as chosen where too few independent groups of windows allow a test."""
 import numpy as np
 
-from forecast.models.combination import MIN_GROUPS, NETWORK, Combination, choose
+from forecast.models.combination import FOLDS, MIN_GROUPS, NETWORK, Combination, choose, cross_fitted
 from forecast.models.members import names
 
 NAMES = names()
@@ -78,3 +78,21 @@ def test_a_saved_combination_round_trips_and_an_old_theta_weight_loads():
     assert Combination.from_dict(chosen.to_dict()) == chosen
     assert Combination.from_dict({"theta_weight": 0.25}) == Combination(by_name(network=0.75, theta=0.25))
     assert Combination.from_dict({"theta_weight": 0.0}).is_network
+
+
+def test_cross_fitting_scores_each_window_with_weights_fitted_without_it():
+    """Theta exact on one fold's windows and a little worse than the network elsewhere: fitted with that fold, the
+    greedy weights take Theta alone (in-sample it looks better); fitted without it, the network alone. So that
+    fold's out-of-fold error is the network's, the others' Theta's, and the averaged combination loses to the
+    network alone, which is chosen."""
+    index = np.arange(N)
+    fold0 = index % FOLDS == 0
+    network = Y + 0.5
+    theta = np.where(fold0[:, None], Y, Y + 0.6)
+    forecasts = np.stack([network, theta, *[Y + 50.0] * (len(MEMBERS) - 2)], axis=1)
+    weights, out_of_fold = cross_fitted(forecasts, Y, index)
+    np.testing.assert_allclose(out_of_fold[fold0], 0.5)
+    np.testing.assert_allclose(out_of_fold[~fold0], 0.6)
+    np.testing.assert_allclose(weights[:2], [1 / FOLDS, 1 - 1 / FOLDS])
+    chosen, errors = choose(network, forecasts[:, 1:], NAMES, Y, index)
+    assert chosen.is_network and errors["combination"] > errors["network"] > errors["theta"]

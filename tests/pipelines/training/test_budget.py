@@ -24,22 +24,23 @@ def test_a_duration_without_a_unit_or_out_of_range_is_refused(text):
 
 def test_a_binding_budget_stops_training_validated_and_registered_and_says_so(tmp_path, make_frame, tracking_uri,
                                                                             tiny_model, caplog):
-    """1,000 epochs with patience 1,000 cannot finish in 3 seconds on any machine: the budget ends training,
-    the stop still validates, the best checkpoint is evaluated and the model registered."""
+    """1,000 epochs with patience 1,000 cannot finish in 10 seconds on any machine: the budget ends training,
+    the stop still validates, the best checkpoint is evaluated and the model registered. (10, not 3: on a loaded
+    machine the 25 steps the estimate is timed over took more than 3 seconds, and nothing was announced.)"""
     make_frame(n_series=3, length=200).to_csv(tmp_path / "d.csv", index=False)
     with caplog.at_level(logging.INFO, logger="forecast"):
         result = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "d.csv"), "--tracking-uri", tracking_uri,
                                            "--model-name", "budget", "--experiment", "budget", "--seq-len", "12",
                                            "--horizon", "6", "--max-epochs", "1000", "--patience", "1000",
-                                           "--batch-size", "8", "--time-budget", "3s", *tiny_model])
+                                           "--batch-size", "8", "--time-budget", "10s", *tiny_model])
     assert result.exit_code == 0, result.output
     client = MlflowClient(tracking_uri)
     run = client.get_run(client.search_model_versions("name='budget'")[0].run_id)
     assert run.data.metrics["epochs"] < 1000 and "best_val_loss" in run.data.metrics
-    assert run.data.params["time_budget"] == "3s"
+    assert run.data.params["time_budget"] == "10s"
     said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("training will")]
-    assert len(said) == 1 and "time budget, 3 s from the start" in said[0]
-    assert run.data.metrics["announced_fit_seconds"] == 3.0
+    assert len(said) == 1 and "time budget, 10 s from the start" in said[0]
+    assert run.data.metrics["announced_fit_seconds"] == 10.0
     assert run.data.tags["forecast.stopped"] == "the time budget (--time-budget)"
     assert "Stopped by the time budget (--time-budget)" in result.output
 
