@@ -125,21 +125,25 @@ def main() -> None:
 
 
 def probabilistic(rows: dict[str, dict], peers: dict) -> None:
-    """WQL over the deciles and the q0.1-q0.9 interval's coverage, ours beside each peer's, and the geometric mean
-    of WQL over the datasets all of them have."""
-    names = sorted(n for n in rows if "wql" in rows[n] and all(p in peers.get(n, {}) for p in _prob_peers(peers)))
+    """WQL over the deciles and the q0.1-q0.9 interval's coverage, ours beside each peer's; then, for each peer,
+    the geometric mean of WQL over the datasets it ran on, ours over the same ones beside it."""
+    names = sorted(n for n in rows if "wql" in rows[n])
     who = _prob_peers(peers)
-    if not names:
-        print("\nWQL: no dataset has ours and every peer's (--peers-prob)")
-        return
     print(f"\n{'dataset':<18} {'wql':>7} {'cover':>6}" + "".join(f" {p + ' wql':>13} {'cover':>6}" for p in who))
     for n in names:
-        print(f"{n:<18} {rows[n]['wql']:7.4f} {rows[n]['coverage']:6.3f}"
-              + "".join(f" {peers[n][p]['wql']:13.4f} {peers[n][p]['coverage']:6.3f}" for p in who))
-    print(f"\nWQL, geometric mean over {len(names)} datasets: ours {geomean([rows[n]['wql'] for n in names]):.4f}"
-          + "".join(f", {p} {geomean([peers[n][p]['wql'] for n in names]):.4f}" for p in who)
-          + f"; coverage of the 0.8 interval, mean: ours {sum(rows[n]['coverage'] for n in names) / len(names):.3f}"
-          + "".join(f", {p} {sum(peers[n][p]['coverage'] for n in names) / len(names):.3f}" for p in who))
+        theirs = [peers.get(n, {}).get(p) for p in who]
+        print(f"{n:<18} {rows[n]['wql']:7.4f} {rows[n]['coverage']:6.3f}" + "".join(
+            f" {r['wql']:13.4f} {r['coverage']:6.3f}" if r else f" {'-':>13} {'-':>6}" for r in theirs))
+    print(f"\nWQL, geometric mean over the {len(names)} datasets: ours {geomean([rows[n]['wql'] for n in names]):.4f}"
+          f"; coverage of the 0.8 interval, mean: ours {sum(rows[n]['coverage'] for n in names) / len(names):.3f}")
+    for p in who:
+        common = [n for n in names if p in peers.get(n, {})]
+        if not common:
+            continue
+        print(f"  against {p} on the {len(common)} it ran on: ours {geomean([rows[n]['wql'] for n in common]):.4f}, "
+              f"{p} {geomean([peers[n][p]['wql'] for n in common]):.4f}; coverage ours "
+              f"{sum(rows[n]['coverage'] for n in common) / len(common):.3f}, {p} "
+              f"{sum(peers[n][p]['coverage'] for n in common) / len(common):.3f}")
 
 
 def _prob_peers(peers: dict) -> list[str]:
