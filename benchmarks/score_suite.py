@@ -10,7 +10,7 @@ Seasonal naive is scored the same way, as a check on the protocol. The forecasts
 and the q0.1-q0.9 interval's coverage (benchmarks/probabilistic.py: the field's definitions).
 
     python benchmarks/build_suite.py --out suite/
-    python benchmarks/score_suite.py --suite suite/ [DATASET ...]     # about 45 minutes for all eight, one core
+    python benchmarks/score_suite.py --suite suite/ [DATASET ...]     # about 1.5 hours for all fifteen, one core
     python benchmarks/score_suite.py --suite suite/ --trained OUT/    # the models the team's harness trained
                                                                       # (score.sh's work folders): no training
 
