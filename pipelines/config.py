@@ -5,7 +5,7 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 
 from forecast.data.config import DataConfig
-from forecast.models.config import ConfigError, HealthConfig, ModelConfig, OptimConfig
+from forecast.models.config import DECILES, ConfigError, HealthConfig, ModelConfig, OptimConfig
 
 UNITS = {"s": 1, "m": 60, "h": 3600}
 
@@ -306,7 +306,6 @@ class PromoteConfig:
             raise ConfigError(f"--min-gain must be in [0, 1), got {self.min_gain}")
 
 
-DECILES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 LAYOUTS = ("plain", "seasonal")   # the shipped checkpoints: the target alone; the target and its seasonal lag
 
 

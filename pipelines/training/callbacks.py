@@ -91,18 +91,21 @@ class EpochLine(Callback):
                  "at most")
 
 
-def stop_reason(trainer, history_rows: list[dict], max_epochs: int, max_steps: int) -> str:
+def stop_reason(trainer, history_rows: list[dict], max_epochs: int, max_steps: int,
+                steps_option: str = "--max-steps") -> str:
     """Why training stopped, in words: early stopping, the time budget, or the epoch/step cap (saying so when the
-    validation loss was still falling at the last epoch: more epochs would likely help)."""
+    validation loss was still falling at the last epoch: a longer budget may help). `steps_option` names where the
+    step cap came from (`--max-steps auto`: the pretrained start's budget, chosen on the suite's aggregate)."""
     stopper = next((c for c in trainer.callbacks if isinstance(c, EarlyStopping)), None)
     timer = next((c for c in trainer.callbacks if isinstance(c, Timer)), None)
     if stopper is not None and stopper.stopped_epoch > 0:
         return f"early stopping: no validation gain for {stopper.patience} epoch(s)"
     if timer is not None and timer.time_remaining() is not None and timer.time_remaining() <= 0:
         return "the time budget (--time-budget)"
-    cap = (f"the step cap ({max_steps}, --max-steps)" if max_steps > 0 and trainer.global_step >= max_steps
-           else f"the epoch cap ({max_epochs}, --max-epochs)")
+    by_steps = max_steps > 0 and trainer.global_step >= max_steps
+    cap = (f"the step cap ({max_steps}, {steps_option})" if by_steps else f"the epoch cap ({max_epochs}, --max-epochs)")
     losses = [r["val_loss"] for r in history_rows if not math.isnan(r["val_loss"])]
     if len(losses) >= 2 and losses[-1] <= min(losses):
-        cap += " while the validation loss was still falling: more epochs may help"
+        cap += (" while the validation loss was still falling: a larger --max-steps may help" if by_steps
+                else " while the validation loss was still falling: more epochs may help")
     return cap

@@ -87,6 +87,7 @@ class Setup:
     config: TrainConfig             # as given, with --max-steps auto resolved
     start: str = "random weights"   # where the weights started: random, a pretrained checkpoint, a warm start
     start_warning: bool = False     # the pretrained checkpoint was asked for and not used
+    steps_option: str = "--max-steps"   # where the step cap came from: given, or auto (the pretrained start's)
 
     @property
     def n_parameters(self) -> int:
@@ -159,6 +160,7 @@ def _setup(config: TrainConfig) -> Setup:
                               config.data.text_columns)
     spec = prepared.spec
     start = start_for(config, spec)   # a warm start, the pretrained checkpoint or random weights
+    steps = "--max-steps" if config.max_steps is not None else "--max-steps auto"
     config = with_steps(config, start)
     model_config = replace(config.model, seq_len=spec.seq_len, horizon=spec.horizon,
                            n_features=prepared.panel.values.shape[1], n_known=spec.n_known,
@@ -181,7 +183,7 @@ def _setup(config: TrainConfig) -> Setup:
     # always on: the per-step non-finite check; --health-every 0 turns off only the periodic checks
     monitor = ForecasterHealthMonitor(spec.feature_names, config.health)
     return Setup(prepared, module, train_loader, val_loader, batch_size, steps_per_epoch, total, monitor, config,
-                 said, start.warning)
+                 said, start.warning, steps)
 
 
 def planned_steps(config: TrainConfig, steps_per_epoch: int) -> int:
@@ -262,7 +264,7 @@ def _fit(config: TrainConfig, setup: Setup, run_id: str, tmp: str, resume_from: 
                         "best_val_loss": float(checkpoint.best_model_score or float("nan")),
                         "epochs": trainer.current_epoch, "steps": trainer.global_step,
                         "train_windows_per_second": throughput})  # validation time included
-    stopped = stop_reason(trainer, history.rows, config.max_epochs, config.max_steps)
+    stopped = stop_reason(trainer, history.rows, config.max_epochs, config.max_steps, setup.steps_option)
     mlflow.set_tag("forecast.stopped", stopped)
     return Fitted(history, health, trainer.current_epoch, fit_seconds, throughput, stopped, trainer.global_step)
 

@@ -134,8 +134,8 @@ def test_serve_answers_every_format_alike(served):
         status, text = _request(port, "/invocations", body, content_type)
         assert status == 200, text
         rows = pd.DataFrame(_strict(text)["predictions"])
-        assert list(rows.columns) == ["series_id", "timestamp", "step", "prediction", "q0.1", "q0.5", "q0.9",
-                                      "method"]
+        assert list(rows.columns) == ["series_id", "timestamp", "step", "prediction",
+                                      *(f"q0.{k}" for k in range(1, 10)), "method"]   # the nine deciles
         assert len(rows) == 12 and set(rows["method"]) == {"model"}
         assert rows["timestamp"].iloc[0] == "2024-01-07T06:00:00"
         answers.append(rows)

@@ -19,7 +19,8 @@ def _target(**changes) -> tuple[Forecaster, list[str]]:
     """A user's model: target, a past covariate, the lag, two calendar features; 4 steps; three quantiles."""
     torch.manual_seed(1)
     names = ["load", "temp", "load_lag24", "cal_hour_sin", "cal_hour_cos"]
-    config = ModelConfig(**{**SMALL, **changes}, horizon=4, n_features=5, n_known=3, lag_feature=2)
+    config = ModelConfig(**{**SMALL, "quantiles": (0.1, 0.5, 0.9), **changes}, horizon=4, n_features=5, n_known=3,
+                         lag_feature=2)
     return Forecaster(config), roles(names, 2)
 
 

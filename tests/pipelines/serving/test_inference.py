@@ -22,7 +22,7 @@ from forecast.pipelines.serving.inference import Predictor
 def _predictor(frame, horizon=6, **data):
     prepared = prepare_training(frame, DataConfig(seq_len=10, horizon=horizon, **data))
     spec = prepared.spec
-    config = ModelConfig(d_model=16, n_heads=2, layers=1, seq_len=10, horizon=horizon,
+    config = ModelConfig(d_model=16, n_heads=2, layers=1, seq_len=10, horizon=horizon, quantiles=(0.1, 0.5, 0.9),
                          n_features=prepared.panel.values.shape[1], n_known=spec.n_known, lag_feature=spec.lag_feature)
     model = Forecaster(config)
     model.head.net[-1].reset_parameters()  # as after training: the forecast reads every input, not just its anchor
@@ -77,7 +77,8 @@ def test_serving_builds_the_inputs_training_built(make_frame, seasonal_lag, hori
     x, _, future = spec.dataset(p, starts).__getitems__([0, 1])
     predictor.model.eval()
     with torch.no_grad():
-        scaled = predictor.model(x, future).sort(dim=-1).values[:, :, 1].numpy().astype(np.float64)  # medians
+        median = predictor.model.config.median_index
+        scaled = predictor.model(x, future).sort(dim=-1).values[:, :, median].numpy().astype(np.float64)
     expected = spec.scaler.inverse(scaled[:, :, None], spec.scaler.rows_for(p.ids))[:, :, 0]
     history = frame.groupby("series_id").head(120 - horizon)                           # rows before each origin
     out = predictor.predict(_raw(history))

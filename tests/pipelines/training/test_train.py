@@ -63,6 +63,9 @@ def test_why_training_stopped_is_said_in_words():
     assert stop_reason(trainer, rows, 30, -1) == ("the epoch cap (30, --max-epochs) while the validation loss was "
                                                   "still falling: more epochs may help")
     assert stop_reason(trainer, rows[::-1], 30, -1) == "the epoch cap (30, --max-epochs)"
-    assert stop_reason(trainer, rows, 30, 90).startswith("the step cap (90, --max-steps)")
+    assert stop_reason(trainer, rows, 30, 90) == ("the step cap (90, --max-steps) while the validation loss was still "
+                                                  "falling: a larger --max-steps may help")
+    budget = SimpleNamespace(callbacks=[stopper], global_step=200)      # the pretrained start's auto budget
+    assert stop_reason(budget, rows[::-1], 30, 200, "--max-steps auto") == "the step cap (200, --max-steps auto)"
     stopper.stopped_epoch = 12
     assert stop_reason(trainer, rows, 30, -1) == "early stopping: no validation gain for 5 epoch(s)"
