@@ -13,6 +13,7 @@ import contextlib
 import logging
 import tempfile
 import time
+import warnings
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -160,6 +161,11 @@ def _one(config: PretrainConfig, frame: pd.DataFrame, layout: str, out_dir: Path
     _fit_anchor(module, train_parts)
     features = ["value", *(["value_lag"] if spec.lag else [])]
     with mlflow.start_run(run_name=f"pretrain-{layout}", tags={"forecast.kind": "pretrain"}) as run:
+        # the corpus as the run's dataset (schema, size, a digest of its rows: MLflow's), as a user's file is
+        with warnings.catch_warnings():   # its schema's hint on integer columns is for model signatures
+            warnings.simplefilter("ignore", UserWarning)
+            mlflow.log_input(mlflow.data.from_pandas(frame, name=f"synthetic corpus (seed {config.corpus_seed}, "
+                                                                f"{config.series} series)"), context="pretraining")
         mlflow.log_params({"layout": layout, **{k: v for k, v in corpus_settings.items() if k != "periods"},
                            "horizon": config.horizon, "max_steps": config.max_steps, "batch_size": config.batch_size,
                            "seed": config.seed, **{f"model.{k}": v for k, v in asdict(config.model).items()

@@ -28,6 +28,9 @@ def test_pretraining_writes_one_checkpoint_per_layout_and_logs_its_run(tmp_path)
         run = mlflow.get_run(r.run_id)
         assert run.data.params["layout"] == r.layout and run.data.metrics["steps"] == 6
         assert "gradient_health.json" in {a.path for a in mlflow.MlflowClient().list_artifacts(r.run_id)}
+        (dataset,) = run.inputs.dataset_inputs                  # the corpus, as MLflow's dataset of the run
+        assert dataset.dataset.name == "synthetic corpus (seed 0, 60 series)"
+        assert dataset.tags[0].value == "pretraining"
 
 
 def _config(tmp_path, make_frame, **changes) -> TrainConfig:
