@@ -52,7 +52,6 @@ def main():
     log.setLevel(logging.INFO)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     warnings.filterwarnings("ignore", message=".*(treespec|LeafSpec).*")  # torch/lightning internals
-    warnings.filterwarnings("ignore", message=".*IterableDataset.*__len__.*")   # pretraining's batches: one process
 
 
 @main.command()
@@ -132,6 +131,7 @@ def pretrain(**options):
     from forecast.pipelines.training.pretrain import pretrain as run_pretraining
 
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=".*IterableDataset.*__len__.*")   # its batches: one process
     print_pretraining(run_pretraining(given(PretrainConfig, options)))
 
 

@@ -1,7 +1,7 @@
 """The statistical peers' probabilistic scores on the suite: statsforecast's AutoETS and AutoTheta under the suite's
 protocol (refitted on each origin's whole history, the season given), their deciles from their own prediction
 intervals (levels 20, 40, 60 and 80 %: q0.1 is the 80 % interval's lower end, q0.5 the point forecast), scored
-with benchmarks/probabilistic.py as benchmarks/score_suite.py scores ours. Their MASE is printed beside, as a
+with benchmarks/suite_metrics.py as benchmarks/score_suite.py scores ours. Their MASE is printed beside, as a
 check against the harness's (`../shared/data/suite/peers/`: the same figures where the protocol is the same).
 
 It needs statsforecast, which needs pandas < 3: run it in a venv of its own, from the project root:
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from probabilistic import DECILES, coverage, wql
+from suite_metrics import DECILES, coverage, mase_scale, wql
 
 PEERS = ("AutoETS", "AutoTheta")
 LEVELS = (20, 40, 60, 80)
@@ -60,9 +60,7 @@ def score(path: Path, horizon: int, season: int, windows: int, peers: tuple[str,
         table = pd.concat(rows, ignore_index=True)
         q, y = table[[f"q{q}" for q in DECILES]].to_numpy(), table["y"].to_numpy()
         train = full[full["ds"] < first_test]
-        lag = lambda v: season if len(v) > season else 1                       # noqa: E731
-        scale = train.groupby("series_id")["value"].apply(                      # in-sample seasonal naive's MAE
-            lambda v: np.mean(np.abs(v.to_numpy()[lag(v):] - v.to_numpy()[:-lag(v)])))
+        scale = train.groupby("series_id")["value"].apply(lambda v: mase_scale(v.to_numpy(), season))
         mase = (table.assign(e=(table["point"] - table["y"]).abs()).groupby("series_id")["e"].mean() / scale).mean()
         out[name] = {"wql": wql(y, q), "coverage": coverage(y, q), "mase": float(mase),
                      "seconds": time.perf_counter() - started}

@@ -7,7 +7,7 @@ everything before the first origin; `forecast predict` from each origin's histor
 series' test MAE over its in-sample seasonal-naive MAE (lag m) on the training part, averaged over series.
 Seasonal naive is scored the same way, as a check on the protocol. The forecasts are asked for at the nine deciles
 (`forecast predict --quantiles 0.1,...,0.9`: the trained levels, others interpolated between them), scored by WQL
-and the q0.1-q0.9 interval's coverage (benchmarks/probabilistic.py: the field's definitions).
+and the q0.1-q0.9 interval's coverage (benchmarks/suite_metrics.py: the field's definitions).
 
     python benchmarks/build_suite.py --out suite/
     python benchmarks/score_suite.py --suite suite/ [DATASET ...]     # about 1.5 hours for all fifteen, one core
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from probabilistic import DECILES, coverage, wql
+from suite_metrics import DECILES, coverage, mase_scale, wql
 
 
 def _as_time(values: pd.Series) -> pd.Series:
@@ -82,8 +82,7 @@ def score(path: Path, horizon: int, season: int, windows: int, work: Path, zero_
         errors.append(joined.assign(ours=(joined["prediction"] - joined["value"]).abs(),
                                     snaive=(snaive - joined["value"]).abs())[["series_id", "ours", "snaive"]])
         probabilistic.append(joined[["value", *levels]])
-    scale = train.groupby("series_id")["value"].apply(
-        lambda v: np.mean(np.abs(v.to_numpy()[season:] - v.to_numpy()[:-season])))   # in-sample seasonal naive
+    scale = train.groupby("series_id")["value"].apply(lambda v: mase_scale(v.to_numpy(), season))
     per_series = pd.concat(errors).groupby("series_id")[["ours", "snaive"]].mean().div(scale, axis=0)
     points = pd.concat(probabilistic)
     y, q = points["value"].to_numpy(np.float64), points[levels].to_numpy(np.float64)
