@@ -19,7 +19,6 @@ from forecast.data.frequency import Frequency, check_one_frequency, infer_freque
 from forecast.data.holidays import NAMES as HOLIDAY_NAMES
 from forecast.data.holidays import check as check_holidays
 from forecast.data.holidays import holiday_features
-from forecast.data.padding import pad_left, padded_from
 from forecast.data.scaling import SeriesScaler
 from forecast.data.schema import ID, TARGET, TIME, Schema, canonical, detect, history_rows, run_starts, split_ids
 from forecast.data.season import detect_season
@@ -43,9 +42,6 @@ class DataSpec:
     # the series that have one); None: a model from before it was kept
     seen_until: str | None = None
     holidays: str | None = None   # the holiday calendar whose flags are known-future inputs (data/holidays.py)
-    # the fewest rows from which a series shorter than the input window is left-padded for the network
-    # (data/padding.py); 0: never (a model from before it, or a season longer than the input window)
-    padded_from: int = 0
 
     def bound(self, forecasts: np.ndarray) -> np.ndarray:
         """Forecasts in the target's units, kept within what training saw (never below 0 for a count, a load)."""
@@ -82,12 +78,6 @@ class DataSpec:
         """History rows a forecast needs: the input window and, with the lag channel, at least one season."""
         return first_origin(self.seq_len, self.lag)
 
-    @property
-    def network_from(self) -> int:
-        """The fewest rows of history the network forecasts from (left-padded below `context`); the statistical
-        fallback forecasts shorter series."""
-        return min(self.padded_from, self.context) if self.padded_from else self.context
-
     def dataset(self, panel: Panel, starts: np.ndarray) -> WindowDataset:
         """The windows starting at `starts`, the seasonal lag channel repeating the last season over the horizon."""
         return WindowDataset(panel.values, starts, self.seq_len, self.horizon, panel.n_known, self.lag_feature,
@@ -102,7 +92,7 @@ class DataSpec:
         return {"schema": asdict(self.schema), "freq": asdict(self.freq), "seq_len": self.seq_len,
                 "horizon": self.horizon, "fill": self.fill, "scaler": self.scaler.to_dict(), "lag": self.lag,
                 "nonnegative": self.nonnegative, "trained_until": self.trained_until,
-                "seen_until": self.seen_until, "holidays": self.holidays, "padded_from": self.padded_from}
+                "seen_until": self.seen_until, "holidays": self.holidays}
 
     @classmethod
     def from_dict(cls, d: dict) -> "DataSpec":
@@ -110,7 +100,7 @@ class DataSpec:
         freq = {k: tuple(v) if isinstance(v, list) else v for k, v in d["freq"].items()}
         return cls(Schema(**schema), Frequency(**freq), d["seq_len"], d["horizon"], d["fill"],
                    SeriesScaler.from_dict(d["scaler"]), d.get("lag", 0), d.get("nonnegative", False),
-                   d.get("trained_until"), d.get("seen_until"), d.get("holidays"), d.get("padded_from", 0))
+                   d.get("trained_until"), d.get("seen_until"), d.get("holidays"))
 
 
 @dataclass(frozen=True)
@@ -175,9 +165,6 @@ def build_panel(regular: pd.DataFrame, spec: DataSpec, scaler: SeriesScaler) -> 
     if spec.holidays:
         parts.append(holiday_features(regular[TIME], spec.holidays))
     values = np.nan_to_num(np.concatenate(parts, axis=1).astype(np.float32))
-    unobserved = np.isnan(columns[:, 0])       # left-padding (data/padding.py): NaN, the network's mask
-    if unobserved.any():
-        values[unobserved] = np.nan
     return Panel(ids, offsets, regular[TIME].to_numpy(), values, regular[TARGET].to_numpy(np.float64), spec.n_known)
 
 
@@ -188,8 +175,7 @@ def seasonal_lag(target: np.ndarray, offsets: np.ndarray, lag: int) -> np.ndarra
     out = target.astype(np.float64, copy=True)
     position = np.arange(len(target)) - np.repeat(offsets[:-1], np.diff(offsets))
     rows = np.flatnonzero(position >= lag)
-    lagged = target[rows - lag]
-    out[rows] = np.where(np.isnan(lagged), target[rows], lagged)   # a lag in a series' left-padding: as above
+    out[rows] = target[rows - lag]
     return out
 
 
@@ -304,9 +290,7 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
     horizon = config.horizon or freq.default_horizon
     first = first_origin(config.seq_len, lag)
     every_series = regular
-    pad = padded_from(config.seq_len, lag)
-    regular, short, short_warnings = _drop_short(regular, first + horizon, config.seq_len, lag, horizon,
-                                                 (pad, freq))
+    regular, short, short_warnings = _drop_short(regular, first + horizon, config.seq_len, lag, horizon)
     warnings += short_warnings
 
     lengths = regular.groupby(ID, sort=False).size().to_numpy()
@@ -317,9 +301,8 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
     train_part = regular[in_train]
     scaler = SeriesScaler.fit(train_part, ID, value_columns)
     spec = DataSpec(schema, freq, config.seq_len, horizon, config.fill, scaler, lag,
-                    nonnegative=not bool((train_part[TARGET] < 0).any()), trained_until=str(frame[TIME].max()),
-                    seen_until=_seen_until(regular, lengths, split), holidays=_holidays(config, freq),
-                    padded_from=pad)
+                    nonnegative=bool((train_part[TARGET] >= 0).all()), trained_until=str(frame[TIME].max()),
+                    seen_until=_seen_until(regular, lengths, split), holidays=_holidays(config, freq))
 
     warnings += _column_warnings(frame, train_part, schema, config)
     for w in warnings:
@@ -328,8 +311,7 @@ def prepare_training(raw: pd.DataFrame, config: DataConfig) -> Prepared:
     panel = build_panel(regular, spec, scaler)
     starts = window_starts(panel, split, config.seq_len, horizon, lag)
     report = DataReport(
-        series=int(len(panel.ids)), series_skipped=short, rows=int(len(raw)),
-        rows_regular=int(regular[TARGET].notna().sum()),
+        series=int(len(panel.ids)), series_skipped=short, rows=int(len(raw)), rows_regular=int(len(regular)),
         frequency=freq.alias, season_length=freq.season_length, season_source=season_source,
         series_without_test=int((split.test_start == lengths).sum()),
         series_without_validation=int((split.val_start == lengths).sum()), validation=validation,
@@ -439,19 +421,12 @@ def _split_rule(split, lengths: np.ndarray, held_out: int, first: int, horizon: 
     return validation, warnings
 
 
-def _drop_short(regular: pd.DataFrame, need: int, seq_len: int, lag: int, horizon: int,
-                padding: tuple[int, Frequency] = (0, None)) -> tuple[pd.DataFrame, list, list[str]]:
-    """The series long enough for a training window (`need` points), those with a horizon and `padding[0]`
-    observed rows left-padded to one (data/padding.py); the others' ids and a warning naming them."""
+def _drop_short(regular: pd.DataFrame, need: int, seq_len: int, lag: int,
+                horizon: int) -> tuple[pd.DataFrame, list, list[str]]:
+    """The series long enough for a training window (`need` points); the others' ids and a warning naming them."""
     lengths = regular.groupby(ID, sort=False).size()
-    pad, freq = padding
-    padded = (lengths < need) & (lengths >= horizon + pad) if pad else lengths < 0
-    short = lengths.index[(lengths < need) & ~padded].tolist()
+    short = lengths.index[lengths < need].tolist()
     warnings = []
-    if padded.any():
-        warnings.append(f"{int(padded.sum())} series shorter than {need} points are left-padded to a training window "
-                        f"(their first rows unobserved, masked in the network): {some(lengths.index[padded].tolist())}")
-        regular = pad_left(regular, freq, need, padded.to_numpy())
     if short:
         warnings.append(f"{len(short)} series shorter than {need} points (seq_len {seq_len}"
                         f"{f', a season of {lag}' if lag > seq_len else ''} + horizon {horizon}) give no "

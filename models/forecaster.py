@@ -138,29 +138,26 @@ class Forecaster(nn.Module):
     def normalise(self, x: torch.Tensor, future: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Each window's target (and its seasonal lag, in x and over the horizon) on the window's own scale
         (instance normalisation: its mean, and its std plus `spread_floor`), and with `covariate_norm` each past
-        covariate on its own: (x, future, loc, spread), loc and spread to undo it on the output.
-
-        A left-padded window (data/padding.py) has NaN rows: its moments are its observed rows', and its
-        unobserved rows are then zeros throughout (the mask: an observed row is never all zeros)."""
+        covariate on its own: (x, future, loc, spread), loc and spread to undo it on the output."""
         c = self.config
         loc, spread = torch.zeros_like(x[:, :1, :1]), torch.ones_like(x[:, :1, :1])
         x, future = x.clone(), future.clone()
-        padded = bool(torch.isnan(x).any())
         n_past = c.n_past                                                       # the target and the past covariates
         if c.covariate_norm and n_past > 1:
-            mean, std = _moments(x[:, :, 1:n_past], padded)
-            x[:, :, 1:n_past] = (x[:, :, 1:n_past] - mean) / (std + COVARIATE_SPREAD_FLOOR)
+            cov = x[:, :, 1:n_past]
+            x[:, :, 1:n_past] = ((cov - cov.mean(dim=1, keepdim=True))
+                                 / (cov.std(dim=1, keepdim=True, unbiased=False) + COVARIATE_SPREAD_FLOOR))
         if not c.instance_norm:
-            return (torch.nan_to_num(x) if padded else x), future, loc, spread
-        loc, std = _moments(x[:, :, :1], padded)                                # (B, 1, 1)
-        spread = std + c.spread_floor                                           # (B, 1, 1)
+            return x, future, loc, spread
+        loc = x[:, :, :1].mean(dim=1, keepdim=True)                             # (B, 1, 1)
+        spread = x[:, :, :1].std(dim=1, keepdim=True, unbiased=False) + c.spread_floor   # (B, 1, 1)
         j = c.lag_feature
         target_like = [0, j] if j >= 0 else [0]                                 # the target and its lag
         x[:, :, target_like] = (x[:, :, target_like] - loc) / spread
         if j >= 0:
             k = j - n_past                                                      # the lag's column in `future`
             future[:, :, k:k + 1] = (future[:, :, k:k + 1] - loc) / spread
-        return (torch.nan_to_num(x) if padded else x), future, loc, spread
+        return x, future, loc, spread
 
     def hide_covariates(self, x: torch.Tensor) -> torch.Tensor:
         """Training only: zero the past covariates (their window mean, once normalised) in a random share
@@ -186,14 +183,6 @@ class Forecaster(nn.Module):
         if anchor is not None:                                                  # the head forecasts the correction
             y = y + anchor
         return y * spread + loc
-
-
-def _moments(v: torch.Tensor, padded: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean and (population) std over time, (B, 1, F), of the observed (non-NaN) rows where `padded`."""
-    if not padded:
-        return v.mean(dim=1, keepdim=True), v.std(dim=1, keepdim=True, unbiased=False)
-    mean = v.nanmean(dim=1, keepdim=True)
-    return torch.nan_to_num(mean), torch.nan_to_num((v - mean).square().nanmean(dim=1, keepdim=True).sqrt())
 
 
 @torch.no_grad()

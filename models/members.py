@@ -67,6 +67,5 @@ def window_forecasts(raw: np.ndarray, origins: np.ndarray, first_rows: np.ndarra
     members = tuple(registry) if members is None else members
     out = np.empty((len(origins), len(members), horizon))
     for i, (origin, first) in enumerate(zip(origins, first_rows)):
-        history = raw[max(first, origin - HISTORY):origin]
-        out[i] = forecasts(history[np.argmax(~np.isnan(history)):], horizon, season, members, registry)  # unpadded
+        out[i] = forecasts(raw[max(first, origin - HISTORY):origin], horizon, season, members, registry)
     return out

@@ -4,12 +4,11 @@ model and the scoring server.
 Request: history rows (series id, timestamp, target[, covariates]); rows after a series' last observed
 target carry known covariates for the future. Response: one row per (series, step) with `series_id,
 timestamp, step, prediction, q<tau>..., method`, sorted by series id then step, where `method` is
-`model` (the network's forecast, combined with statistical members where training chose so: models/combination.py;
-a series shorter than the input window left-padded from `DataSpec.padded_from` rows: data/padding.py),
-or for a series shorter than that (or than the model's context: a whole season where that is longer than seq_len
-and the model reads the seasonal lag channel) the members of the short-series forecast chosen in training
-(models/short_series.py: `theta`, `drift`, `theta+drift`, ...), or `seasonal_naive`/`naive` where validation
-preferred none of them or the model predates it.
+`model` (the network's forecast, combined with statistical members where training chose so: models/combination.py),
+or for a series shorter than the model's context (seq_len, or a whole season where that is longer and the model
+reads the seasonal lag channel) the members of the short-series forecast chosen in training (models/short_series.py:
+`theta`, `drift`, `theta+drift`, ...), or `seasonal_naive`/`naive` where validation preferred none of them or the
+model predates it.
 
 Two jobs, two halves of `Predictor`: `prepare` turns a user's rows (their column names, parsed and checked) into a
 `Request` on the model's grid; `forecast` turns a Request into every trained step and level. `predict` does
@@ -30,7 +29,6 @@ from forecast.data.calendar import calendar_features
 from forecast.data.errors import DataError, some
 from forecast.data.frequency import already_regular, check_one_frequency, infer_frequency, regularise
 from forecast.data.holidays import holiday_features
-from forecast.data.padding import pad_left
 from forecast.data.prepare import DataSpec, build_panel
 from forecast.data.scaling import SeriesScaler
 from forecast.data.schema import ID, TARGET, TIME, canonical, history_rows, run_starts, split_ids
@@ -155,19 +153,16 @@ class Predictor:
 
     # ---- regular rows -> every trained step and level ------------------------------------------------
     def forecast(self, request: Request, batch_size: int = BATCH_SIZE, progress: bool = False) -> pd.DataFrame:
-        """The trained horizon and quantiles of every series: the network's (`model`) where a series has
-        `network_from` rows (left-padded up to its context), the fallback's where it is shorter."""
-        spec, T = self.spec, self.spec.network_from
+        """The trained horizon and quantiles of every series: the network's (`model`) where a series fills its
+        context, the fallback's where it is shorter."""
+        spec, T = self.spec, self.spec.context
         regular, future = request.history, request.future
         ids = regular[ID].to_numpy()
         starts = run_starts(ids)
-        lengths = np.diff(np.r_[starts, len(ids)])
-        regular = pad_left(regular, spec.freq, spec.context, lengths >= T) if T < spec.context else regular
-        short = pd.Index(ids[starts][lengths < T])   # series with fewer than T rows
+        short = pd.Index(ids[starts][np.diff(np.r_[starts, len(ids)]) < T])   # series with fewer than T rows
         if not len(short):
             return self._with_id_parts(self._forecast(regular, future, batch_size, progress))
-        need = (f"seq_len {spec.seq_len}, a season {spec.lag}" if spec.lag > spec.seq_len else
-                f"seq_len {spec.seq_len}" if T == spec.context else "a left-padded window")
+        need = f"seq_len {spec.seq_len}, a season {spec.lag}" if spec.lag else f"seq_len {T}"
         method = ("the short-series combination (named in `method`)" if not self.fallback.is_default else
                   f"a {'seasonal-naive/' if spec.freq.season_length > 1 else ''}naive forecast")
         log.warning(f"{len(short)} series shorter than {T} rows ({need}) get {method}: "

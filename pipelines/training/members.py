@@ -116,10 +116,10 @@ def choose_fallback(prepared: Prepared, quantiles: tuple[float, ...]) -> tuple[F
     accuracy measure prefers (a one-step scale on cut histories once ranked Theta above seasonal naive on a monthly
     panel where MASE ranks them the other way)."""
     spec, m = prepared.spec, prepared.spec.freq.season_length
-    edges = length_edges(m, spec.network_from)
-    short = sorted((len(h) for h in prepared.histories if len(h) < spec.network_from), reverse=True)
+    edges = length_edges(m, spec.context)
+    short = sorted((len(h) for h in prepared.histories if len(h) < spec.context), reverse=True)
     buckets, errors, names = [], {}, members.names()
-    for lo, hi in zip(edges, (*edges[1:], spec.network_from)):
+    for lo, hi in zip(edges, (*edges[1:], spec.context)):
         histories, actual, whole = validation_cases(prepared.histories, spec.horizon, _lengths(short, lo, hi))
         if len(histories) == 0:
             buckets.append(Bucket(lo))
@@ -129,7 +129,7 @@ def choose_fallback(prepared: Prepared, quantiles: tuple[float, ...]) -> tuple[F
                                             quantiles, np.array([scale_of(h, m) for h in histories]), lo)
         buckets.append(bucket)
         errors.update({f"{lo}_{k}": v for k, v in found.items()})
-        log.info(f"series too short for the network, of {lo}-{hi - 1} points: {Fallback((bucket,)).method(lo, m > 1)} ("
+        log.info(f"series under the model's context, of {lo}-{hi - 1} points: {Fallback((bucket,)).method(lo, m > 1)} ("
                  + ", ".join(f"{name} {w:g}" for name, w in bucket.weights.items() if w)
                  + f"; validation error on {len(histories)} series, scaled: "
                  + ", ".join(f"{k} {v:.3f}" for k, v in found.items()) + ")")

@@ -213,24 +213,3 @@ def test_the_anchor_carries_the_change_over_the_last_season_into_a_trend():
     with torch.no_grad():
         model.head.net[-1].weight.zero_()
         torch.testing.assert_close(model.eval()(x, future)[:, :, 1], y, atol=1e-3, rtol=1e-3)
-
-
-def test_a_left_padded_window_is_scaled_by_its_observed_rows_and_its_padding_is_zeros():
-    """A short series' window (data/padding.py): NaN rows first. Its scale is its observed rows' (the same window
-    without the padding would give the same loc and spread), the padding reaches the encoder as zeros in every
-    feature, the forecast is finite, and an unpadded window in the same batch forecasts as it does alone."""
-    torch.manual_seed(0)
-    config = ModelConfig(d_model=16, n_heads=2, layers=1, dropout=0.0, seq_len=8, horizon=3, n_features=4,
-                         n_known=2, lag_feature=2, covariate_norm=True)   # target, past covariate, lag, calendar
-    model = Forecaster(config).eval()
-    x, future = 5.0 + torch.randn(2, 8, 4), torch.randn(2, 3, 2)
-    x[0, :3] = float("nan")                                      # window 0: three unobserved rows
-    nx, _, loc, spread = model.normalise(x, future)
-    observed = x[0, 3:, 0]
-    torch.testing.assert_close(loc[0, 0, 0], observed.mean())
-    torch.testing.assert_close(spread[0, 0, 0], observed.std(unbiased=False) + config.spread_floor)
-    assert (nx[0, :3] == 0).all() and (nx[0, 3:] != 0).any(dim=-1).all() and torch.isfinite(nx).all()
-    with torch.no_grad():
-        both = model(x, future)
-        torch.testing.assert_close(both[1:], model(x[1:], future[1:]), rtol=1e-5, atol=1e-5)
-    assert torch.isfinite(both).all()

@@ -32,7 +32,7 @@ def test_steady_trends_get_the_drift_and_pure_seasons_keep_seasonal_naive():
     seasons = _panel(lambda t, rng: 50 + 10.0 * np.sin(2 * np.pi * t / 4) + rng.normal(0, 0.1, len(t)))
     fallback, _ = choose_fallback(prepare_training(seasons, DataConfig(seq_len=20, horizon=4, season_length=4)),
                                   (0.1, 0.5, 0.9))
-    assert [b.min_length for b in fallback.buckets] == [1, 4]   # 5 rows and more: left-padded for the network
+    assert [b.min_length for b in fallback.buckets] == [1, 4, 8]
     assert all(b.weights.get("seasonal_naive", 0) >= 0.5 for b in fallback.buckets[1:])
 
 
