@@ -6,6 +6,11 @@ beside them where the peers' results are given (`--peers DIR` of <dataset>.json,
 
     python benchmarks/suite_table.py s1.txt s2.txt --peers ../shared/data/suite/peers
     python benchmarks/suite_table.py after*.txt --before before*.txt     # each dataset's change, and the aggregate's
+    python benchmarks/suite_table.py after*.txt --before before*.txt --rerun seed1*.txt   # ... against seed noise
+
+`--rerun` takes the baseline retrained with another seed (`TRAIN_ARGS="--seed 1"`): the spread between the two
+measures how far a dataset's MASE moves by chance, and the change's aggregate is given in standard errors of that
+(docs/benchmarks.md, "How far one run moves by chance").
 """
 import argparse
 import json
@@ -88,6 +93,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tables", nargs="+")
     parser.add_argument("--before", nargs="*", default=[], help="score tables of the baseline")
+    parser.add_argument("--rerun", nargs="*", default=[], help="score tables of the baseline retrained with "
+                        "another seed: the change is judged against their spread")
     parser.add_argument("--peers", help="folder of the peers' <dataset>.json")
     parser.add_argument("--peers-prob", type=Path, help="benchmarks/peers_prob.py's JSON: the statistical peers' WQL "
                         "and coverage beside ours")
@@ -115,6 +122,9 @@ def main() -> None:
         print(f"before, on the same {b['datasets']}: / best peer {b['vs_best']:.4f} (now {now['vs_best']:.4f}), "
               f"/ seasonal naive {b['vs_snaive']:.4f} (now {now['vs_snaive']:.4f}); ahead on {b['ahead']} "
               f"(now {now['ahead']})")
+        rerun = read(args.rerun, peers)
+        if rerun:
+            noise(rows, common, rerun)
     if args.peers:
         print(f"\n{'peer':<18} {'/best':>7} {'/snaive':>8} {'datasets':>9}")
         for peer, (vs_best, vs_snaive, n) in sorted(peer_aggregates(rows, peers).items(),
@@ -122,6 +132,27 @@ def main() -> None:
             print(f"{peer:<18} {vs_best:7.4f} {vs_snaive:8.4f} {n:9d}")
     if any("wql" in r for r in rows.values()):
         probabilistic(rows, json.loads(args.peers_prob.read_text()) if args.peers_prob else {})
+
+
+def noise(rows: dict[str, dict], before: dict[str, dict], rerun: dict[str, dict]) -> float:
+    """The change's aggregate (mean log MASE ratio over the datasets in `before`) in standard errors of seed noise,
+    printed and returned. `rerun` is the baseline retrained with another seed: the squared log ratio of a dataset's
+    two runs estimates the variance of the difference of two runs (pooled over the datasets both hold, as one pair
+    per dataset is too few to estimate its own). Datasets whose MASE did not move at all (a change that does not
+    touch them: their forecasts are deterministic) add no noise to the change."""
+    pairs = [math.log(rerun[n]["ours"] / before[n]["ours"]) for n in before if n in rerun]
+    if len(pairs) < 2:
+        return float("nan")
+    variance = sum(d * d for d in pairs) / len(pairs)                 # of the difference of two runs
+    changes = [math.log(rows[n]["ours"] / before[n]["ours"]) for n in before]
+    moved = sum(c != 0 for c in changes)
+    se = math.sqrt(moved * variance) / len(changes)
+    t = (sum(changes) / len(changes)) / se if se else float("nan")
+    print(f"seed noise (the baseline against its rerun on {len(pairs)} datasets): one dataset's MASE moves by "
+          f"{100 * math.sqrt(variance):.1f} % (root mean square log ratio); this change's aggregate, "
+          f"{100 * (math.exp(sum(changes) / len(changes)) - 1):+.2f} % over {len(changes)} datasets ({moved} moved), "
+          f"is {t:+.2f} standard errors of that noise")
+    return t
 
 
 def probabilistic(rows: dict[str, dict], peers: dict) -> None:

@@ -10,12 +10,13 @@ window's median in the series' scaled units. The evidence decides how far that c
 - with at least `MIN_GROUPS` independent groups of windows (windows whose targets overlap form one group), the
   greedy weights are cross-fitted (`cross_fitted`): fitted on the windows of four of `FOLDS` folds of the groups
   (series and origins) and scored on the fifth, so that every window's error is one the weights were not fitted
-  on, and the five folds' weights averaged. That averaged combination is chosen where its out-of-fold gain over
-  the network alone is at least `SIGNIFICANCE` standard errors of the paired difference over groups
-  (models/ensemble.py: `paired_t`), else the network alone. One split's winner, fitted and judged on the same
-  windows, is what the forecasting literature's combination puzzle warns of; the network-alone default stays
-  because the rules that default to a combination instead lost on the suite (shrunk weights on the
-  aggregate; cross-fitted weights 8.6 % on us_employment: docs/benchmarks.md, "Combinations that hold");
+  on, and the five folds' weights averaged. That averaged combination is chosen where its out-of-fold error is
+  lower than the network alone's (the mean gain over groups: models/ensemble.py `paired_t` < 0), else the network
+  alone. One split's winner, fitted and judged on the same windows, is what the forecasting literature's
+  combination puzzle warns of; out of fold, the comparison is fair to both sides, so neither is favoured. A margin
+  of 2 standard errors for the combination (the rule before) favoured the network: on all fifteen suite datasets,
+  with two training seeds, dropping it lowered the aggregate by 0.4 % and 1.0 %, at a 7 % cost on us_employment
+  (docs/benchmarks.md, "The combination without a margin for the network");
 - with fewer (one long series forecast a season ahead: us_gasoline's 52-week horizon leaves two groups), no test
   can tell a weight from noise, and five free weights fitted on so few windows overfit them. So the choice narrows
   to what few windows can choose: the network alone, or the network halfway with one member (the equal-weight
@@ -32,7 +33,6 @@ import numpy as np
 from forecast.models.ensemble import greedy_weights, paired_t
 
 NETWORK = "network"
-SIGNIFICANCE = 2.0
 MIN_GROUPS = 10    # independent groups of validation windows a significance test needs
 FOLDS = 5          # cross-fitting: weights fitted on four fifths of the groups, scored on the fifth
 
@@ -106,7 +106,7 @@ def choose(median: np.ndarray, forecasts: np.ndarray, names: tuple[str, ...], y:
            groups: np.ndarray) -> tuple[Combination, dict]:
     """median (N, H) of the network, forecasts (N, M, H) of the members `names`, y (N, H), all in each series'
     scaled units; groups (N,) of windows that share targets. With `MIN_GROUPS` groups: the cross-fitted greedy
-    combination where its out-of-fold gain over the network alone is `SIGNIFICANCE` standard errors, else the
+    combination where its out-of-fold error is lower than the network alone's (averaged per group), else the
     network alone; with fewer, the best of the network alone and its halves with one member (module docstring).
     Also returns the validation error of each member and of the combination (out of fold where cross-fitted), and
     the t statistic of the combination's gain."""
@@ -125,4 +125,4 @@ def choose(median: np.ndarray, forecasts: np.ndarray, names: tuple[str, ...], y:
     if weights[0] == 1.0:              # the network alone in every fold
         return Combination(), errors
     errors["t"] = paired_t(out_of_fold, error(network), index)
-    return (Combination.of(names, weights) if errors["t"] < -SIGNIFICANCE else Combination()), errors
+    return (Combination.of(names, weights) if errors["t"] < 0 else Combination()), errors

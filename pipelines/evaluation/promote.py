@@ -29,7 +29,7 @@ from forecast.pipelines.serving.inference import Predictor
 from forecast.pipelines.serving.loading import load_predictor
 from forecast.pipelines.tracking import registry_lock, use_store
 
-SIGNIFICANCE = 2.0   # standard errors of the paired gain, as the combination's rule (models/combination.py)
+SIGNIFICANCE = 2.0   # standard errors of the paired gain: replacing a serving champion needs evidence
 
 
 @dataclass

@@ -11,7 +11,7 @@ from forecast.data.prepare import Prepared
 from forecast.data.windows import evenly_spaced
 from forecast.models import combination as network_combination
 from forecast.models import members, short_series
-from forecast.models.combination import SIGNIFICANCE, Combination
+from forecast.models.combination import Combination
 from forecast.models.forecaster import Forecaster
 from forecast.models.short_series import Bucket, Fallback, length_edges, scale_of
 from forecast.models.theta import adjusted
@@ -64,7 +64,7 @@ def _log_combination(combination: Combination, errors: dict) -> None:
     tested = ""
     if "t" in errors:
         whose = "the greedy combination's" if combination.is_network else "its"
-        tested = f"; {whose} gain over the network alone: {errors['t']:.2f} standard errors, {SIGNIFICANCE:g} needed"
+        tested = f"; {whose} out-of-fold gain over the network alone: {errors['t']:.2f} standard errors"
     log.info(f"combination: {used} (validation error of the median, scaled: "
              + ", ".join(f"{k}: {e:.4f}" for k, e in errors.items() if k != "t") + tested + ")")
 
