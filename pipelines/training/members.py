@@ -64,7 +64,8 @@ def _log_combination(combination: Combination, errors: dict) -> None:
     tested = ""
     if "t" in errors:
         whose = "the greedy combination's" if combination.is_network else "its"
-        tested = f"; {whose} out-of-fold gain over the network alone: {errors['t']:.2f} standard errors"
+        tested = (f"; {whose} out-of-fold error less the network alone's: {errors['t']:+.2f} standard errors "
+                  "(chosen below 0)")
     log.info(f"combination: {used} (validation error of the median, scaled: "
              + ", ".join(f"{k}: {e:.4f}" for k, e in errors.items() if k != "t") + tested + ")")
 
