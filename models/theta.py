@@ -113,3 +113,77 @@ def _forecast(n: int, b0: float, alpha: float, one_step: float, horizon: int) ->
     if alpha > 0:
         h += 1.0 / alpha - (1.0 - alpha) ** n / alpha
     return 0.5 * b0 * h + one_step
+
+
+OTM_ALPHAS = np.linspace(0.1, 0.99, 46)   # the smoothing weight's grid, within statsforecast's bounds [0.1, 0.99]
+
+
+def optimized_theta(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
+    """The optimised Theta model (OTM, Fiorucci et al. 2016; statsforecast's `OptimizedTheta`) forecast (horizon,):
+    the season out and back as `theta` does (`seasonal_adjustment`), and between them the theta coefficient
+    (theta >= 1), the smoothing weight (0.1-0.99) and the initial level fitted to the one-step errors
+    (`fit_optimized_theta`), where `theta` fixes theta at 2 and starts the level at the first value. The last value
+    where the fit fails or is not finite. Hand-written because statsforecast, its only implementation, requires
+    pandas < 3; a test holds it to statsforecast's forecasts."""
+    history = np.asarray(history, dtype=np.float64)
+    try:
+        y, put_back = seasonal_adjustment(history, season)
+        forecast = put_back(_otm_forecast(y, *fit_optimized_theta(y), horizon))
+    except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
+        forecast = np.full(horizon, np.nan)
+    return np.where(np.isfinite(forecast), forecast, history[-1])
+
+
+def fit_optimized_theta(y: np.ndarray) -> tuple[float, float, float]:
+    """The OTM's smoothing weight alpha, initial level l_0 and theta coefficient, minimising the one-step errors'
+    sum of squares. With A + B t the least-squares line through y (t = 1..n), beta = 1 - alpha and c = 1 - 1/theta
+    in [0, 1]: the level l_t = alpha y_t + beta l_(t-1), the fitted value
+    mu_t = l_(t-1) + c (A beta^(t-1) + B (1 - beta^t) / alpha), which is the definition's
+    (1 - 1/theta) (A + B t) + (1/theta) (the theta line theta y + (1 - theta) (A + B t), smoothed) rewritten. For a
+    given alpha it is linear in l_0 and c, so both come from least squares (`_otm_least_squares`) and only alpha is
+    searched: a grid, then a bounded search around its best point."""
+    from scipy.optimize import minimize_scalar
+
+    t = np.arange(1, len(y) + 1, dtype=np.float64)
+    slope, intercept = np.polyfit(t, y, 1)
+    sse = lambda alpha: _otm_least_squares(y, t, intercept, slope, alpha)[0]   # noqa: E731
+    start = OTM_ALPHAS[int(np.nanargmin([sse(a) for a in OTM_ALPHAS]))]
+    step = OTM_ALPHAS[1] - OTM_ALPHAS[0]
+    alpha = float(minimize_scalar(sse, bounds=(max(0.1, start - step), min(0.99, start + step)), method="bounded",
+                                  options={"xatol": 1e-5}).x)
+    _, level0, c = _otm_least_squares(y, t, intercept, slope, alpha)
+    return alpha, level0, 1.0 / (1.0 - c) if c < 1.0 else np.inf
+
+
+def _otm_forecast(y: np.ndarray, alpha: float, level0: float, coefficient: float, horizon: int) -> np.ndarray:
+    """l_n + c (A beta^n + B (1 - beta^(n+1)) / alpha + B (h - 1)) for h = 1..horizon (`fit_optimized_theta`)."""
+    n, beta, c = len(y), 1.0 - alpha, 1.0 - 1.0 / coefficient
+    slope, intercept = np.polyfit(np.arange(1, n + 1, dtype=np.float64), y, 1)
+    level = beta ** n * level0 + _ses_from_zero(y, alpha)[-1]
+    h = np.arange(1, horizon + 1, dtype=np.float64)
+    return level + c * (intercept * beta ** n + slope * (1 - beta ** (n + 1)) / alpha + slope * (h - 1))
+
+
+def _ses_from_zero(y: np.ndarray, alpha: float) -> np.ndarray:
+    """s_t = alpha y_t + (1 - alpha) s_(t-1) from s_0 = 0, t = 1..n (one `lfilter` pass)."""
+    from scipy.signal import lfilter
+    return lfilter([alpha], [1.0, alpha - 1.0], y)
+
+
+def _otm_least_squares(y: np.ndarray, t: np.ndarray, intercept: float, slope: float,
+                       alpha: float) -> tuple[float, float, float]:
+    """At `alpha`: the one-step errors' sum of squares, and the least-squares l_0 and c (c within [0, 1]).
+    y_t - mu_t = r_t - l_0 u_t - c g_t with r_t = y_t - s_(t-1) (`_ses_from_zero`), u_t = beta^(t-1) and g_t the
+    trend term of mu_t; where u and g are collinear (no slope) c is 0, which forecasts the same."""
+    beta = 1.0 - alpha
+    s = _ses_from_zero(y, alpha)
+    r = y - np.concatenate([[0.0], s[:-1]])
+    u = beta ** (t - 1)
+    g = intercept * u + slope * (1 - beta ** t) / alpha
+    uu, ug, gg, ur, gr = u @ u, u @ g, g @ g, u @ r, g @ r
+    det = uu * gg - ug * ug
+    c = (uu * gr - ug * ur) / det if det > 1e-12 * uu * gg else 0.0
+    c = min(max(c, 0.0), 1.0)
+    level0 = (ur - c * ug) / uu
+    e = r - level0 * u - c * g
+    return float(e @ e), float(level0), float(c)

@@ -18,10 +18,10 @@ def by_name(**weights) -> dict[str, float]:
     return {m: weights[m] for m in MEMBERS if weights.get(m)}
 
 
-def members(theta: np.ndarray) -> np.ndarray:
-    """(N, M, H): Theta as given, the other members far off (never chosen)."""
-    others = [Y + 50.0] * (len(MEMBERS) - 2)
-    return np.stack([theta, *others], axis=1)
+def members(theta: np.ndarray, **given: np.ndarray) -> np.ndarray:
+    """(N, M, H): Theta and any member `given` by name as given, the other members far off (never chosen)."""
+    given = {"theta": theta, **given}
+    return np.stack([given.get(name, Y + 50.0) for name in NAMES], axis=1)
 
 
 def test_apply_moves_the_centre_and_keeps_the_interval():
@@ -65,11 +65,11 @@ def test_with_too_few_groups_to_test_the_choice_narrows_to_the_network_alone_or_
     that validated best halfway."""
     off = rng.normal(size=Y.shape)
     few = np.arange(N) % (MIN_GROUPS - 1)
-    theta_far = np.stack([Y - off, Y + 3.0 * off, *[Y + 50.0] * (len(MEMBERS) - 3)], axis=1)   # ETS: worse halfway
+    theta_far = members(Y - off, ets=Y + 3.0 * off)   # ETS: worse halfway
     chosen, errors = choose(Y + off, theta_far, NAMES, Y, few)
     assert chosen.weights == by_name(network=0.5, theta=0.5) and "t" not in errors
     # a member best alone, and the greedy weights would drop the network: still only halfway
-    ets_best = np.stack([Y + 2.0 * off, Y + 0.1 * off, *[Y + 50.0] * (len(MEMBERS) - 3)], axis=1)
+    ets_best = members(Y + 2.0 * off, ets=Y + 0.1 * off)
     chosen, _ = choose(Y + off, ets_best, NAMES, Y, few)
     assert chosen.weights == by_name(network=0.5, ets=0.5)
     chosen, _ = choose(Y, members(Y + rng.normal(size=Y.shape)), NAMES, Y, few)
