@@ -12,7 +12,7 @@ one line there. The network's combination (models/combination.py) and the short 
 import numpy as np
 
 from forecast.models.ets import fast_ets
-from forecast.models.theta import optimized_theta, theta
+from forecast.models.theta import theta
 
 HISTORY = 1000
 MIN_HISTORY = 3      # points a fitted member needs; with fewer, it is the naive forecast
@@ -37,11 +37,9 @@ def seasonal_naive(history: np.ndarray, horizon: int, season: int) -> np.ndarray
     return np.asarray(history[len(history) - season + np.arange(horizon) % season], dtype=np.float64)
 
 
-MEMBERS = {"theta": theta, "optimized_theta": optimized_theta, "ets": fast_ets, "drift": drift,
-           "seasonal_naive": seasonal_naive, "naive": naive}
-FITTED = frozenset({"theta", "optimized_theta", "ets"})
-# the members that take the season out with statsmodels (models/theta.py: seasonal_adjustment)
-STATSMODELS = frozenset({"theta", "optimized_theta", "ets"})
+MEMBERS = {"theta": theta, "ets": fast_ets, "drift": drift, "seasonal_naive": seasonal_naive, "naive": naive}
+FITTED = frozenset({"theta", "ets"})
+STATSMODELS = frozenset({"theta", "ets"})   # their seasonal adjustment (models/theta.py: seasonal_adjustment)
 
 
 def names() -> tuple[str, ...]:
