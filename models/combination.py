@@ -6,7 +6,8 @@ Combinations are the steadiest accuracy gain the forecasting competitions found 
 the suite's long monthly panels and hourly data the network alone is better, and a fixed half of Theta costs them
 11-24 % (docs/benchmarks.md). So the weights are chosen (`choose`): Caruana's greedy ensemble selection
 (models/ensemble.py: `greedy_weights`, weights in twentieths) over the network and the members, on each validation
-window's median in the series' scaled units. The evidence decides how far that choice is trusted:
+window's median in MASE's units (each series' errors over its mean absolute change over a season, as the short
+series' forecast is chosen and as accuracy is reported). The evidence decides how far that choice is trusted:
 - with at least `MIN_GROUPS` independent groups of windows (windows whose targets overlap form one group), the greedy
   weights are cross-fitted (`cross_fitted`): fitted on the windows of four of `FOLDS` folds of the groups (series and
   origins) and scored on the fifth, so that every window's error is one the weights were not fitted on, and the five
@@ -107,9 +108,10 @@ def cross_fitted(forecasts: np.ndarray, y: np.ndarray, index: np.ndarray) -> tup
 def choose(median: np.ndarray, forecasts: np.ndarray, names: tuple[str, ...], y: np.ndarray,
            groups: np.ndarray) -> tuple[Combination, dict]:
     """median (N, H) of the network, forecasts (N, M, H) of the members `names`, y (N, H), all in each series'
-    scaled units; groups (N,) of windows that share targets. With `MIN_GROUPS` groups: the cross-fitted greedy
-    combination where its out-of-fold error is lower than the network alone's (averaged per group), else the
-    network alone; with fewer, the best of the network alone and its halves with one member (module docstring).
+    units of error (MASE's, in training); groups (N,) of windows that share targets. With `MIN_GROUPS` groups: the
+    cross-fitted greedy combination where its out-of-fold error is lower than the network alone's (averaged per
+    group), else the network alone; with fewer, the best of the network alone and its halves with one member (module
+    docstring).
     Also returns the validation error of each member and of the combination (out of fold where cross-fitted), and
     the t statistic of the combination's gain."""
     names = (NETWORK, *names)

@@ -66,7 +66,7 @@ def _log_combination(combination: Combination, errors: dict) -> None:
         whose = "the greedy combination's" if combination.is_network else "its"
         tested = (f"; {whose} out-of-fold error less the network alone's: {errors['t']:+.2f} standard errors "
                   "(chosen below 0)")
-    log.info(f"combination: {used} (validation error of the median, scaled: "
+    log.info(f"combination: {used} (validation error of the median, in MASE's units: "
              + ", ".join(f"{k}: {e:.4f}" for k, e in errors.items() if k != "t") + tested + ")")
 
 
@@ -86,8 +86,21 @@ def choose_combination(model: Forecaster, prepared: Prepared, batch_size: int,
     block = (starts - prepared.panel.offsets[series]) // prepared.spec.horizon
     groups = series.astype(np.int64) * (int(block.max()) + 1) + block
     names = members.names()
-    return network_combination.choose(q[:, :, model.config.median_index], statistical_scaled(prepared, starts, names),
-                                      names, y.numpy(), groups)
+    mase = mase_units(prepared)[series][:, None]
+    return network_combination.choose(q[:, :, model.config.median_index] * mase,
+                                      statistical_scaled(prepared, starts, names) * mase[:, :, None],
+                                      names, y.numpy() * mase, groups)
+
+
+def mase_units(prepared: Prepared) -> np.ndarray:
+    """(S,) per panel series: the factor that takes an error in its scaled units (its training part's standard
+    deviation) to MASE's (its training part's mean absolute change over a season, `scale_of`), so that the
+    combination is chosen by the measure its accuracy is reported in, as the short series' forecast is."""
+    panel, m = prepared.panel, prepared.spec.freq.season_length
+    std = prepared.spec.scaler.scale[prepared.spec.scaler.rows_for(panel.ids), 0]
+    change = np.array([scale_of(panel.raw_target[a:a + n], m)
+                       for a, n in zip(panel.offsets[:-1], prepared.split_val_start)])
+    return std / change
 
 
 def validation_cases(histories: list, horizon: int, lengths: list[int], limit: int = CASES, origins: int = ORIGINS):

@@ -6,7 +6,7 @@ import pandas as pd
 
 from forecast.data.config import DataConfig
 from forecast.data.prepare import prepare_training
-from forecast.pipelines.training.members import choose_fallback, log_adjusted, validation_cases
+from forecast.pipelines.training.members import choose_fallback, log_adjusted, mase_units, validation_cases
 
 
 def _panel(values_of, n_series=60, length=30):
@@ -48,3 +48,19 @@ def test_theta_and_ets_take_the_season_out_only_of_the_series_that_pass_their_ow
     assert 20 <= count <= 23   # the seasonal 20, and the noise a 10 % test lets through by chance (about 2 of 20)
     assert mlflow.get_run(run.info.run_id).data.metrics["members_adjusted_series"] == count
     assert log_adjusted(prepare_training(panel, DataConfig(seq_len=12, horizon=4, season_length=1))) is None
+
+
+def test_the_combination_weighs_each_series_errors_as_mase_does():
+    """Scaled units divide by a series' standard deviation, MASE by its mean absolute change over a season: a steady
+    trend's deviation is many of its steps, noise's about one. The factor between them is each series' own, from its
+    training part only."""
+    rng = np.random.default_rng(0)
+    t = np.arange(60)
+    values = {"trend": 100 + 5.0 * t + rng.normal(0, 1, 60), "noise": 100 + rng.normal(0, 5, 60)}
+    panel = pd.concat([pd.DataFrame({"series_id": k, "timestamp": t, "value": v}) for k, v in values.items()])
+    prepared = prepare_training(panel, DataConfig(seq_len=12, horizon=4, season_length=1))
+    factor = dict(zip(prepared.panel.ids, mase_units(prepared)))
+    for name, n in zip(prepared.panel.ids, prepared.split_val_start):
+        train = panel[panel.series_id == name].value.to_numpy()[:n]
+        assert np.isclose(factor[name], train.std() / np.mean(np.abs(np.diff(train))))
+    assert factor["trend"] > 5 and 0.7 < factor["noise"] < 1.1
