@@ -1,6 +1,17 @@
 """The naive forecasts every model is scored against and falls back to: naive (the last value) and seasonal
-naive (the value one season before each step). One implementation for evaluation, backtest and predict."""
+naive (the value one season before each step), and MASE's scale (the seasonal naive's in-sample error). One
+implementation for evaluation, backtest, predict and the members' choices in training."""
 import numpy as np
+
+
+def seasonal_scale(history: np.ndarray, season: int) -> float:
+    """MASE's denominator: mean |y_t - y_{t-m}| over a series' history, m the season (1 without one, or where the
+    history is not longer than a season); NaN where the history has no such pair."""
+    history = np.asarray(history, dtype=np.float64)
+    m = season if season > 1 and len(history) > season else 1
+    if len(history) <= m:
+        return float("nan")
+    return float(np.mean(np.abs(history[m:] - history[:-m])))
 
 
 def naive_forecasts(raw: np.ndarray, origins: np.ndarray, first_rows: np.ndarray, horizon: int,

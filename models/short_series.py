@@ -24,18 +24,17 @@ import numpy as np
 
 from forecast.models import members
 from forecast.models.ensemble import greedy_weights
+from forecast.models.naive import seasonal_scale
 
 MIN_SPREAD_CASES = 10   # validation cases the intervals' error quantiles need
 OLD_RULE = {"seasonal_naive": 1.0}   # seasonal naive (naive without a season of history)
 
 
 def scale_of(history: np.ndarray, season: int = 1) -> float:
-    """A series' scale for errors and intervals: its mean absolute change over a season (MASE's denominator; over
-    one step where the history is not longer than a season), else its mean absolute value, else 1."""
+    """A series' scale for errors and intervals, never 0 or NaN: MASE's (models/naive.py: `seasonal_scale`), else its
+    mean absolute value, else 1."""
     history = np.asarray(history, dtype=np.float64)
-    lag = season if season > 1 and len(history) > season else 1
-    change = np.mean(np.abs(history[lag:] - history[:-lag])) if len(history) > lag else 0.0
-    for value in (change, np.mean(np.abs(history))):
+    for value in (seasonal_scale(history, season), np.mean(np.abs(history)) if len(history) else 0.0):
         if np.isfinite(value) and value > 0:
             return float(value)
     return 1.0

@@ -5,6 +5,8 @@ these work on NumPy arrays of finished forecasts, with MASE scaled per series.
 """
 import numpy as np
 
+from forecast.models.naive import seasonal_scale
+
 
 def mae(y, p) -> float:
     """mean |y - p|"""
@@ -42,14 +44,6 @@ def pinball(y, q, quantiles) -> float:
 def coverage(y, lower, upper) -> float:
     """share of targets inside [lower, upper]"""
     return float(np.mean((y >= lower) & (y <= upper)))
-
-
-def seasonal_scale(history: np.ndarray, season: int) -> float:
-    """mean |y_t - y_{t-m}| over a series' training history; m = 1 when the history is not longer than m."""
-    m = season if len(history) > season else 1
-    if len(history) <= m:
-        return float("nan")
-    return float(np.mean(np.abs(history[m:] - history[:-m])))
 
 
 def seasonal_scales(ids, raw: np.ndarray, starts, ends, season: int) -> dict:

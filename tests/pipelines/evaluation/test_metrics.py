@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from forecast.models.naive import naive_forecasts
-from forecast.pipelines.evaluation.metrics import coverage, mae, mase, pinball, rmse, seasonal_scale, smape
+from forecast.models.naive import naive_forecasts, seasonal_scale
+from forecast.pipelines.evaluation.metrics import coverage, mae, mase, pinball, rmse, smape
 
 
 def test_metrics_on_hand_computed_values():
